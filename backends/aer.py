@@ -1,0 +1,188 @@
+"""Qiskit Aer backends: ideal, and with the calibrated noise of an IBM fake backend.
+
+``aer`` is noiseless. ``aer:<fake backend>`` runs circuits compiled to that device's target
+with the noise model ``NoiseModel.from_backend`` would build (depolarizing + thermal
+relaxation per gate, readout errors) but built only for the physical qubits the circuits
+use: the circuits are relabelled onto those qubits and the device target is cut down to them
+first. On a 133-qubit device this skips building ~1000 unused gate errors
+(``benchmarks/noise_restriction.py`` measures the speed-up against
+``AerSimulator.from_backend``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from qiskit.circuit import QuantumCircuit
+from qiskit.providers import BackendV2, Options
+from qiskit.transpiler import Target
+from qiskit_aer import AerSimulator
+from qiskit_aer.noise import NoiseModel
+
+from qcompile.circuit_states import MAX_STATEVECTOR_QUBITS
+from qcompile.targets import fake_backend
+
+__all__ = ["AerBackend", "active_qubits", "restrict_target", "restricted_noise_model", "compact"]
+
+Progress = Callable[[int], None]
+
+#: Largest register simulated: a statevector of 2^26 amplitudes is 1 GiB.
+MAX_SIMULATED_QUBITS = MAX_STATEVECTOR_QUBITS
+
+
+def active_qubits(circuits: Sequence[QuantumCircuit]) -> list[int]:
+    """Sorted physical qubits that any instruction (barriers and delays aside) touches."""
+    used: set[int] = set()
+    for circuit in circuits:
+        for inst in circuit.data:
+            if inst.operation.name not in ("barrier", "delay"):
+                used.update(circuit.find_bit(q).index for q in inst.qubits)
+    return sorted(used)
+
+
+def restrict_target(target: Target, qubits: Sequence[int]) -> Target:
+    """``target`` cut down to ``qubits``, relabelled 0..len(qubits)−1 in that order.
+
+    Keeps the gate and measurement properties (errors, durations, readout assignment
+    probabilities) and the qubit properties (T1, T2, frequency) of those qubits.
+    """
+    index = {q: i for i, q in enumerate(qubits)}
+    props = target.qubit_properties
+    small = Target(
+        description=f"{target.description or 'target'} on qubits {list(qubits)}",
+        num_qubits=len(qubits),
+        dt=target.dt,
+        qubit_properties=[props[q] for q in qubits] if props else None,
+    )
+    for name, qarg_props in target.items():
+        if qarg_props is None or name in (
+            "for_loop",
+            "if_else",
+            "switch_case",
+            "while_loop",
+            "box",
+        ):
+            continue
+        kept = {
+            tuple(index[q] for q in qargs): prop
+            for qargs, prop in qarg_props.items()
+            if qargs is not None and all(q in index for q in qargs)
+        }
+        if kept:
+            small.add_instruction(target.operation_from_name(name), kept, name=name)
+    return small
+
+
+class _CalibrationSnapshot(BackendV2):
+    """A stand-in backend that only carries a target, for ``NoiseModel.from_backend``."""
+
+    def __init__(self, target: Target, name: str) -> None:
+        super().__init__(name=name)
+        self._target = target
+
+    @property
+    def target(self) -> Target:
+        return self._target
+
+    @property
+    def max_circuits(self) -> None:
+        return None
+
+    @classmethod
+    def _default_options(cls) -> Options:
+        return Options()
+
+    def run(self, run_input, **options):  # pragma: no cover - never run
+        raise NotImplementedError("a calibration snapshot cannot run circuits")
+
+
+def restricted_noise_model(device: BackendV2, qubits: Sequence[int]) -> NoiseModel:
+    """The device noise model of ``NoiseModel.from_backend`` on ``qubits`` only (relabelled)."""
+    snapshot = _CalibrationSnapshot(
+        restrict_target(device.target, qubits), f"{device.name}[active]"
+    )
+    return NoiseModel.from_backend(snapshot)
+
+
+def compact(circuit: QuantumCircuit, qubits: Sequence[int]) -> QuantumCircuit:
+    """``circuit`` with physical qubit ``qubits[i]`` relabelled to qubit i (others dropped)."""
+    index = {q: i for i, q in enumerate(qubits)}
+    small = QuantumCircuit(
+        len(qubits), circuit.num_clbits, name=circuit.name, global_phase=circuit.global_phase
+    )
+    for inst in circuit.data:
+        if inst.operation.name in ("barrier", "delay"):
+            continue
+        qargs = [small.qubits[index[circuit.find_bit(q).index]] for q in inst.qubits]
+        cargs = [small.clbits[circuit.find_bit(c).index] for c in inst.clbits]
+        small.append(inst.operation, qargs, cargs, copy=False)
+    return small
+
+
+class AerBackend:
+    """Aer, noiseless (``device=None``) or with a fake IBM device's calibrated noise.
+
+    Circuits passed to :meth:`run` must be compiled for :attr:`target` (the device's target,
+    or ``None`` for the ideal simulator, which accepts any standard gates).
+    """
+
+    def __init__(self, device: str | BackendV2 | None = None) -> None:
+        self.device = fake_backend(device) if isinstance(device, str) else device
+        self.name = "aer" if self.device is None else f"aer:{self.device.name}"
+
+    @property
+    def target(self) -> Target | None:
+        return None if self.device is None else self.device.target
+
+    @property
+    def compile_target(self) -> BackendV2 | None:
+        """What circuits are compiled for: the device (its target and name), or nothing."""
+        return self.device
+
+    @property
+    def noisy(self) -> bool:
+        return self.device is not None
+
+    @property
+    def num_qubits(self) -> int:
+        """Largest register this backend runs: the device's size, capped by simulation."""
+        if self.device is None:
+            return MAX_SIMULATED_QUBITS
+        return min(self.device.num_qubits, MAX_SIMULATED_QUBITS)
+
+    @property
+    def capacity(self) -> str:
+        """Where :attr:`num_qubits` comes from, for error messages."""
+        if self.device is None:
+            return f"{self.name} (statevector simulation of at most {MAX_SIMULATED_QUBITS} qubits)"
+        return (
+            f"{self.name} ({self.device.num_qubits} device qubits, at most "
+            f"{MAX_SIMULATED_QUBITS} simulated)"
+        )
+
+    def run(
+        self,
+        circuits: Sequence[QuantumCircuit],
+        shots: int,
+        *,
+        seed: int | None = None,
+        chunk: int = 3,
+        progress: Progress | None = None,
+    ) -> list[dict[str, int]]:
+        """Counts of every circuit; ``progress(n)`` is called after each ``chunk`` circuits."""
+        circuits = list(circuits)
+        if self.device is None:
+            simulator, runnable = AerSimulator(seed_simulator=seed), circuits
+        else:
+            qubits = active_qubits(circuits)
+            noise = restricted_noise_model(self.device, qubits)
+            simulator = AerSimulator(noise_model=noise, seed_simulator=seed)
+            runnable = [compact(c, qubits) for c in circuits]
+        counts: list[dict[str, int]] = []
+        for start in range(0, len(runnable), chunk):
+            batch = runnable[start : start + chunk]
+            result = simulator.run(batch, shots=shots).result()
+            counts.extend(result.get_counts(i) for i in range(len(batch)))
+            if progress is not None:
+                progress(len(batch))
+        return counts

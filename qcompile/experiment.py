@@ -1,0 +1,193 @@
+"""Run a protocol end to end: lower → compile → execute → tomography → compare.
+
+The backend and the store are passed in (anything with the interface of
+``backends.aer.AerBackend`` and ``backends.store.ResultStore``), so this module never reaches
+down the chain. Three answers are put side by side:
+
+* ``observables``: what the backend measured (shot-noise standard errors from a seeded
+  bootstrap), or the exact state of the circuit on the ideal backend without shots;
+* ``ideal``: exact noiseless reduced states of the lowered circuits (statevector);
+* ``reference``: the protocol's own exact answer, independent of any circuit.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+from qiskit.circuit import QuantumCircuit
+from qiskit.providers import BackendV2
+from qiskit.transpiler import Target
+
+from qcompile.circuit_states import reduced_qubit_states
+from qcompile.compile import circuit_metrics, compile_circuits
+from qcompile.errors import InvalidParameter
+from qcompile.qubit_state import bloch_vector
+from qcompile.results import RunResult
+from qcompile.tomography import BlochEstimate, estimate_bloch, measurement_circuits
+
+__all__ = ["run_experiment", "check_run", "max_abs_deviation", "DEFAULT_SHOTS", "MAX_SHOTS"]
+
+DEFAULT_SHOTS = 4000
+MAX_SHOTS = 10_000_000
+Progress = Callable[[str, int, int], None]
+
+
+class Backend(Protocol):
+    name: str
+    noisy: bool
+
+    @property
+    def compile_target(self) -> BackendV2 | Target | None: ...
+
+    @property
+    def num_qubits(self) -> int | None: ...
+
+    @property
+    def capacity(self) -> str: ...
+
+    def run(
+        self,
+        circuits: list[QuantumCircuit],
+        shots: int,
+        *,
+        seed: int | None,
+        progress: Callable[[int], None] | None,
+    ) -> list[dict[str, int]]: ...
+
+
+def check_run(
+    protocol, backend: Backend, shots: int | None = None, seed: int | None = None
+) -> None:
+    """Every check that can fail before work starts: options, and the register's size."""
+    if shots is not None and (
+        isinstance(shots, bool) or int(shots) != shots or not 1 <= shots <= MAX_SHOTS
+    ):
+        raise InvalidParameter("shots", shots, f"an integer 1 <= shots <= {MAX_SHOTS}")
+    if seed is not None and (isinstance(seed, bool) or int(seed) != seed or not 0 <= seed < 2**63):
+        raise InvalidParameter("seed", seed, "an integer 0 <= seed < 2^63")
+    if backend.num_qubits is not None:
+        protocol.check_fits(backend.num_qubits, backend.capacity)
+
+
+def _tolist(values: dict[str, np.ndarray]) -> dict[str, Any]:
+    return {k: np.asarray(v).tolist() for k, v in values.items()}
+
+
+def run_experiment(
+    protocol,
+    backend: Backend,
+    *,
+    shots: int | None = None,
+    seed: int | None = None,
+    store=None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run ``protocol`` on ``backend`` and return the :class:`RunResult`.
+
+    Noisy backends always sample (``shots`` defaults to :data:`DEFAULT_SHOTS`); the ideal
+    backend samples only when ``shots`` is given. With ``store`` the run is recorded as
+    ``running`` first and completed or marked failed at the end.
+    """
+    check_run(protocol, backend, shots, seed)
+    if seed is None:
+        seed = secrets.randbelow(2**31)  # recorded in the result, so the run can be repeated
+    if backend.noisy and shots is None:
+        shots = DEFAULT_SHOTS
+    run_id = store.start_run(protocol.name, backend.name, protocol.parameters()) if store else None
+    try:
+        save = (lambda circuits: store.save_circuits(run_id, circuits)) if store else None
+        result = _run(protocol, backend, shots, seed, progress, save)
+    except BaseException as exc:
+        if store is not None:
+            store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
+        raise
+    if store is not None:
+        store.finish_run(run_id, result)
+    return result
+
+
+def _run(
+    protocol,
+    backend: Backend,
+    shots: int | None,
+    seed: int | None,
+    progress: Progress | None,
+    store_circuits: Callable | None,
+) -> RunResult:
+    report = lambda stage, done, total: progress(stage, done, total) if progress else None  # noqa: E731
+    tasks = protocol.tomography_tasks()
+    reference = protocol.reference()
+    circuit_info: dict[str, Any] = {}
+    observables: dict[str, Any] = {}
+    ideal: dict[str, Any] = {}
+
+    if backend.name != "reference":
+        report("exact simulation", 0, len(tasks))
+        exact = []
+        for i, task in enumerate(tasks):
+            states = reduced_qubit_states(task.circuit, task.qubits)
+            exact.append(BlochEstimate.exact(np.array([bloch_vector(r) for r in states])))
+            report("exact simulation", i + 1, len(tasks))
+        ideal = _tolist(protocol.observables([e.mean for e in exact]))
+
+        full = protocol.circuit()
+        circuits = [c for task in tasks for c in measurement_circuits(task)]
+        compiled, compile_report = compile_circuits(
+            [full, *circuits], backend.compile_target, seed=seed, layout_from=full
+        )
+        compiled_full, compiled = compiled[0], compiled[1:]
+        circuit_info = circuit_metrics(compiled_full) | {
+            "target": compile_report.target,
+            "compile_time_s": compile_report.compile_time_s,
+        }
+        if store_circuits is not None:
+            store_circuits([compiled_full])
+
+        if shots is None:
+            observables = dict(ideal)
+            observables.update({f"{k}_stderr": [0.0] * len(v) for k, v in ideal.items()})
+        else:
+            done = 0
+
+            def advance(n: int) -> None:
+                nonlocal done
+                done += n
+                report("shots", done, len(compiled))
+
+            report("shots", 0, len(compiled))
+            counts = backend.run(compiled, shots, seed=seed, progress=advance)
+            rng = np.random.default_rng(seed)
+            estimates = [
+                estimate_bloch(counts[3 * i : 3 * i + 3], len(task.qubits), rng=rng)
+                for i, task in enumerate(tasks)
+            ]
+            mean = protocol.observables([e.mean for e in estimates])
+            spread = protocol.observables([e.samples for e in estimates])
+            observables = _tolist(mean)
+            observables.update(
+                {f"{k}_stderr": np.std(v, axis=0, ddof=1).tolist() for k, v in spread.items()}
+            )
+
+    return RunResult(
+        protocol=protocol.name,
+        parameters=protocol.parameters(),
+        backend=backend.name,
+        seed=seed,
+        shots=shots,
+        circuit=circuit_info,
+        observables=observables,
+        ideal=ideal,
+        reference=reference,
+    )
+
+
+def max_abs_deviation(a: dict[str, Any], b: dict[str, Any]) -> float:
+    """Largest |a − b| over the observables the two blocks share (NaN if none)."""
+    diffs = [
+        np.max(np.abs(np.subtract(a[k], b[k]))) for k in a if k in b and not k.endswith("_stderr")
+    ]
+    return float(max(diffs)) if diffs else math.nan

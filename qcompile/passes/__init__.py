@@ -1,0 +1,44 @@
+"""qcompile's pass layer, assembled into a Qiskit ``StagedPassManager``.
+
+This first pipeline is Qiskit's preset at optimization level 2, whose block consolidation
+and two-qubit synthesis already bring every (SWAP)^α to 3 two-qubit gates (the 4-CX
+definition is never emitted). It is the baseline that qcompile's own passes must beat
+(``benchmarks/homogenization_baseline.py`` records where it starts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from qiskit.transpiler import StagedPassManager, Target
+from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
+
+__all__ = ["build_pass_manager", "DEFAULT_BASIS"]
+
+#: Basis for targets without a coupling map (ideal simulation, all-to-all CX).
+DEFAULT_BASIS = ("cx", "rz", "sx", "x", "reset", "measure")
+
+
+def build_pass_manager(
+    target: Target | None = None,
+    *,
+    seed: int | None = 0,
+    optimization_level: int = 2,
+    initial_layout: Sequence[int] | None = None,
+) -> StagedPassManager:
+    """The qcompile pipeline for ``target`` (``None``: all-to-all CX + RZ/SX/X).
+
+    ``initial_layout[i]`` is the physical qubit of virtual qubit i, if given.
+    """
+    if target is None:
+        return generate_preset_pass_manager(
+            optimization_level=optimization_level,
+            basis_gates=list(DEFAULT_BASIS),
+            seed_transpiler=seed,
+        )
+    return generate_preset_pass_manager(
+        optimization_level=optimization_level,
+        target=target,
+        seed_transpiler=seed,
+        initial_layout=list(initial_layout) if initial_layout is not None else None,
+    )

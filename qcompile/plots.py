@@ -1,0 +1,79 @@
+"""Plots of run results (matplotlib, Agg): device with error bars, ideal, reference.
+
+For homogenization (spec 000 §3): fidelity of the system qubit to ξ after k collisions, and
+the final fidelity of each reservoir qubit R_j to ξ.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from qcompile.results import RunResult, write_atomic  # noqa: E402
+
+__all__ = ["plot_result", "save_plot"]
+
+
+def _series(ax, x, result: RunResult, key: str) -> None:
+    if result.reference.get(key) is not None:
+        ax.plot(x, result.reference[key], "k--", lw=1.2, label="reference (exact map)")
+    if result.ideal.get(key) is not None:
+        ax.plot(x, result.ideal[key], "o", mfc="none", color="tab:blue", label="ideal circuit")
+    if result.observables.get(key) is not None:
+        err = result.observables.get(f"{key}_stderr")
+        ax.errorbar(
+            x,
+            result.observables[key],
+            yerr=err,
+            fmt="s",
+            ms=4,
+            capsize=2,
+            color="tab:red",
+            label=f"{result.backend}" + (f" ({result.shots} shots)" if result.shots else ""),
+        )
+
+
+def plot_result(result: RunResult):
+    """A matplotlib ``Figure`` of ``result``."""
+    if result.protocol != "homogenization":
+        raise ValueError(f"no plot defined for protocol {result.protocol!r}")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [2, 1]})
+    k = np.arange(len(result.reference["system_fidelity"]))
+    _series(left, k, result, "system_fidelity")
+    left.xaxis.set_major_locator(MaxNLocator(integer=True))
+    left.set_xlabel("collisions k")
+    left.set_ylabel(r"$F(\rho_S^{(k)}, \xi)$")
+    p = result.parameters
+    left.set_title(
+        rf"homogenization, $\alpha$ = {p['alpha']:.4g}, N = {p['reservoir']}, "
+        f"rounds = {p['rounds']}"
+    )
+    left.set_ylim(top=1.02)
+    left.grid(alpha=0.3)
+    left.legend(loc="lower right", fontsize=8)
+    j = np.arange(1, len(result.reference["reservoir_fidelity"]) + 1)
+    _series(right, j, result, "reservoir_fidelity")
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.set_xlabel("reservoir qubit j")
+    right.set_ylabel(r"$F(\rho_{R_j}, \xi)$ at the end")
+    right.set_ylim(top=1.02)
+    right.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def save_plot(result: RunResult, path: str | os.PathLike) -> Path:
+    """Write the plot of ``result`` as PNG, atomically."""
+    fig = plot_result(result)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
+    plt.close(fig)
+    return write_atomic(path, buffer.getvalue())
