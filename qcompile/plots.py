@@ -1,4 +1,4 @@
-"""Plots of run results (matplotlib, Agg): device with error bars, ideal, reference.
+"""Plots of run results (matplotlib): device with error bars, ideal, reference.
 
 For homogenization (spec 000 §3): fidelity of the system qubit to ξ after k collisions, and
 the final fidelity of each reservoir qubit R_j to ξ.
@@ -10,14 +10,11 @@ import io
 import os
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from qcompile.results import RunResult, write_atomic  # noqa: E402
+from qcompile.results import RunResult, write_atomic
 
 __all__ = ["plot_result", "save_plot"]
 
