@@ -24,7 +24,9 @@ def test_restricted_noise_equals_full_device_noise():
     qubits = active_qubits([compiled])
     full = compiled.copy()
     full.save_density_matrix(qubits=qubits, label="rho")
-    rho_full = AerSimulator.from_backend(device, method="density_matrix").run(full).result().data()["rho"]
+    rho_full = (
+        AerSimulator.from_backend(device, method="density_matrix").run(full).result().data()["rho"]
+    )
     small = compact(compiled, qubits)
     small.save_density_matrix(qubits=range(len(qubits)), label="rho")
     sim = AerSimulator(noise_model=restricted_noise_model(device, qubits), method="density_matrix")

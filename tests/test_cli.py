@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import pytest
-from qiskit import qpy
-
 from conftest import SPEC_XI
-from qcompile.cli import main
+from qiskit import qpy
 from test_homogenization import SPEC_RESERVOIR, SPEC_TABLE
+
+from qcompile.cli import main
 
 
 def run_cli(*args: str) -> int:
@@ -25,9 +25,22 @@ def run_cli(*args: str) -> int:
 @pytest.mark.parametrize("alpha", sorted(SPEC_TABLE))
 def test_cli_reproduces_spec_table_on_ideal_backend(alpha, tmp_path):
     path = tmp_path / "out.json"
-    code = run_cli("run", "homogenization", "--alpha", str(alpha), "--reservoir", "10",
-                   "--reservoir-state", SPEC_XI, "--backend", "aer", "--seed", "1",
-                   "--json", str(path))
+    code = run_cli(
+        "run",
+        "homogenization",
+        "--alpha",
+        str(alpha),
+        "--reservoir",
+        "10",
+        "--reservoir-state",
+        SPEC_XI,
+        "--backend",
+        "aer",
+        "--seed",
+        "1",
+        "--json",
+        str(path),
+    )
     assert code == 0
     data = json.loads(path.read_text())
     for k, expected in SPEC_TABLE[alpha].items():
@@ -37,13 +50,38 @@ def test_cli_reproduces_spec_table_on_ideal_backend(alpha, tmp_path):
 
 def test_cli_json_contract_and_plot(tmp_path, capsys):
     path, png = tmp_path / "r.json", tmp_path / "r.png"
-    code = run_cli("run", "homogenization", "--alpha", "0.2", "--reservoir", "4",
-                   "--reservoir-state", SPEC_XI, "--backend", "aer:fake_torino", "--shots", "500",
-                   "--seed", "3", "--json", str(path), "--plot", str(png))
+    code = run_cli(
+        "run",
+        "homogenization",
+        "--alpha",
+        "0.2",
+        "--reservoir",
+        "4",
+        "--reservoir-state",
+        SPEC_XI,
+        "--backend",
+        "aer:fake_torino",
+        "--shots",
+        "500",
+        "--seed",
+        "3",
+        "--json",
+        str(path),
+        "--plot",
+        str(png),
+    )
     assert code == 0
     data = json.loads(path.read_text())
-    for key in ("protocol", "parameters", "backend", "seed", "circuit", "observables", "reference",
-                "versions"):
+    for key in (
+        "protocol",
+        "parameters",
+        "backend",
+        "seed",
+        "circuit",
+        "observables",
+        "reference",
+        "versions",
+    ):
         assert key in data
     assert {"num_qubits", "two_qubit_gates", "depth"} <= set(data["circuit"])
     assert len(data["observables"]["system_fidelity"]) == 5  # k = 0..N
@@ -86,8 +124,20 @@ def test_bad_input_is_one_line_exit_2_nothing_written(args, flag, tmp_path, caps
 
 def test_compile_writes_qpy_and_report(tmp_path, capsys):
     circ, report = tmp_path / "c.qpy", tmp_path / "c.json"
-    code = run_cli("compile", "homogenization", "--alpha", "0.3", "--reservoir", "6",
-                   "--target", "fake_torino", "-o", str(circ), "--json", str(report))
+    code = run_cli(
+        "compile",
+        "homogenization",
+        "--alpha",
+        "0.3",
+        "--reservoir",
+        "6",
+        "--target",
+        "fake_torino",
+        "-o",
+        str(circ),
+        "--json",
+        str(report),
+    )
     assert code == 0
     with circ.open("rb") as handle:
         (circuit,) = qpy.load(handle)
@@ -108,8 +158,12 @@ def test_protocols_lists_parameters_and_ranges(tmp_path, capsys):
 
 
 def test_runs_are_listed_after_a_run(capsys):
-    assert run_cli("run", "homogenization", "--alpha", "0.2", "--reservoir", "2",
-                   "--backend", "reference") == 0
+    assert (
+        run_cli(
+            "run", "homogenization", "--alpha", "0.2", "--reservoir", "2", "--backend", "reference"
+        )
+        == 0
+    )
     capsys.readouterr()
     assert run_cli("runs", "list") == 0
     assert "homogenization" in capsys.readouterr().out
@@ -117,7 +171,20 @@ def test_runs_are_listed_after_a_run(capsys):
 
 def test_console_script_entry_point():
     """The installed command, as a user runs it: help works and a bad value exits 2."""
-    done = subprocess.run([sys.executable, "-m", "qcompile.cli", "run", "homogenization",
-                           "--alpha", "0.1", "--reservoir", "-3"], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "qcompile.cli",
+            "run",
+            "homogenization",
+            "--alpha",
+            "0.1",
+            "--reservoir",
+            "-3",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     assert "--reservoir" in done.stderr and "Traceback" not in done.stderr

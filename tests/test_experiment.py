@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import SPEC_XI
 
 from backends import ResultStore, get_backend
-from conftest import SPEC_XI
 from qcompile.errors import InvalidParameter
 from qcompile.experiment import run_experiment
 from qcompile.protocols import homogenization
@@ -78,7 +78,9 @@ def test_invalid_options_fail_before_anything_is_stored():
 
 
 def test_result_round_trips_through_json():
-    result = run_experiment(homogenization(alpha=0.2, reservoir=2), get_backend("reference"), seed=3)
+    result = run_experiment(
+        homogenization(alpha=0.2, reservoir=2), get_backend("reference"), seed=3
+    )
     again = RunResult.from_json(result.to_json())
     assert again == result
     assert set(again.reference) == {"system_fidelity", "reservoir_fidelity"}

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 import qutip
+from conftest import SPEC_XI
 from qiskit.quantum_info import DensityMatrix, partial_trace
 
-from conftest import SPEC_XI
 from qcompile.errors import InvalidParameter
 from qcompile.protocols import homogenization
 
@@ -48,7 +48,9 @@ def test_eta_gives_the_same_protocol():
 )
 def test_map_equals_density_matrix_simulation_of_the_circuit(input_state, reservoir_state):
     """Eqs. (4)-(5) against qiskit.quantum_info's density matrix of the paper's circuit."""
-    h = homogenization(alpha=0.37, reservoir=3, input_state=input_state, reservoir_state=reservoir_state)
+    h = homogenization(
+        alpha=0.37, reservoir=3, input_state=input_state, reservoir_state=reservoir_state
+    )
     system, reservoir = h.iterated_map()
     for k in range(h.collisions + 1):
         rho = DensityMatrix(h.circuit(k).decompose("swap_power"))
@@ -62,7 +64,9 @@ def test_map_equals_density_matrix_simulation_of_the_circuit(input_state, reserv
 
 def test_contraction_per_step():
     """Spec 000 §2: trace distance to ξ shrinks per step by a factor in [cos²η, |cos η|]."""
-    h = homogenization(alpha=0.3, reservoir=12, input_state="0.1,0.5,-0.7", reservoir_state="polar:0.9,0.4")
+    h = homogenization(
+        alpha=0.3, reservoir=12, input_state="0.1,0.5,-0.7", reservoir_state="polar:0.9,0.4"
+    )
     xi = h.reservoir_state.density_matrix()
     system, _ = h.iterated_map()
     dist = [0.5 * np.abs(np.linalg.eigvalsh(r - xi)).sum() for r in system]
@@ -78,7 +82,10 @@ def _qutip_states(h, times):
     terms = [[qutip.Qobj(t.operator, dims=dims), t.coefficient] for t in system.time_dependent]
     rho0 = qutip.Qobj(system.initial_density_matrix(), dims=dims)
     result = qutip.mesolve(
-        terms, rho0, times, options={"atol": 1e-12, "rtol": 1e-10, "max_step": 0.01, "nsteps": 10**6}
+        terms,
+        rho0,
+        times,
+        options={"atol": 1e-12, "rtol": 1e-10, "max_step": 0.01, "nsteps": 10**6},
     )
     return result.states
 
@@ -86,7 +93,9 @@ def _qutip_states(h, times):
 def test_open_system_matches_rounds_reference():
     """The OpenSystem's exchange Hamiltonian under QuTiP reproduces the exact circuit states,
     including a second round where the iterated map no longer applies."""
-    h = homogenization(alpha=0.4, reservoir=2, rounds=2, input_state="1", reservoir_state="polar:1.1,0.3")
+    h = homogenization(
+        alpha=0.4, reservoir=2, rounds=2, input_state="1", reservoir_state="polar:1.1,0.3"
+    )
     system, reservoir = h.reference_states()
     # the state after k collisions is the state at the end of the k-th unit time window
     ends = [0.0] + [k + 1 - 1e-9 for k in range(h.collisions)]

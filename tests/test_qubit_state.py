@@ -40,7 +40,8 @@ def test_malformed_state_names_the_parameter(text):
 
 
 @pytest.mark.parametrize(
-    "bloch", [(0, 0, 1), (0.6, 0, 0.8), (-0.3, 0.9, 0.3162277660168379), (0.2, -0.3, 0.1), (0, 0, 0)]
+    "bloch",
+    [(0, 0, 1), (0.6, 0, 0.8), (-0.3, 0.9, 0.3162277660168379), (0.2, -0.3, 0.1), (0, 0, 0)],
 )
 def test_preparation_circuit_prepares_the_state(bloch):
     state = parse_qubit_state(list(bloch))

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit
+from qiskit.circuit import Parameter
+from qiskit.circuit.library import CXGate, RZGate, SXGate, XGate
 from qiskit.quantum_info import Operator
 from qiskit.transpiler import CouplingMap, Target
-from qiskit.circuit.library import CXGate, RZGate, SXGate, XGate
-from qiskit.circuit import Parameter
 
 from qcompile import SwapPowerGate, compile_circuits, partial_swap
 from qcompile.lowering.swap_power import (
@@ -118,7 +118,12 @@ def _cx_target() -> Target:
         basis_gates=["cx", "rz", "sx", "x"],
         num_qubits=2,
         coupling_map=CouplingMap.from_line(2, bidirectional=True),
-        custom_name_mapping={"cx": CXGate(), "rz": RZGate(Parameter("t")), "sx": SXGate(), "x": XGate()},
+        custom_name_mapping={
+            "cx": CXGate(),
+            "rz": RZGate(Parameter("t")),
+            "sx": SXGate(),
+            "x": XGate(),
+        },
     )
 
 

@@ -25,14 +25,21 @@ def _sample_counts(circuit, shots, rng):
 
 def test_estimates_are_unbiased_within_their_errors():
     rng = np.random.default_rng(5)
-    h = homogenization(alpha=0.3, reservoir=2, input_state="0.2,0.6,-0.7", reservoir_state="polar:1.0,2.0")
+    h = homogenization(
+        alpha=0.3, reservoir=2, input_state="0.2,0.6,-0.7", reservoir_state="polar:1.0,2.0"
+    )
     task = TomographyTask("final", h.circuit(), (0, 1, 2))
     shots = 20000
     counts = [_sample_counts(c, shots, rng) for c in measurement_circuits(task)]
     estimate = estimate_bloch(counts, 3, rng=rng)
     system, reservoir = h.iterated_map()
-    exact = np.array([DensityMatrix(r).expectation_value(Pauli(p)).real for r in [system[-1], *reservoir]
-                      for p in ("X", "Y", "Z")]).reshape(3, 3)
+    exact = np.array(
+        [
+            DensityMatrix(r).expectation_value(Pauli(p)).real
+            for r in [system[-1], *reservoir]
+            for p in ("X", "Y", "Z")
+        ]
+    ).reshape(3, 3)
     sigma = np.sqrt((1 - exact**2) / shots)  # binomial standard error of each ⟨σ⟩
     assert np.all(np.abs(estimate.mean - exact) < 5 * sigma + 1e-12)
     boot = estimate.samples.std(axis=0, ddof=1)
