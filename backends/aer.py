@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
+from qiskit import transpile
 from qiskit.circuit import QuantumCircuit
 from qiskit.providers import BackendV2, Options
 from qiskit.transpiler import Target
@@ -22,7 +24,14 @@ from qiskit_aer.noise import NoiseModel
 from qcompile.circuit_states import MAX_STATEVECTOR_QUBITS
 from qcompile.targets import fake_backend
 
-__all__ = ["AerBackend", "active_qubits", "restrict_target", "restricted_noise_model", "compact"]
+__all__ = [
+    "AerBackend",
+    "active_qubits",
+    "compact",
+    "density_matrices_at",
+    "restrict_target",
+    "restricted_noise_model",
+]
 
 Progress = Callable[[int], None]
 
@@ -186,3 +195,28 @@ class AerBackend:
             if progress is not None:
                 progress(len(batch))
         return counts
+
+
+def density_matrices_at(
+    circuit: QuantumCircuit, checkpoints: dict[float, int], qubits: Sequence[int]
+) -> dict[float, np.ndarray]:
+    """Exact noiseless density matrices of ``qubits`` after each checkpoint prefix.
+
+    ``checkpoints`` maps a label (a time) to the number of instructions of ``circuit`` that
+    reach it. The matrices are little-endian over ``qubits``, which for a lowered model (qubit
+    q = subsystem n−1−q) is the model's own tensor order.
+    """
+    by_index: dict[int, list[float]] = {}
+    for label, index in checkpoints.items():
+        by_index.setdefault(index, []).append(label)
+    qc = circuit.copy_empty_like()
+    names = {}
+    for i in range(len(circuit.data) + 1):
+        for label in by_index.get(i, []):
+            names[label] = f"rho_{len(names)}"
+            qc.save_density_matrix(qubits=list(qubits), label=names[label])
+        if i < len(circuit.data):
+            qc.append(circuit.data[i])
+    simulator = AerSimulator(method="density_matrix")
+    data = simulator.run(transpile(qc, simulator, optimization_level=0)).result().data(0)
+    return {label: np.asarray(data[name]) for label, name in names.items()}

@@ -15,6 +15,7 @@ from qiskit.providers import BackendV2
 from qiskit.transpiler import Target
 
 from qcompile.errors import ResourceLimit
+from qcompile.metrics import circuit_metrics
 from qcompile.passes import build_pass_manager
 from qcompile.targets import resolve_target
 
@@ -34,26 +35,6 @@ class CompileReport:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def _is_two_qubit(instruction) -> bool:
-    return instruction.operation.num_qubits == 2 and instruction.operation.name != "barrier"
-
-
-def circuit_metrics(circuit: QuantumCircuit) -> dict[str, int]:
-    """Active qubits, two-qubit gate count, two-qubit depth and depth of ``circuit``."""
-    active = {
-        circuit.find_bit(q).index
-        for inst in circuit.data
-        if inst.operation.name not in ("barrier", "delay")
-        for q in inst.qubits
-    }
-    return {
-        "num_qubits": len(active),
-        "two_qubit_gates": sum(1 for inst in circuit.data if _is_two_qubit(inst)),
-        "two_qubit_depth": circuit.depth(filter_function=_is_two_qubit),
-        "depth": circuit.depth(),
-    }
 
 
 def _target_name(target: str | Target | BackendV2 | None) -> str:

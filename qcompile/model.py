@@ -19,7 +19,7 @@ import numpy as np
 
 from qcompile.errors import InvalidParameter
 
-__all__ = ["OpenSystem", "TimeDependentTerm", "embed"]
+__all__ = ["OpenSystem", "TimeDependentTerm", "InstantChannel", "embed"]
 
 Coefficient = Callable[[float], complex]
 
@@ -33,6 +33,19 @@ class TimeDependentTerm:
 
 
 @dataclass(frozen=True)
+class InstantChannel:
+    """A CPTP map applied instantaneously at ``time``: ρ → Σ_k K_k ρ K_k†.
+
+    The Kraus operators act on the whole register. A state reported at ``time`` is the state
+    *after* the channel (right-continuous trajectories).
+    """
+
+    time: float
+    kraus: tuple[np.ndarray, ...]
+    name: str = "channel"
+
+
+@dataclass(frozen=True)
 class OpenSystem:
     """A finite-dimensional open quantum system (Lindblad form) with named observables."""
 
@@ -40,6 +53,7 @@ class OpenSystem:
     hamiltonian: np.ndarray | None = None
     time_dependent: tuple[TimeDependentTerm, ...] = ()
     jump_operators: tuple[np.ndarray, ...] = ()
+    channels: tuple[InstantChannel, ...] = ()
     initial_state: np.ndarray | None = None
     observables: Mapping[str, np.ndarray] = field(default_factory=dict)
     labels: tuple[str, ...] = ()
@@ -56,8 +70,25 @@ class OpenSystem:
             _check_operator("hamiltonian", self.hamiltonian, dim, hermitian=True)
         for k, term in enumerate(self.time_dependent):
             _check_operator(f"time_dependent[{k}]", term.operator, dim, hermitian=True)
+            value = complex(term.coefficient(0.0))
+            if not (math.isfinite(value.real) and abs(value.imag) < 1e-12):
+                raise InvalidParameter(
+                    f"time_dependent[{k}].coefficient", value, "a real-valued function of t"
+                )
         for k, jump in enumerate(self.jump_operators):
             _check_operator(f"jump_operators[{k}]", jump, dim, hermitian=False)
+        for k, channel in enumerate(self.channels):
+            if not math.isfinite(channel.time) or channel.time < 0:
+                raise InvalidParameter(f"channels[{k}].time", channel.time, "a finite time >= 0")
+            for j, op in enumerate(channel.kraus):
+                _check_operator(f"channels[{k}].kraus[{j}]", op, dim, hermitian=False)
+            total = sum(np.asarray(op).conj().T @ np.asarray(op) for op in channel.kraus)
+            if not np.allclose(total, np.eye(dim), atol=1e-9):
+                raise InvalidParameter(
+                    f"channels[{k}]",
+                    channel.name,
+                    "Kraus operators with sum K†K = 1 (trace preserving)",
+                )
         for name, obs in self.observables.items():
             _check_operator(f"observables[{name!r}]", obs, dim, hermitian=True)
         if self.initial_state is not None:
@@ -77,6 +108,18 @@ class OpenSystem:
     @property
     def dimension(self) -> int:
         return int(np.prod(self.dims))
+
+    def hamiltonian_at(self, t: float) -> np.ndarray:
+        """H(t) = H_0 + Σ_j c_j(t) H_j."""
+        dim = self.dimension
+        h = (
+            np.zeros((dim, dim), dtype=complex)
+            if self.hamiltonian is None
+            else np.array(self.hamiltonian, dtype=complex)
+        )
+        for term in self.time_dependent:
+            h = h + float(np.real(term.coefficient(t))) * term.operator
+        return h
 
     def qiskit_qubit(self, subsystem: int) -> int:
         """The little-endian circuit qubit of qubit subsystem ``subsystem`` (all dims 2)."""

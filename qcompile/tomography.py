@@ -1,10 +1,14 @@
-"""Single-qubit state tomography from Pauli-basis measurements.
+"""State tomography from Pauli-basis measurements: single-qubit marginals and joint states.
 
 For a set of qubits measured together, three circuits measure all of them in the X, Y and Z
 basis; ⟨σ⟩ = (n₀ − n₁)/n per qubit and basis gives the Bloch vector r. An estimate outside
 the Bloch ball is shrunk radially onto it (the qubit maximum-likelihood state to first order).
 Uncertainties come from a seeded parametric bootstrap of the binomial counts, so any function
 of the states (a fidelity, say) gets a standard error without linearisation.
+
+Joint tomography of k ≤ 3 qubits measures the 3^k Pauli settings, inverts linearly
+(ρ = 2^{−k} Σ_P ⟨P⟩ P, each ⟨P⟩ averaged over every setting that measures it) and projects
+onto the nearest density matrix (Smolin, Gambetta, Smith, PRL 108, 070502 (2012)).
 """
 
 from __future__ import annotations
@@ -15,7 +19,16 @@ from dataclasses import dataclass
 import numpy as np
 from qiskit.circuit import ClassicalRegister, QuantumCircuit
 
-__all__ = ["TomographyTask", "BlochEstimate", "measurement_circuits", "estimate_bloch", "BASES"]
+__all__ = [
+    "BASES",
+    "BlochEstimate",
+    "StateEstimate",
+    "TomographyTask",
+    "estimate_bloch",
+    "estimate_state",
+    "measurement_circuits",
+    "state_tomography_circuits",
+]
 
 BASES = ("X", "Y", "Z")
 
@@ -100,3 +113,128 @@ def estimate_bloch(
     )
     samples = (2 * resampled / shots[:, None, None] - 1).transpose(1, 2, 0)  # (B, qubit, basis)
     return BlochEstimate(mean, _project_to_ball(samples), int(shots.min()))
+
+
+# -- joint state tomography of a few qubits --------------------------------------------------
+_PAULI = {
+    "I": np.eye(2, dtype=complex),
+    "X": np.array([[0, 1], [1, 0]], dtype=complex),
+    "Y": np.array([[0, -1j], [1j, 0]], dtype=complex),
+    "Z": np.diag([1, -1]).astype(complex),
+}
+
+
+def pauli_settings(num_qubits: int) -> list[str]:
+    """The 3^k measurement settings, e.g. 'XZ' = qubits[0] in X, qubits[1] in Z."""
+    settings = [""]
+    for _ in range(num_qubits):
+        settings = [s + b for s in settings for b in BASES]
+    return settings
+
+
+def state_tomography_circuits(
+    circuit: QuantumCircuit, qubits: Sequence[int]
+) -> list[QuantumCircuit]:
+    """``circuit`` followed by each Pauli setting on ``qubits`` and their measurement."""
+    circuits = []
+    for setting in pauli_settings(len(qubits)):
+        qc = circuit.copy(name=f"{circuit.name}:{setting}")
+        creg = ClassicalRegister(len(qubits), "tomo")
+        qc.add_register(creg)
+        for q, basis in zip(qubits, setting, strict=True):
+            if basis == "X":
+                qc.h(q)
+            elif basis == "Y":
+                qc.sdg(q)
+                qc.h(q)
+        qc.measure(list(qubits), creg)
+        circuits.append(qc)
+    return circuits
+
+
+def _closest_state(rho: np.ndarray) -> np.ndarray:
+    """Nearest density matrix in Frobenius norm (Smolin–Gambetta–Smith eigenvalue projection)."""
+    rho = 0.5 * (rho + rho.conj().T)
+    values, vectors = np.linalg.eigh(rho)
+    order = np.argsort(values)[::-1]
+    values, vectors = values[order], vectors[:, order]
+    projected = np.zeros_like(values)
+    acc = 0.0
+    for i in range(len(values) - 1, -1, -1):
+        if values[i] + acc / (i + 1) >= 0:
+            projected[: i + 1] = values[: i + 1] + acc / (i + 1)
+            break
+        acc += values[i]
+    return (vectors * projected) @ vectors.conj().T
+
+
+def _linear_inversion(frequencies: np.ndarray, num_qubits: int) -> np.ndarray:
+    """ρ = 2^{−k} Σ_P ⟨P⟩ P from outcome frequencies[setting, outcome] (outcome little-endian)."""
+    settings = pauli_settings(num_qubits)
+    dim = 2**num_qubits
+    rho = np.zeros((dim, dim), dtype=complex)
+    for label in pauli_settings_with_identity(num_qubits):
+        # any setting that measures the non-identity letters of `label` estimates ⟨label⟩
+        rows = [
+            i
+            for i, s in enumerate(settings)
+            if all(a in ("I", b) for a, b in zip(label, s, strict=True))
+        ]
+        signs = np.array(
+            [
+                (-1) ** sum((outcome >> q) & 1 for q, a in enumerate(label) if a != "I")
+                for outcome in range(dim)
+            ]
+        )
+        expectation = float(np.mean([frequencies[r] @ signs for r in rows]))
+        # qubits[0] is the least significant: the Kronecker product runs from the last letter
+        op = np.array([[1.0]], dtype=complex)
+        for a in label:
+            op = np.kron(_PAULI[a], op)
+        rho += expectation * op
+    return rho / dim
+
+
+def pauli_settings_with_identity(num_qubits: int) -> list[str]:
+    labels = [""]
+    for _ in range(num_qubits):
+        labels = [s + b for s in labels for b in "IXYZ"]
+    return labels
+
+
+@dataclass(frozen=True)
+class StateEstimate:
+    """A tomographic density matrix (little-endian over the measured qubits) and resamples."""
+
+    mean: np.ndarray
+    samples: list[np.ndarray]
+    shots: int
+
+
+def estimate_state(
+    counts: Sequence[Mapping[str, int]],
+    num_qubits: int,
+    *,
+    bootstrap: int = 200,
+    rng: np.random.Generator | None = None,
+) -> StateEstimate:
+    """Density matrix from the counts of :func:`state_tomography_circuits` (same order)."""
+    rng = rng if rng is not None else np.random.default_rng(0)
+    dim = 2**num_qubits
+    settings = pauli_settings(num_qubits)
+    if len(counts) != len(settings):
+        raise ValueError(f"need the counts of {len(settings)} settings")
+    table = np.zeros((len(settings), dim))
+    for r, result in enumerate(counts):
+        for bits, n in result.items():
+            table[r, int(bits.replace(" ", ""), 2)] += n
+    shots = table.sum(axis=1)
+    frequencies = table / shots[:, None]
+    mean = _closest_state(_linear_inversion(frequencies, num_qubits))
+    samples = []
+    for _ in range(bootstrap):
+        resampled = np.array(
+            [rng.multinomial(int(n), p) for n, p in zip(shots, frequencies, strict=True)]
+        )
+        samples.append(_closest_state(_linear_inversion(resampled / shots[:, None], num_qubits)))
+    return StateEstimate(mean, samples, int(shots.min()))

@@ -1,0 +1,105 @@
+r"""Reference solutions of an :class:`~qcompile.model.OpenSystem` with QuTiP 5's ``mesolve``.
+
+.. math:: \dot\rho = -i[H(t), \rho] + \sum_k D[L_k]\rho, \qquad
+          D[L]\rho = L\rho L^\dagger - \tfrac12\{L^\dagger L, \rho\}
+
+Safe defaults: absolute/relative tolerances 1e-10/1e-8 and a ``max_step`` of a quarter of the
+shortest time scale 1/‖generator‖ (so a coefficient that switches on and off is never stepped
+over). Instantaneous channels split the integration into segments; the state reported at a
+channel's time is the state after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import qutip
+
+from qcompile.errors import InvalidParameter
+from qcompile.model import OpenSystem
+
+__all__ = ["ReferenceSolution", "lindblad_reference", "shortest_time_scale"]
+
+
+@dataclass(frozen=True)
+class ReferenceSolution:
+    """States (dense matrices, the model's tensor order) and observables at ``times``."""
+
+    times: np.ndarray
+    states: list[np.ndarray]
+    expectations: dict[str, np.ndarray]
+
+
+def shortest_time_scale(system: OpenSystem, t_max: float) -> float:
+    """1 / (‖H_0‖ + Σ_j max|c_j| ‖H_j‖ + Σ_k ‖L_k‖²), the coefficients sampled on [0, t_max]."""
+    samples = np.linspace(0.0, t_max, 257)
+    rate = 0.0 if system.hamiltonian is None else np.linalg.norm(system.hamiltonian, 2)
+    for term in system.time_dependent:
+        peak = max(abs(float(np.real(term.coefficient(t)))) for t in samples)
+        rate += peak * np.linalg.norm(term.operator, 2)
+    rate += sum(np.linalg.norm(jump, 2) ** 2 for jump in system.jump_operators)
+    return 1.0 / rate if rate > 0 else np.inf
+
+
+def _qobj(matrix: np.ndarray, dims: Sequence[int]) -> qutip.Qobj:
+    return qutip.Qobj(np.asarray(matrix, dtype=complex), dims=[list(dims), list(dims)])
+
+
+def lindblad_reference(
+    system: OpenSystem,
+    times: Sequence[float],
+    *,
+    atol: float = 1e-10,
+    rtol: float = 1e-8,
+    max_step: float | None = None,
+) -> ReferenceSolution:
+    """Solve the master equation of ``system`` from t = 0 and sample it at ``times``."""
+    times = np.asarray(times, dtype=float)
+    if times.ndim != 1 or len(times) == 0 or np.any(np.diff(times) < 0) or times[0] < 0:
+        raise InvalidParameter("times", "…", "a non-empty increasing sequence of times >= 0")
+    t_max = float(times[-1])
+    if max_step is None:
+        scale = shortest_time_scale(system, max(t_max, 1e-9))
+        max_step = min(0.25 * scale, max(t_max, 1e-9) / 10) if np.isfinite(scale) else t_max
+    dims = system.dims
+    hamiltonian: list = []
+    if system.hamiltonian is not None:
+        hamiltonian.append(_qobj(system.hamiltonian, dims))
+    for term in system.time_dependent:
+        coefficient = term.coefficient
+        hamiltonian.append(
+            [_qobj(term.operator, dims), lambda t, c=coefficient: float(np.real(c(t)))]
+        )
+    if not hamiltonian:
+        hamiltonian = [_qobj(np.zeros((system.dimension,) * 2), dims)]
+    h = qutip.QobjEvo(hamiltonian)
+    jumps = [_qobj(jump, dims) for jump in system.jump_operators]
+    options = {"atol": atol, "rtol": rtol, "max_step": max_step, "nsteps": 10**7, "method": "adams"}
+
+    rho = _qobj(system.initial_density_matrix(), dims)
+    boundaries = sorted({c.time for c in system.channels if c.time <= t_max})
+    states: list[np.ndarray] = []
+    start, pending = 0.0, list(times)
+    for boundary in [*boundaries, None]:
+        end = t_max if boundary is None else boundary
+        # sample [start, end) here; the last segment includes t_max
+        inside = [t for t in pending if t < end or (boundary is None and t <= end)]
+        pending = pending[len(inside) :]
+        if end > start:
+            grid = sorted({start, *inside, end})
+            result = qutip.mesolve(h, rho, grid, c_ops=jumps, options=options)
+            by_time = dict(zip(grid, result.states, strict=True))
+            states.extend(by_time[t].full() for t in inside)
+            rho = result.states[-1]
+        else:
+            states.extend(rho.full() for _ in inside)
+        for channel in (c for c in system.channels if c.time == boundary):
+            rho = sum(k * rho * k.dag() for k in (_qobj(op, dims) for op in channel.kraus))
+        start = end
+    expectations = {
+        name: np.array([np.real(np.trace(obs @ state)) for state in states])
+        for name, obs in system.observables.items()
+    }
+    return ReferenceSolution(times, states, expectations)
