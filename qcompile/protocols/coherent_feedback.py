@@ -44,10 +44,14 @@ PARAMETERS = (
     Parameter("gamma", "float", 5.0, "gamma >= 0; feedback strength (0: no feedback)"),
     Parameter("t_max", "float", 6.0, "t_max > 0; final time"),
     Parameter("dt", "float", 0.01, "0 < dt <= t_max, t_max/dt an integer; circuit time step"),
-    Parameter("transient_at", "float", None, "0 <= t_a <= t_max, a multiple of dt; eq. (84) dephasing"),
+    Parameter(
+        "transient_at", "float", None, "0 <= t_a <= t_max, a multiple of dt; eq. (84) dephasing"
+    ),
     Parameter("noise", "str", "none", "none | persistent (eq. 86, two-qubit plant)"),
     Parameter("initial", "str", "ideal", "ideal | imperfect (eq. 88, two-qubit plant)"),
-    Parameter("plant_hamiltonian", "str", "XX", "Pauli sum, e.g. 'XX' or '0.5*XZ+ZI' (qubit 1 leftmost)"),
+    Parameter(
+        "plant_hamiltonian", "str", "XX", "Pauli sum, e.g. 'XX' or '0.5*XZ+ZI' (qubit 1 leftmost)"
+    ),
     Parameter("target", "str", "00", f"bit string |phi0>, 1..{MAX_PLANT_QUBITS} plant qubits"),
     Parameter("sample_every", "float", 0.1, "a multiple of dt; spacing of reported times"),
 )
@@ -61,12 +65,16 @@ def parse_pauli_sum(text: str, num_qubits: int, name: str = "plant_hamiltonian")
     """'0.5*XZ + ZI - YY' → matrix; the leftmost letter is plant qubit 1 (subsystem 0)."""
     cleaned = text.replace(" ", "")
     tokens = re.findall(r"([+-]?)(?:([0-9.eE+-]+)\*)?([IXYZ]+)", cleaned)
-    if not tokens or "".join("".join(t[:2]) + ("*" if t[1] else "") + t[2] for t in tokens) != cleaned.lstrip("+"):
+    if not tokens or "".join(
+        "".join(t[:2]) + ("*" if t[1] else "") + t[2] for t in tokens
+    ) != cleaned.lstrip("+"):
         raise InvalidParameter(name, text, "a sum of Pauli strings like 'XX' or '0.5*XZ+ZI'")
     terms = []
     for sign, coeff, label in tokens:
         if len(label) != num_qubits:
-            raise InvalidParameter(name, text, f"Pauli strings of length {num_qubits} (one letter per plant qubit)")
+            raise InvalidParameter(
+                name, text, f"Pauli strings of length {num_qubits} (one letter per plant qubit)"
+            )
         value = float(coeff) if coeff else 1.0
         terms.append((label, -value if sign == "-" else value))
     # SparsePauliOp's leftmost letter is its highest qubit = leftmost tensor factor: our order
@@ -173,7 +181,9 @@ class CoherentFeedback:
         channels = []
         if self.transient_at is not None:
             for q in range(n):
-                kraus = tuple(embed(np.diag(v).astype(complex), [q], dims) for v in ([1, 0], [0, 1]))
+                kraus = tuple(
+                    embed(np.diag(v).astype(complex), [q], dims) for v in ([1, 0], [0, 1])
+                )
                 channels.append(InstantChannel(self.transient_at, kraus, name=f"dephase{q}"))
         return OpenSystem(
             dims=dims,
@@ -198,9 +208,16 @@ class CoherentFeedback:
         """tr_C σ for a state on plant ⊗ controller (model order)."""
         return _ptrace_last(np.asarray(state), 2**self.plant_qubits)
 
-    def trace_distances(self, times: Sequence[float], plant_states: Sequence[np.ndarray]) -> np.ndarray:
+    def trace_distances(
+        self, times: Sequence[float], plant_states: Sequence[np.ndarray]
+    ) -> np.ndarray:
         """D(t) of eq. (85) from plant states at ``times``."""
-        return np.array([trace_distance(r, self.desired_state(t)) for t, r in zip(times, plant_states, strict=True)])
+        return np.array(
+            [
+                trace_distance(r, self.desired_state(t))
+                for t, r in zip(times, plant_states, strict=True)
+            ]
+        )
 
     def sample_times(self) -> list[float]:
         """Reported times: multiples of ``sample_every`` (and t_a), as multiples of dt."""
@@ -282,23 +299,36 @@ def coherent_feedback(
         raise InvalidParameter("dt", dt, f"a divisor of t_max = {t_max:g} (t_max/dt an integer)")
     if transient_at is not None:
         transient_at = float(transient_at)
-        if not (0 <= transient_at <= t_max) or abs(round(transient_at / dt) * dt - transient_at) > 1e-9:
-            raise InvalidParameter("transient_at", transient_at, f"a multiple of dt = {dt:g} in [0, {t_max:g}]")
+        if (
+            not (0 <= transient_at <= t_max)
+            or abs(round(transient_at / dt) * dt - transient_at) > 1e-9
+        ):
+            raise InvalidParameter(
+                "transient_at", transient_at, f"a multiple of dt = {dt:g} in [0, {t_max:g}]"
+            )
     if noise not in ("none", "persistent"):
         raise InvalidParameter("noise", noise, "none or persistent")
     if initial is None:
         initial = "imperfect" if noise == "persistent" else "ideal"
     if initial not in ("ideal", "imperfect"):
         raise InvalidParameter("initial", initial, "ideal or imperfect")
-    if not re.fullmatch(r"[01]{1,%d}" % MAX_PLANT_QUBITS, str(target)):
-        raise InvalidParameter("target", target, f"a bit string of 1..{MAX_PLANT_QUBITS} plant qubits")
+    if not re.fullmatch(rf"[01]{{1,{MAX_PLANT_QUBITS}}}", str(target)):
+        raise InvalidParameter(
+            "target", target, f"a bit string of 1..{MAX_PLANT_QUBITS} plant qubits"
+        )
     if (noise == "persistent" or initial == "imperfect") and len(target) != 2:
-        raise InvalidParameter("noise", noise, "persistent noise and the imperfect start (eqs. 86-88) need a two-qubit plant")
+        raise InvalidParameter(
+            "noise",
+            noise,
+            "persistent noise and the imperfect start (eqs. 86-88) need a two-qubit plant",
+        )
     parse_pauli_sum(plant_hamiltonian, len(target))
     sample_every = _positive("sample_every", sample_every, f"a multiple of dt = {dt:g}")
     if abs(round(sample_every / dt) * dt - sample_every) > 1e-9 or sample_every < dt:
         raise InvalidParameter("sample_every", sample_every, f"a multiple of dt = {dt:g}")
-    return CoherentFeedback(gamma, t_max, dt, transient_at, noise, initial, plant_hamiltonian, target, sample_every)
+    return CoherentFeedback(
+        gamma, t_max, dt, transient_at, noise, initial, plant_hamiltonian, target, sample_every
+    )
 
 
 def from_mapping(values) -> CoherentFeedback:
