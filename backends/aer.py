@@ -169,6 +169,12 @@ class AerBackend:
             f"{MAX_SIMULATED_QUBITS} simulated)"
         )
 
+    def ideal_density_matrices(
+        self, circuit: QuantumCircuit, checkpoints: dict[float, int], qubits: Sequence[int]
+    ) -> dict[float, np.ndarray]:
+        """Exact noiseless states at the checkpoints (see :func:`density_matrices_at`)."""
+        return density_matrices_at(circuit, checkpoints, qubits)
+
     def run(
         self,
         circuits: Sequence[QuantumCircuit],

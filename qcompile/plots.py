@@ -1,7 +1,8 @@
 """Plots of run results (matplotlib): device with error bars, ideal, reference.
 
 For homogenization (spec 000 §3): fidelity of the system qubit to ξ after k collisions, and
-the final fidelity of each reservoir qubit R_j to ξ.
+the final fidelity of each reservoir qubit R_j to ξ. For coherent feedback (spec 002): the
+trace distance D(t) to the desired trajectory, on linear and logarithmic axes.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def _series(ax, x, result: RunResult, key: str) -> None:
 
 def plot_result(result: RunResult):
     """A matplotlib ``Figure`` of ``result``."""
+    if result.protocol == "coherent-feedback":
+        return _plot_trace_distance(result)
     if result.protocol != "homogenization":
         raise ValueError(f"no plot defined for protocol {result.protocol!r}")
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [2, 1]})
@@ -63,6 +66,52 @@ def plot_result(result: RunResult):
     right.set_ylabel(r"$F(\rho_{R_j}, \xi)$ at the end")
     right.set_ylim(top=1.02)
     right.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def _plot_trace_distance(result: RunResult):
+    """D(t) of spec 002 eq. (85), linear and logarithmic."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    p = result.parameters
+    for ax, log in zip(axes, (False, True), strict=True):
+        ref, ideal, obs = result.reference, result.ideal, result.observables
+        ax.plot(
+            ref["times"], ref["trace_distance"], "k--", lw=1.2, label="reference (Lindblad, QuTiP)"
+        )
+        if ideal:
+            ax.plot(
+                ideal["times"],
+                ideal["trace_distance"],
+                "-",
+                color="tab:blue",
+                lw=1,
+                label="ideal circuit",
+            )
+        if obs and result.shots:
+            ax.errorbar(
+                obs["times"],
+                obs["trace_distance"],
+                yerr=obs.get("trace_distance_stderr"),
+                fmt="s",
+                ms=4,
+                capsize=2,
+                color="tab:red",
+                label=f"{result.backend} ({result.shots} shots)",
+            )
+        ax.set_xlabel("t")
+        ax.set_ylabel(r"$D(t) = \frac{1}{2}\|\mathrm{tr}_C\,\sigma(t) - \rho_D(t)\|_1$")
+        ax.grid(alpha=0.3)
+        if log:
+            ax.set_yscale("log")
+            ax.set_ylim(bottom=1e-8)
+    axes[0].legend(fontsize=8)
+    title = rf"coherent feedback, $\gamma$ = {p['gamma']:g}, dt = {p['dt']:g}"
+    if p.get("transient_at") is not None:
+        title += f", dephasing at t = {p['transient_at']:g}"
+    if p.get("noise") == "persistent":
+        title += ", persistent noise"
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 

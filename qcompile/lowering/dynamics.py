@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 from qiskit.circuit import QuantumCircuit, QuantumRegister
-from qiskit.circuit.library import StatePreparation, UnitaryGate
+from qiskit.circuit.library import PauliEvolutionGate, StatePreparation, UnitaryGate
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import generate_preset_pass_manager
 
@@ -320,25 +320,39 @@ def lower_dynamics(
 
 
 def _preparation(rho: np.ndarray, n: int) -> list[tuple[list[int], QuantumCircuit]]:
-    """Blocks preparing ρ from |0…0⟩: a pure state by state preparation, a mixed one as a
-    channel (its spectral Kraus form), the same collision machinery as the dissipators."""
+    """Blocks preparing ρ = V diag(p) V† from |0…0⟩ with one reusable ancilla.
+
+    Σ_k √p_k |k⟩ is prepared, every qubit is dephased by a collision (cx onto an ancilla,
+    reset), which leaves Σ_k p_k |k⟩⟨k|, and V rotates to the eigenbasis. A pure state is one
+    state preparation.
+    """
     values, vectors = np.linalg.eigh(rho)
-    keep = values > 1e-12
-    values, vectors = values[keep], vectors[:, keep]
+    values = np.clip(values, 0, None)
     d = rho.shape[0]
-    if len(values) == 1:
-        if np.allclose(np.abs(vectors[:, 0]), np.eye(d)[0]):
+    everything = list(range(n))
+    if np.sum(values > 1e-12) == 1:
+        psi = vectors[:, int(np.argmax(values))]
+        if np.allclose(np.abs(psi), np.eye(d)[0]):
             return []
         block = QuantumCircuit(n, name="prepare")
-        block.append(StatePreparation(vectors[:, 0]), range(n))
-        return [(list(range(n)), block)]
-    # ρ = Σ_k p_k |v_k⟩⟨v_k| from |0⟩: Kraus K_k = √p_k |v_k⟩⟨0| plus a completion on ⟨j≠0|
-    kraus = [
-        math.sqrt(p) * np.outer(v, np.eye(d)[0]) for p, v in zip(values, vectors.T, strict=True)
-    ]
-    completion = np.eye(d) - np.outer(np.eye(d)[0], np.eye(d)[0])
-    kraus.append(completion)
-    return [(list(range(n)), channel_circuit(kraus, label="prepare"))]
+        block.append(StatePreparation(psi), everything)
+        return [(everything, block)]
+    if np.allclose(rho, np.diag(np.diag(rho)), atol=1e-12):
+        values, vectors = np.real(np.diag(rho)).clip(0, None), np.eye(d)
+    blocks = []
+    amplitudes = np.sqrt(values / values.sum())
+    prepare = QuantumCircuit(n, name="prepare")
+    prepare.append(StatePreparation(amplitudes), everything)
+    blocks.append((everything, prepare))
+    dephase = QuantumCircuit(2, name="dephase")
+    dephase.cx(0, 1)
+    dephase.reset(1)
+    blocks.extend(([q], dephase) for q in range(n))
+    if not np.allclose(vectors, np.eye(d)):
+        rotate = QuantumCircuit(n, name="eigenbasis")
+        rotate.append(UnitaryGate(vectors, check_input=False), everything)
+        blocks.append((everything, rotate))
+    return blocks
 
 
 def _rotating_parts(system: OpenSystem, frame: np.ndarray | None) -> tuple[np.ndarray, OpenSystem]:
@@ -359,14 +373,22 @@ def _rotating_parts(system: OpenSystem, frame: np.ndarray | None) -> tuple[np.nd
 
 
 def _frame_gates(frame: np.ndarray):
-    """(evolve(qc, τ): e^{−iFτ}, conjugate(qc, t, ·): e^{−iFt}); exact gates."""
-    op = pauli_terms(frame)
+    """(evolve(qc, τ, qubits): e^{−iFτ}, the same for the conjugations), exact gates.
 
-    def gate(time: float):
-        return UnitaryGate(sla.expm(-1j * time * op.to_matrix()), label="U_F", check_input=False)
+    Commuting Pauli terms (e.g. F = XX ⊗ 1) give a Pauli evolution gate, synthesised as
+    rotations; otherwise a dense unitary.
+    """
+    op = pauli_terms(frame)
+    commuting = len(commuting_groups([p.to_label() for p in op.paulis])) <= 1
 
     def evolve(qc: QuantumCircuit, tau: float, qubits) -> None:
-        qc.append(gate(tau), qubits)
+        if commuting:
+            qc.append(PauliEvolutionGate(op, time=tau), qubits)
+        else:
+            qc.append(
+                UnitaryGate(sla.expm(-1j * tau * op.to_matrix()), label="U_F", check_input=False),
+                qubits,
+            )
 
     return evolve, evolve
 

@@ -9,13 +9,23 @@ from __future__ import annotations
 from types import ModuleType
 
 from qcompile.errors import InvalidParameter
+from qcompile.protocols import coherent_feedback as coherent_feedback_module
 from qcompile.protocols import homogenization as homogenization_module
+from qcompile.protocols.coherent_feedback import CoherentFeedback, coherent_feedback
 from qcompile.protocols.homogenization import Homogenization, homogenization
 
-__all__ = ["PROTOCOLS", "get_protocol", "homogenization", "Homogenization"]
+__all__ = [
+    "PROTOCOLS",
+    "CoherentFeedback",
+    "Homogenization",
+    "coherent_feedback",
+    "get_protocol",
+    "homogenization",
+]
 
 PROTOCOLS: dict[str, ModuleType] = {
     homogenization_module.NAME: homogenization_module,
+    coherent_feedback_module.NAME: coherent_feedback_module,
 }
 
 

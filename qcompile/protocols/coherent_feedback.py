@@ -35,7 +35,16 @@ from qcompile.errors import InvalidParameter
 from qcompile.model import InstantChannel, OpenSystem, TimeDependentTerm, embed
 from qcompile.protocols.parameters import Parameter
 
-__all__ = ["CoherentFeedback", "coherent_feedback", "PARAMETERS", "NAME", "trace_distance"]
+__all__ = [
+    "CoherentFeedback",
+    "FIG1_TABLE",
+    "FIG2_PLATEAU",
+    "NAME",
+    "PARAMETERS",
+    "coherent_feedback",
+    "plateau",
+    "trace_distance",
+]
 
 NAME = "coherent-feedback"
 SUMMARY = "plant kept on its ideal trajectory by a damped controller qubit (spec 002)"
@@ -55,6 +64,24 @@ PARAMETERS = (
     Parameter("target", "str", "00", f"bit string |phi0>, 1..{MAX_PLANT_QUBITS} plant qubits"),
     Parameter("sample_every", "float", 0.1, "a multiple of dt; spacing of reported times"),
 )
+
+#: Spec 002 §6a, Fig. 1 scenario (γ = 5, t_a = 1, H_P = XX, φ₀ = |00⟩): D(t) after the kick.
+FIG1_TABLE = {
+    1.0: 0.45465,
+    1.1: 0.44976,
+    1.25: 0.42657,
+    1.5: 0.39932,
+    2.0: 0.18754,
+    2.5: 0.095827,
+    3.0: 0.051025,
+    4.0: 5.438e-3,
+    5.0: 1.809e-3,
+    6.0: 1.941e-4,
+    8.0: 1.931e-5,
+    10.0: 2.009e-6,
+}
+#: Spec 002 §6b, Fig. 2 scenario (eqs. 86-88): limsup of D over the π-periodic orbit.
+FIG2_PLATEAU = {0: 0.8026, 5: 0.3256, 10: 0.1971, 15: 0.1408, 20: 0.1099}
 
 _SIGMA_MINUS = np.array([[0, 1], [0, 0]], dtype=complex)  # |0⟩⟨1| in labels
 _X = np.array([[0, 1], [1, 0]], dtype=complex)
@@ -114,6 +141,14 @@ class CoherentFeedback:
     @property
     def num_qubits(self) -> int:
         return self.plant_qubits + 1
+
+    def check_fits(self, device_qubits: int | None, where: str) -> None:
+        """Plant, controller and one ancilla must fit on the device."""
+        needed = self.num_qubits + 1
+        if device_qubits is not None and needed > device_qubits:
+            raise InvalidParameter(
+                "target", self.target, f"at most {device_qubits - 2} plant qubits on {where}"
+            )
 
     def parameters(self) -> dict:
         return {
@@ -219,6 +254,17 @@ class CoherentFeedback:
             ]
         )
 
+    def is_fig1(self) -> bool:
+        """Whether the parameters are those of the paper's Fig. 1 (spec 002 §5a)."""
+        return (
+            self.gamma == 5
+            and self.transient_at == 1.0
+            and self.noise == "none"
+            and self.initial == "ideal"
+            and self.target == "00"
+            and self.plant_hamiltonian.replace(" ", "") in ("XX", "1*XX", "1.0*XX")
+        )
+
     def sample_times(self) -> list[float]:
         """Reported times: multiples of ``sample_every`` (and t_a), as multiples of dt."""
         every = max(1, round(self.sample_every / self.dt))
@@ -226,7 +272,15 @@ class CoherentFeedback:
         ticks = set(range(0, steps + 1, every)) | {steps}
         if self.transient_at is not None:
             ticks.add(round(self.transient_at / self.dt))
-        return [k * self.dt for k in sorted(ticks)]
+        return [round(k * self.dt, 12) for k in sorted(ticks)]
+
+
+def plateau(times: Sequence[float], distances: Sequence[float]) -> float:
+    """limsup of D: its maximum over the last period [t_max − π, t_max] of the π-periodic
+    long-time orbit (spec 002 §6b); over the second half if t_max < 2π."""
+    times = np.asarray(times)
+    window = np.pi if times[-1] >= 2 * np.pi else times[-1] / 2
+    return float(np.max(np.asarray(distances)[times >= times[-1] - window - 1e-12]))
 
 
 def _pauli_support(matrix: np.ndarray) -> SparsePauliOp:
