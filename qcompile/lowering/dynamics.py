@@ -10,7 +10,9 @@ Hamiltonian part, by ``rule`` (where the coefficients c_j(t) are sampled):
 * ``rotating``: for H(t) = F + U_F(t) G U_F(t)†, U_F(t) = e^{−iFt} (spec 002 eq. 66 with
   F = H_P ⊗ 1): e^{−iFδt} followed by U_F(t_{k+1}) e^{−iGδt} U_F(t_{k+1})†. This is the
   end-point rule with the interaction written in the frame, so e^{−iGδt} is the same gate in
-  every step; when the dissipators commute with F, the circuit's fixed point is exact.
+  every step; when the dissipators commute with F, the circuit's fixed point is exact. This
+  is what spec 002 §7 calls the *end-point rule* (plant step first, then H_I at the time the
+  plant has reached); ``end`` here samples an unsplit H(t) at t_{k+1} and is first order.
 
 and by ``synthesis``: ``trotter`` (Pauli product formula of ``order`` 1 or 2, see
 :mod:`qcompile.lowering.trotter`) or ``exact`` (one dense unitary per step, for few qubits).
