@@ -17,13 +17,33 @@ from test_cli import run_cli
 
 def test_cli_fig1_on_ideal_circuits(tmp_path, capsys):
     path, png = tmp_path / "cf.json", tmp_path / "cf.png"
-    code = run_cli("run", "coherent-feedback", "--gamma", "5", "--transient-at", "1", "--t-max", "6",
-                   "--dt", "0.01", "--backend", "aer", "--seed", "2", "--json", str(path), "--plot", str(png))
+    code = run_cli(
+        "run",
+        "coherent-feedback",
+        "--gamma",
+        "5",
+        "--transient-at",
+        "1",
+        "--t-max",
+        "6",
+        "--dt",
+        "0.01",
+        "--backend",
+        "aer",
+        "--seed",
+        "2",
+        "--json",
+        str(path),
+        "--plot",
+        str(png),
+    )
     assert code == 0
     data = json.loads(path.read_text())
     for block in ("observables", "ideal", "reference"):
         assert len(data[block]["times"]) == len(data[block]["trace_distance"])
-    lookup = dict(zip(data["observables"]["times"], data["observables"]["trace_distance"], strict=True))
+    lookup = dict(
+        zip(data["observables"]["times"], data["observables"]["trace_distance"], strict=True)
+    )
     for t, expected in FIG1_TABLE.items():
         if t in lookup:
             assert lookup[t] == pytest.approx(expected, abs=1e-3)
@@ -35,8 +55,23 @@ def test_cli_fig1_on_ideal_circuits(tmp_path, capsys):
 
 def test_cli_reference_backend_only(tmp_path):
     path = tmp_path / "ref.json"
-    assert run_cli("run", "coherent-feedback", "--gamma", "5", "--t-max", "2", "--dt", "0.1",
-                   "--backend", "reference", "--json", str(path)) == 0
+    assert (
+        run_cli(
+            "run",
+            "coherent-feedback",
+            "--gamma",
+            "5",
+            "--t-max",
+            "2",
+            "--dt",
+            "0.1",
+            "--backend",
+            "reference",
+            "--json",
+            str(path),
+        )
+        == 0
+    )
     data = json.loads(path.read_text())
     assert data["observables"] == {} and data["ideal"] == {}
     assert max(data["reference"]["trace_distance"]) < 1e-10  # ideal start: Theorem 1
@@ -44,8 +79,24 @@ def test_cli_reference_backend_only(tmp_path):
 
 def test_persistent_noise_plateau_falls_with_gamma_for_reference_and_circuits(tmp_path, capsys):
     path = tmp_path / "sweep.json"
-    code = run_cli("run", "coherent-feedback", "--noise", "persistent", "--gamma", "0,5,10,20",
-                   "--t-max", "12", "--dt", "0.05", "--backend", "aer", "--seed", "1", "--json", str(path))
+    code = run_cli(
+        "run",
+        "coherent-feedback",
+        "--noise",
+        "persistent",
+        "--gamma",
+        "0,5,10,20",
+        "--t-max",
+        "12",
+        "--dt",
+        "0.05",
+        "--backend",
+        "aer",
+        "--seed",
+        "1",
+        "--json",
+        str(path),
+    )
     assert code == 0
     data = json.loads(path.read_text())
     rows = data["plateau"]
@@ -63,15 +114,26 @@ def test_device_noise_run_with_plant_tomography():
     ideal circuit matches the reference, and device noise only adds distance."""
     cf = coherent_feedback(gamma=5, transient_at=0.4, t_max=0.8, dt=0.2, sample_every=0.2)
     store = ResultStore()
-    result = run_dynamics(cf, get_backend("aer:fake_torino"), lindblad_reference, shots=1000, seed=3,
-                          device_every=2, store=store)
+    result = run_dynamics(
+        cf,
+        get_backend("aer:fake_torino"),
+        lindblad_reference,
+        shots=1000,
+        seed=3,
+        device_every=2,
+        store=store,
+    )
     obs = result.observables
     assert obs["times"] == [0.0, 0.4, 0.8]
     assert all(e > 0 for e in obs["trace_distance_stderr"])
-    assert np.allclose(result.ideal["trace_distance"], result.reference["trace_distance"], atol=0.05)
+    assert np.allclose(
+        result.ideal["trace_distance"], result.reference["trace_distance"], atol=0.05
+    )
     ideal = dict(zip(result.ideal["times"], result.ideal["trace_distance"], strict=True))
     # readout and gate noise: the device is never closer than shot noise allows
-    for t, value, error in zip(obs["times"], obs["trace_distance"], obs["trace_distance_stderr"], strict=True):
+    for t, value, error in zip(
+        obs["times"], obs["trace_distance"], obs["trace_distance_stderr"], strict=True
+    ):
         assert value > ideal[t] - 4 * error - 0.02
     assert result.circuit["compiled"]["two_qubit_gates"] > 0
     assert store.get_run(result.run_id)["status"] == "done"

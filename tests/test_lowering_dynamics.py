@@ -29,7 +29,13 @@ def _random_system(seed: int, time_dependent: bool) -> OpenSystem:
     jump = 0.5 * (rng.normal(size=(4, 4)) + 1j * rng.normal(size=(4, 4)))
     terms = (TimeDependentTerm(hermitian(), lambda t: np.cos(2 * t)),) if time_dependent else ()
     rho0 = np.diag([1.0, 0, 0, 0]).astype(complex)
-    return OpenSystem(dims=(2, 2), hamiltonian=hermitian(), time_dependent=terms, jump_operators=(jump,), initial_state=rho0)
+    return OpenSystem(
+        dims=(2, 2),
+        hamiltonian=hermitian(),
+        time_dependent=terms,
+        jump_operators=(jump,),
+        initial_state=rho0,
+    )
 
 
 def _errors(system, options, dts, t=1.0):
@@ -94,7 +100,9 @@ def test_every_collision_channel_is_cptp(method):
 
 def test_compiled_coherent_feedback_step_is_cptp():
     cf = coherent_feedback(gamma=5, t_max=0.1, dt=0.1)
-    lowered = lower_dynamics(cf.open_system(), t_max=0.1, dt=0.1, frame=cf.frame(), checkpoints=[0.0, 0.1])
+    lowered = lower_dynamics(
+        cf.open_system(), t_max=0.1, dt=0.1, frame=cf.frame(), checkpoints=[0.0, 0.1]
+    )
     start, end = lowered.checkpoints[0.0], lowered.checkpoints[0.1]
     step = lowered.circuit.copy_empty_like()
     for inst in lowered.circuit.data[start:end]:
@@ -115,13 +123,18 @@ def test_splitting_bound_holds():
     for order in (1, 2):
         template, params = trotter_step_template(labels, 2, order)
         dt = 0.1
-        step = Operator(template.assign_parameters({p: w * dt for p, w in zip(params, weights, strict=True)})).data
+        step = Operator(
+            template.assign_parameters({p: w * dt for p, w in zip(params, weights, strict=True)})
+        ).data
         exact = sla.expm(-1j * dt * h)
         error = np.linalg.norm(step - exact, 2)
         from qcompile.lowering.trotter import commuting_groups
 
         groups = commuting_groups(labels)
-        mats = [SparsePauliOp.from_list([(labels[j], weights[j]) for j in g]).to_matrix() for g in groups]
+        mats = [
+            SparsePauliOp.from_list([(labels[j], weights[j]) for j in g]).to_matrix()
+            for g in groups
+        ]
         assert error <= splitting_error_bound(mats, dt, order) + 1e-12
         assert error > 0
 
@@ -133,8 +146,15 @@ def test_coherent_feedback_circuit_reproduces_fig1():
     errors = []
     for dt in (0.02, 0.01):
         cf = coherent_feedback(gamma=5, transient_at=1.0, t_max=6, dt=dt)
-        lowered = lower_dynamics(cf.open_system(), t_max=6, dt=dt, frame=cf.frame(), checkpoints=times,
-                                 rule="rotating", synthesis="exact")
+        lowered = lower_dynamics(
+            cf.open_system(),
+            t_max=6,
+            dt=dt,
+            frame=cf.frame(),
+            checkpoints=times,
+            rule="rotating",
+            synthesis="exact",
+        )
         states = density_matrices_at(lowered.circuit, lowered.checkpoints, lowered.system_qubits)
         d = cf.trace_distances(times, [cf.plant_state(states[t]) for t in times])
         assert np.max(d[:3]) < 1e-10
@@ -149,7 +169,9 @@ def test_coherent_feedback_circuit_reproduces_fig1():
 def test_midpoint_rule_violates_theorem_1_at_first_order():
     """Spec 002 §7: sampling H at the midpoint of an unsplit step leaves D(0.5) ≠ 0, O(dt)."""
     cf = coherent_feedback(gamma=5, t_max=0.5, dt=0.01)
-    lowered = lower_dynamics(cf.open_system(), t_max=0.5, dt=0.01, checkpoints=[0.5], rule="end", synthesis="exact")
+    lowered = lower_dynamics(
+        cf.open_system(), t_max=0.5, dt=0.01, checkpoints=[0.5], rule="end", synthesis="exact"
+    )
     states = density_matrices_at(lowered.circuit, lowered.checkpoints, lowered.system_qubits)
     assert cf.trace_distances([0.5], [cf.plant_state(states[0.5])])[0] > 1e-3
 

@@ -10,7 +10,12 @@ from backends.reference import lindblad_reference
 from qcompile.errors import InvalidParameter
 from qcompile.lowering.collision import dissipator_superoperator
 from qcompile.model import InstantChannel, OpenSystem, embed
-from qcompile.protocols.coherent_feedback import FIG1_TABLE, FIG2_PLATEAU, coherent_feedback, plateau
+from qcompile.protocols.coherent_feedback import (
+    FIG1_TABLE,
+    FIG2_PLATEAU,
+    coherent_feedback,
+    plateau,
+)
 
 
 def liouvillian(h: np.ndarray, jumps) -> np.ndarray:
@@ -27,8 +32,12 @@ def test_static_system_with_channel_matches_matrix_exponential():
     h = (a + a.conj().T) / 2
     jump = 0.4 * (rng.normal(size=(4, 4)) + 1j * rng.normal(size=(4, 4)))
     rho0 = np.diag([0.7, 0.1, 0.1, 0.1]).astype(complex)
-    dephase = InstantChannel(0.5, tuple(embed(np.diag(v).astype(complex), [1], (2, 2)) for v in ([1, 0], [0, 1])))
-    system = OpenSystem(dims=(2, 2), hamiltonian=h, jump_operators=(jump,), channels=(dephase,), initial_state=rho0)
+    dephase = InstantChannel(
+        0.5, tuple(embed(np.diag(v).astype(complex), [1], (2, 2)) for v in ([1, 0], [0, 1]))
+    )
+    system = OpenSystem(
+        dims=(2, 2), hamiltonian=h, jump_operators=(jump,), channels=(dephase,), initial_state=rho0
+    )
     solution = lindblad_reference(system, [0.25, 0.5, 1.0])
     gen = liouvillian(h, [jump])
     vec = lambda r: r.reshape(-1, order="F")  # noqa: E731
@@ -88,7 +97,10 @@ def test_paper_matrices_in_flipped_basis_are_the_label_construction():
     lower = np.eye(4, k=-1)  # sub-diagonal matrix of eq. (82)
     upper = np.eye(4, k=1)
     ket0_paper, ket1_paper = np.array([0, 1]), np.array([1, 0])
-    h_paper = gamma * (np.kron(lower, np.outer(ket1_paper, ket0_paper)) + np.kron(upper, np.outer(ket0_paper, ket1_paper)))
+    h_paper = gamma * (
+        np.kron(lower, np.outer(ket1_paper, ket0_paper))
+        + np.kron(upper, np.outer(ket0_paper, ket1_paper))
+    )
     x = np.array([[0, 1], [1, 0]])
     flip = np.kron(np.kron(x, x), x)
     assert np.allclose(flip @ h_paper @ flip, coherent_feedback(gamma=gamma).interaction())
