@@ -7,12 +7,12 @@ import json
 
 import numpy as np
 import pytest
+from test_cli import run_cli
 
 from backends import ResultStore, get_backend
 from backends.reference import lindblad_reference
 from qcompile.dynamics_experiment import run_dynamics
 from qcompile.protocols.coherent_feedback import FIG1_TABLE, coherent_feedback, plateau
-from test_cli import run_cli
 
 
 def test_cli_fig1_on_ideal_circuits(tmp_path, capsys):
