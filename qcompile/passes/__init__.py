@@ -1,9 +1,13 @@
 """qcompile's pass layer, assembled into a Qiskit ``StagedPassManager``.
 
-This first pipeline is Qiskit's preset at optimization level 2, whose block consolidation
-and two-qubit synthesis already bring every (SWAP)^α to 3 two-qubit gates (the 4-CX
-definition is never emitted). It is the baseline that qcompile's own passes must beat
-(``benchmarks/homogenization_baseline.py`` records where it starts).
+Qiskit's preset stages at optimization level 2 with qcompile's stage plugins
+(:mod:`qcompile.passes.plugins`) for layout, routing and optimization:
+
+* :class:`CollisionChainLayout` places a collision chain on a low-error device path;
+* :class:`CollisionChainRouting` walks its hub down the path with one SWAP per partner;
+* block consolidation fuses each SWAP with its collision (SWAP·U^α = U^{α+1}: 3 gates).
+
+Circuits without a chain go through Qiskit's own layout and routing unchanged.
 """
 
 from __future__ import annotations
@@ -41,4 +45,7 @@ def build_pass_manager(
         target=target,
         seed_transpiler=seed,
         initial_layout=list(initial_layout) if initial_layout is not None else None,
+        layout_method="qcompile",
+        routing_method="qcompile",
+        optimization_method="qcompile",
     )

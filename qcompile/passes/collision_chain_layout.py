@@ -1,0 +1,129 @@
+"""``CollisionChainLayout``: place a collision chain on a low-error path of the device.
+
+Analysis pass. If the circuit is a collision chain (:mod:`qcompile.passes.collision_chain`),
+it finds a simple path of ``1 + len(partners)`` physical qubits in the coupling graph
+(networkx; depth-first search preferring the neighbour with the fewest onward options —
+Warnsdorff's rule — from several starts) and chooses the one with the least summed two-qubit
+and readout error. It sets ``property_set["layout"]`` (hub at the path's start, partner k at
+position k; other qubits on the nearest free qubits), which Qiskit's layout stage then keeps.
+Preserves the circuit (it only chooses a layout); does nothing when there is no chain or no
+path.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+from qiskit.transpiler import Layout, Target
+from qiskit.transpiler.basepasses import AnalysisPass
+
+from qcompile.passes.collision_chain import find_collision_chain
+
+__all__ = ["CollisionChainLayout", "find_path"]
+
+
+def _edge_error(target: Target, a: int, b: int) -> float:
+    best = None
+    for name in target.operation_names:
+        props = target[name]
+        if props is None or target.operation_from_name(name).num_qubits != 2:
+            continue
+        for qargs in ((a, b), (b, a)):
+            prop = props.get(qargs)
+            if prop is not None and prop.error is not None:
+                best = prop.error if best is None else min(best, prop.error)
+    return 1e-2 if best is None else best
+
+
+def _readout_error(target: Target, q: int) -> float:
+    props = target["measure"].get((q,)) if "measure" in target.operation_names else None
+    return 1e-2 if props is None or props.error is None else props.error
+
+
+def coupling_graph(target: Target) -> nx.Graph:
+    graph = nx.Graph()
+    graph.add_nodes_from(range(target.num_qubits))
+    for a, b in target.build_coupling_map().get_edges():
+        graph.add_edge(a, b, error=_edge_error(target, a, b))
+    return graph
+
+
+def find_path(
+    graph: nx.Graph, length: int, *, starts: int = 24, budget: int = 20000, cost=None
+) -> list[int] | None:
+    """A simple path of ``length`` nodes with the least ``cost(path)`` among those found."""
+    if length > graph.number_of_nodes():
+        return None
+    cost = cost or (lambda p: len(p))
+    order = sorted(graph.nodes, key=lambda n: (graph.degree[n], n))
+    best, best_cost = None, float("inf")
+    for start in order[:starts]:
+        steps = 0
+        path, on_path = [start], {start}
+
+        def extend() -> bool:
+            nonlocal steps
+            if len(path) == length:
+                return True
+            steps += 1
+            if steps > budget:
+                return False
+            options = [n for n in graph.neighbors(path[-1]) if n not in on_path]
+            options.sort(
+                key=lambda n: (
+                    sum(1 for m in graph.neighbors(n) if m not in on_path),
+                    graph.edges[path[-1], n].get("error", 0),
+                    n,
+                )
+            )
+            for n in options:
+                path.append(n)
+                on_path.add(n)
+                if extend():
+                    return True
+                path.pop()
+                on_path.discard(n)
+            return False
+
+        if extend():
+            value = cost(path)
+            if value < best_cost:
+                best, best_cost = list(path), value
+    return best
+
+
+class CollisionChainLayout(AnalysisPass):
+    """Lay a collision chain out along a low-error path (see module docstring)."""
+
+    def __init__(self, target: Target) -> None:
+        super().__init__()
+        self.target = target
+
+    def run(self, dag):
+        if self.property_set["layout"] is not None or self.target is None:
+            return
+        chain = find_collision_chain(dag)
+        if chain is None or dag.num_qubits() > self.target.num_qubits:
+            return
+        graph = coupling_graph(self.target)
+        if not nx.is_connected(graph.subgraph(max(nx.connected_components(graph), key=len))):
+            return
+
+        def cost(path: list[int]) -> float:
+            edges = sum(graph.edges[a, b]["error"] for a, b in zip(path, path[1:], strict=False))
+            return edges + sum(_readout_error(self.target, q) for q in path)
+
+        path = find_path(graph, 1 + len(chain.partners), cost=cost)
+        if path is None:
+            return
+        placed = {chain.hub: path[0]} | {p: path[k + 1] for k, p in enumerate(chain.partners)}
+        used = set(placed.values())
+        others = [i for i in range(dag.num_qubits()) if i not in placed]
+        # remaining virtual qubits: the free physical qubits closest to the path
+        distance = nx.multi_source_dijkstra_path_length(graph, set(path), weight=None)
+        free = sorted(
+            (q for q in graph.nodes if q not in used), key=lambda q: (distance.get(q, 1e9), q)
+        )
+        for virtual, physical in zip(others, free, strict=False):
+            placed[virtual] = physical
+        self.property_set["layout"] = Layout({dag.qubits[v]: p for v, p in placed.items()})
+        self.property_set["collision_chain_layout"] = True

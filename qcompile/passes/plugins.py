@@ -1,0 +1,84 @@
+"""Qiskit transpiler stage plugins that put qcompile's passes into preset pass managers.
+
+Registered as entry points (``pyproject.toml``), so anyone can write::
+
+    generate_preset_pass_manager(2, backend, layout_method="qcompile",
+                                 routing_method="qcompile", optimization_method="qcompile")
+
+Each plugin runs qcompile's pass first and then Qiskit's default for that stage, which only
+acts on what qcompile's pass left undone (no layout chosen, circuit not yet routed).
+"""
+
+from __future__ import annotations
+
+from qiskit.passmanager.flow_controllers import ConditionalController
+from qiskit.transpiler import PassManager
+from qiskit.transpiler.passes import (
+    ApplyLayout,
+    ConsolidateBlocks,
+    EnlargeWithAncilla,
+    FullAncillaAllocation,
+    UnitarySynthesis,
+)
+from qiskit.transpiler.preset_passmanagers.builtin_plugins import (
+    DefaultLayoutPassManager,
+    DefaultRoutingPassManager,
+    OptimizationPassManager,
+)
+from qiskit.transpiler.preset_passmanagers.plugin import PassManagerStagePlugin
+
+from qcompile.passes.collision_chain_layout import CollisionChainLayout
+from qcompile.passes.collision_chain_routing import CollisionChainRouting
+
+__all__ = ["QCompileLayoutPlugin", "QCompileRoutingPlugin", "QCompileOptimizationPlugin"]
+
+
+class QCompileLayoutPlugin(PassManagerStagePlugin):
+    """Layout stage: :class:`CollisionChainLayout`; where it places nothing, Qiskit's default
+    layout search. A layout given by the user is always kept."""
+
+    def pass_manager(self, pass_manager_config, optimization_level=None) -> PassManager:
+        default = DefaultLayoutPassManager().pass_manager(pass_manager_config, optimization_level)
+        target = pass_manager_config.target
+        if pass_manager_config.initial_layout is not None or target is None:
+            return default  # a user's layout wins
+
+        def chain_placed(property_set) -> bool:
+            return bool(property_set["collision_chain_layout"])
+
+        return PassManager(
+            [
+                CollisionChainLayout(target),
+                ConditionalController(
+                    default.to_flow_controller(), condition=lambda ps: not chain_placed(ps)
+                ),
+                ConditionalController(
+                    [FullAncillaAllocation(target), EnlargeWithAncilla(), ApplyLayout()],
+                    condition=chain_placed,
+                ),
+            ]
+        )
+
+
+class QCompileRoutingPlugin(PassManagerStagePlugin):
+    """Routing stage: :class:`CollisionChainRouting`, then Qiskit's default (Sabre) routing."""
+
+    def pass_manager(self, pass_manager_config, optimization_level=None) -> PassManager:
+        default = DefaultRoutingPassManager().pass_manager(pass_manager_config, optimization_level)
+        return PassManager([CollisionChainRouting(pass_manager_config.target)]) + default
+
+
+class QCompileOptimizationPlugin(PassManagerStagePlugin):
+    """Optimization stage: Qiskit's level-2/3 loop, with two-qubit block consolidation
+    guaranteed at every level, so a fused routing SWAP never costs extra gates."""
+
+    def pass_manager(self, pass_manager_config, optimization_level=None) -> PassManager:
+        level = max(2, optimization_level or 0)
+        default = OptimizationPassManager().pass_manager(pass_manager_config, level)
+        target = pass_manager_config.target
+        if target is None:
+            return default
+        consolidate = PassManager(
+            [ConsolidateBlocks(target=target), UnitarySynthesis(target=target)]
+        )
+        return consolidate + default
