@@ -47,48 +47,49 @@ def coupling_graph(target: Target) -> nx.Graph:
     return graph
 
 
+def _path_from(graph: nx.Graph, start: int, length: int, budget: int) -> list[int] | None:
+    """Depth-first search for a simple path of ``length`` nodes from ``start`` (Warnsdorff
+    order: the neighbour with the fewest free neighbours first), at most ``budget`` steps."""
+    path, on_path = [start], {start}
+    steps = 0
+
+    def free_degree(n: int) -> int:
+        return sum(1 for m in graph.neighbors(n) if m not in on_path)
+
+    def extend() -> bool:
+        nonlocal steps
+        if len(path) == length:
+            return True
+        steps += 1
+        if steps > budget:
+            return False
+        here = path[-1]
+        options = [n for n in graph.neighbors(here) if n not in on_path]
+        options.sort(key=lambda n: (free_degree(n), graph.edges[here, n].get("error", 0), n))
+        for n in options:
+            path.append(n)
+            on_path.add(n)
+            if extend():
+                return True
+            path.pop()
+            on_path.discard(n)
+        return False
+
+    return path if extend() else None
+
+
 def find_path(
     graph: nx.Graph, length: int, *, starts: int = 24, budget: int = 20000, cost=None
 ) -> list[int] | None:
-    """A simple path of ``length`` nodes with the least ``cost(path)`` among those found."""
+    """A simple path of ``length`` nodes with the least ``cost(path)`` among those found
+    from the ``starts`` lowest-degree start nodes."""
     if length > graph.number_of_nodes():
         return None
-    cost = cost or (lambda p: len(p))
+    cost = cost or len
     order = sorted(graph.nodes, key=lambda n: (graph.degree[n], n))
-    best, best_cost = None, float("inf")
-    for start in order[:starts]:
-        steps = 0
-        path, on_path = [start], {start}
-
-        def extend() -> bool:
-            nonlocal steps
-            if len(path) == length:
-                return True
-            steps += 1
-            if steps > budget:
-                return False
-            options = [n for n in graph.neighbors(path[-1]) if n not in on_path]
-            options.sort(
-                key=lambda n: (
-                    sum(1 for m in graph.neighbors(n) if m not in on_path),
-                    graph.edges[path[-1], n].get("error", 0),
-                    n,
-                )
-            )
-            for n in options:
-                path.append(n)
-                on_path.add(n)
-                if extend():
-                    return True
-                path.pop()
-                on_path.discard(n)
-            return False
-
-        if extend():
-            value = cost(path)
-            if value < best_cost:
-                best, best_cost = list(path), value
-    return best
+    found = (_path_from(graph, start, length, budget) for start in order[:starts])
+    paths = [p for p in found if p is not None]
+    return min(paths, key=cost) if paths else None
 
 
 class CollisionChainLayout(AnalysisPass):
