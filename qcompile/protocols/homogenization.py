@@ -130,6 +130,30 @@ class Homogenization:
             qc.append(gate, [0, 1 + step % n])
         return qc
 
+    def reused_reservoir_circuit(self) -> QuantumCircuit:
+        """The same system dynamics with one reservoir qubit, reset and re-prepared in ξ
+        before every collision (spec 000 §4): 2 qubits (3 with a purifier per mixed state)
+        instead of N + 1, at the price of N resets. Only the system's state is kept."""
+        regs = [QuantumRegister(1, "S"), QuantumRegister(1, "R")]
+        if not self.input_state.is_pure:
+            regs.append(QuantumRegister(1, "P_S"))
+        if not self.reservoir_state.is_pure:
+            regs.append(QuantumRegister(1, "P_R"))
+        qc = QuantumCircuit(*regs, name="homogenization_reused")
+        purifier = iter(range(2, qc.num_qubits))
+        p_s = None if self.input_state.is_pure else next(purifier)
+        p_r = None if self.reservoir_state.is_pure else next(purifier)
+        self.input_state.prepare(qc, 0, p_s)
+        gate = SwapPowerGate(self.alpha)
+        for step in range(self.collisions):
+            if step:
+                qc.reset(1)
+                if p_r is not None:
+                    qc.reset(p_r)
+            self.reservoir_state.prepare(qc, 1, p_r)
+            qc.append(gate, [0, 1])
+        return qc
+
     def tomography_tasks(self) -> list[TomographyTask]:
         """S after every k = 0..R·N collisions; at the end also every R_j."""
         tasks = [TomographyTask(f"k={k}", self.circuit(k), (0,)) for k in range(self.collisions)]

@@ -1,0 +1,153 @@
+"""The pass layer: operator and channel equivalence of compiled circuits, 3N two-qubit gates
+for homogenization on every target, plugin registration, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qiskit import QuantumCircuit
+from qiskit.converters import circuit_to_dag
+from qiskit.quantum_info import DensityMatrix, Operator, partial_trace
+from qiskit.transpiler import generate_preset_pass_manager
+
+from backends.aer import active_qubits, compact
+from qcompile.compile import compile_circuits
+from qcompile.passes.collision_chain import find_collision_chain
+from qcompile.protocols import homogenization
+from qcompile.targets import fake_backend
+
+SMALL_DEVICES = ["fake_nairobi", "fake_jakarta"]  # 7 qubits: full operators are cheap
+
+
+def padded(circuit: QuantumCircuit, width: int) -> QuantumCircuit:
+    """``circuit`` on ``width`` qubits (the device's ancillas idle after the virtual ones)."""
+    out = QuantumCircuit(width)
+    out.compose(circuit, range(circuit.num_qubits), inplace=True)
+    return out
+
+
+@pytest.mark.parametrize("device", SMALL_DEVICES)
+def test_compiled_unitary_equals_original_up_to_layout(device):
+    h = homogenization(alpha=0.37, reservoir=4, input_state="+i", reservoir_state="polar:2.2,0.4")
+    (compiled,), report = compile_circuits([h.circuit()], device, seed=3)
+    assert report.two_qubit_gates == 3 * h.reservoir
+    assert Operator.from_circuit(compiled).equiv(Operator(padded(h.circuit(), compiled.num_qubits)))
+
+
+@pytest.mark.parametrize("device", ["fake_torino", "fake_fez", "fake_sherbrooke", None])
+@pytest.mark.parametrize("reservoir", [2, 5, 9, 16])
+def test_homogenization_costs_exactly_3n(device, reservoir):
+    h = homogenization(alpha=0.3, reservoir=reservoir)
+    (compiled,), report = compile_circuits([h.circuit()], device, seed=1)
+    assert report.two_qubit_gates == 3 * reservoir
+    if device is not None:
+        target = fake_backend(device).target
+        for inst in compiled.data:  # an ISA circuit of its target
+            qargs = tuple(compiled.find_bit(q).index for q in inst.qubits)
+            assert target.instruction_supported(inst.operation.name, qargs), (
+                inst.operation.name,
+                qargs,
+            )
+
+
+def test_large_chain_states_survive_routing_on_torino():
+    """On a 133-qubit device: reduced states after compile + relabelling equal the map's."""
+    h = homogenization(alpha=0.21, reservoir=8, input_state="-", reservoir_state="polar:1.0,2.0")
+    (compiled,), _ = compile_circuits([h.circuit()], "fake_torino", seed=2)
+    qubits = active_qubits([compiled])
+    small = compact(compiled, qubits)
+    final = compiled.layout.final_index_layout(filter_ancillas=True)
+    from qiskit.quantum_info import Statevector
+
+    psi = Statevector(small)
+    system, reservoir = h.iterated_map()
+    for virtual, expected in enumerate([system[-1], *reservoir]):
+        where = qubits.index(final[virtual])
+        rho = partial_trace(psi, [q for q in range(small.num_qubits) if q != where]).data
+        assert np.allclose(rho, expected, atol=1e-8)
+
+
+def _inputs(n: int):
+    """A tomographically complete set of product inputs: each qubit in 0, 1, +, +i."""
+    preparations = []
+    for index in range(4**n):
+        qc = QuantumCircuit(n)
+        for q in range(n):
+            kind = (index // 4**q) % 4
+            if kind == 1:
+                qc.x(q)
+            elif kind == 2:
+                qc.h(q)
+            elif kind == 3:
+                qc.h(q)
+                qc.s(q)
+        preparations.append(qc)
+    return preparations
+
+
+def test_circuit_with_resets_is_the_same_channel_after_compilation():
+    """The reused-reservoir homogenization (resets inside): compiled and original circuits
+    give the same output state of S for a tomographically complete set of inputs."""
+    h = homogenization(alpha=0.4, reservoir=3, reservoir_state="polar:2.2,0")
+    body = h.reused_reservoir_circuit()
+    for prep in _inputs(1):
+        circuit = QuantumCircuit(body.num_qubits)
+        circuit.compose(prep, [0], inplace=True)
+        circuit.compose(body, inplace=True)
+        (compiled,), report = compile_circuits([circuit], "fake_nairobi", seed=4)
+        expected = partial_trace(DensityMatrix(circuit), [1]).data
+        final = compiled.layout.final_index_layout(filter_ancillas=True)
+        rho = DensityMatrix(compiled)
+        got = partial_trace(rho, [q for q in range(compiled.num_qubits) if q != final[0]]).data
+        assert np.allclose(got, expected, atol=1e-8)
+        assert report.two_qubit_gates == 3 * h.reservoir
+
+
+def test_chain_detection():
+    h = homogenization(alpha=0.3, reservoir=4)
+    chain = find_collision_chain(circuit_to_dag(h.circuit()))
+    assert chain.hub == 0 and chain.partners == (1, 2, 3, 4)
+    assert (
+        find_collision_chain(
+            circuit_to_dag(homogenization(alpha=0.3, reservoir=3, rounds=2).circuit())
+        )
+        is None
+    )
+    pairs = QuantumCircuit(4)  # two disjoint pairs, then a bridge: no shared hub
+    pairs.cx(0, 1)
+    pairs.cx(2, 3)
+    pairs.cx(1, 2)
+    assert find_collision_chain(circuit_to_dag(pairs)) is None
+
+
+def test_stage_plugins_are_registered_with_qiskit():
+    backend = fake_backend("fake_fez")
+    pm = generate_preset_pass_manager(
+        2,
+        backend=backend,
+        seed_transpiler=1,
+        layout_method="qcompile",
+        routing_method="qcompile",
+        optimization_method="qcompile",
+    )
+    out = pm.run(homogenization(alpha=0.3, reservoir=12).circuit())
+    assert sum(1 for i in out.data if i.operation.num_qubits == 2) == 36
+
+
+def test_non_chain_circuits_fall_back_to_qiskit():
+    """A GHZ ladder is no chain: the plugins leave it to Qiskit, and it stays correct."""
+    qc = QuantumCircuit(5)
+    qc.h(0)
+    for q in range(4):
+        qc.cx(q, q + 1)
+    assert find_collision_chain(circuit_to_dag(qc)) is None
+    (compiled,), _ = compile_circuits([qc], "fake_nairobi", seed=1)
+    assert Operator.from_circuit(compiled).equiv(Operator(padded(qc, compiled.num_qubits)))
+
+
+def test_compilation_is_deterministic():
+    h = homogenization(alpha=0.3, reservoir=10)
+    circuits = [h.circuit(), h.reused_reservoir_circuit()]
+    first, _ = compile_circuits(circuits, "fake_torino", seed=11)
+    second, _ = compile_circuits(circuits, "fake_torino", seed=11)
+    assert first == second
