@@ -17,7 +17,7 @@ from matplotlib.ticker import MaxNLocator
 
 from qcompile.results import RunResult, write_atomic
 
-__all__ = ["plot_result", "save_plot"]
+__all__ = ["bench_figure", "plot_result", "save_figure", "save_plot"]
 
 
 def _series(ax, x, result: RunResult, key: str) -> None:
@@ -116,10 +116,37 @@ def _plot_trace_distance(result: RunResult):
     return fig
 
 
-def save_plot(result: RunResult, path: str | os.PathLike) -> Path:
-    """Write the plot of ``result`` as PNG, atomically."""
-    fig = plot_result(result)
+def bench_figure(result: dict):
+    """Two-qubit count relative to Qiskit O3, per circuit, one panel per target."""
+    targets = result["targets"]
+    compilers = [c for c in result["compilers"] if c != "qiskit_o3"]
+    fig, axes = plt.subplots(len(targets), 1, figsize=(12, 2.6 * len(targets)), squeeze=False)
+    for ax, target in zip(axes[:, 0], targets, strict=True):
+        rows = [r for r in result["rows"] if r["target"] == target]
+        x = np.arange(len(rows))
+        width = 0.8 / len(compilers)
+        for i, name in enumerate(compilers):
+            ratios = [r[name].get("ratio_two_qubit_gates", np.nan) for r in rows]
+            ax.bar(x + i * width, ratios, width, label=name)
+        ax.axhline(1.0, color="k", lw=0.8)
+        ax.set_ylabel("2q gates / O3")
+        ax.set_title(target, fontsize=9)
+        ax.set_xticks(
+            x + 0.4 - width / 2, [r["circuit"] for r in rows], rotation=60, fontsize=6, ha="right"
+        )
+    axes[0, 0].legend(fontsize=7, ncol=len(compilers))
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, path: str | os.PathLike) -> Path:
+    """Write a figure as PNG, atomically, and close it."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120)
     plt.close(fig)
     return write_atomic(path, buffer.getvalue())
+
+
+def save_plot(result: RunResult, path: str | os.PathLike) -> Path:
+    """Write the plot of ``result`` as PNG, atomically."""
+    return save_figure(plot_result(result), path)
