@@ -27,7 +27,7 @@ def build_pass_manager(
     target: Target | None = None,
     *,
     seed: int | None = 0,
-    optimization_level: int = 2,
+    optimization_level: int = 3,
     initial_layout: Sequence[int] | None = None,
 ) -> StagedPassManager:
     """The qcompile pipeline for ``target`` (``None``: all-to-all CX + RZ/SX/X).

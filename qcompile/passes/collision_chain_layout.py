@@ -2,10 +2,11 @@
 
 Analysis pass. If the circuit is a collision chain (:mod:`qcompile.passes.collision_chain`),
 it finds a simple path of ``1 + len(partners)`` physical qubits in the coupling graph
-(networkx; depth-first search preferring the neighbour with the fewest onward options —
-Warnsdorff's rule — from several starts) and chooses the one with the least summed two-qubit
-and readout error. It sets ``property_set["layout"]`` (hub at the path's start, partner k at
-position k; other qubits on the nearest free qubits), which Qiskit's layout stage then keeps.
+(networkx) with little summed two-qubit and readout error: a beam search over growing paths,
+and where that dead-ends, a depth-first search preferring the neighbour with the fewest
+onward options (Warnsdorff's rule). It sets ``property_set["layout"]`` (hub at the path's
+start, partner k at position k; other qubits on the nearest free qubits), which the
+qcompile layout stage then applies instead of Qiskit's search.
 Preserves the circuit (it only chooses a layout); does nothing when there is no chain or no
 path.
 """
@@ -78,16 +79,46 @@ def _path_from(graph: nx.Graph, start: int, length: int, budget: int) -> list[in
     return path if extend() else None
 
 
+def _beam_paths(graph: nx.Graph, length: int, node_cost, width: int) -> list[list[int]]:
+    """Beam search: grow paths one node at a time, keeping the ``width`` cheapest."""
+    beam = sorted(([n] for n in graph.nodes), key=lambda p: node_cost(p[0]))[:width]
+    costs = {tuple(p): node_cost(p[0]) for p in beam}
+    for _ in range(length - 1):
+        grown = {}
+        for path in beam:
+            base = costs[tuple(path)]
+            for n in graph.neighbors(path[-1]):
+                if n not in path:
+                    new = (*path, n)
+                    grown[new] = base + graph.edges[path[-1], n].get("error", 0) + node_cost(n)
+        if not grown:
+            return []
+        kept = sorted(grown, key=grown.get)[:width]
+        beam, costs = [list(p) for p in kept], {p: grown[p] for p in kept}
+    return beam
+
+
 def find_path(
-    graph: nx.Graph, length: int, *, starts: int = 24, budget: int = 20000, cost=None
+    graph: nx.Graph, length: int, *, node_cost=None, width: int = 256, budget: int = 20000
 ) -> list[int] | None:
-    """A simple path of ``length`` nodes with the least ``cost(path)`` among those found
-    from the ``starts`` lowest-degree start nodes."""
+    """A simple path of ``length`` nodes, cheap in summed edge ``error`` plus ``node_cost``.
+
+    A beam search finds low-cost paths; if it runs into dead ends (long paths on sparse
+    graphs), a depth-first search in Warnsdorff order from every start finds one.
+    """
     if length > graph.number_of_nodes():
         return None
-    cost = cost or len
+    node_cost = node_cost or (lambda n: 0.0)
+
+    def cost(path: list[int]) -> float:
+        edges = sum(graph.edges[a, b].get("error", 0) for a, b in zip(path, path[1:], strict=False))
+        return edges + sum(node_cost(n) for n in path)
+
+    beam = _beam_paths(graph, length, node_cost, width)
+    if beam:
+        return min(beam, key=cost)
     order = sorted(graph.nodes, key=lambda n: (graph.degree[n], n))
-    found = (_path_from(graph, start, length, budget) for start in order[:starts])
+    found = (_path_from(graph, start, length, budget) for start in order)
     paths = [p for p in found if p is not None]
     return min(paths, key=cost) if paths else None
 
@@ -109,11 +140,8 @@ class CollisionChainLayout(AnalysisPass):
         if not nx.is_connected(graph.subgraph(max(nx.connected_components(graph), key=len))):
             return
 
-        def cost(path: list[int]) -> float:
-            edges = sum(graph.edges[a, b]["error"] for a, b in zip(path, path[1:], strict=False))
-            return edges + sum(_readout_error(self.target, q) for q in path)
-
-        path = find_path(graph, 1 + len(chain.partners), cost=cost)
+        readout = {q: _readout_error(self.target, q) for q in graph.nodes}
+        path = find_path(graph, 1 + len(chain.partners), node_cost=readout.__getitem__)
         if path is None:
             return
         placed = {chain.hub: path[0]} | {p: path[k + 1] for k, p in enumerate(chain.partners)}
