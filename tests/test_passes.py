@@ -151,3 +151,17 @@ def test_compilation_is_deterministic():
     first, _ = compile_circuits(circuits, "fake_torino", seed=11)
     second, _ = compile_circuits(circuits, "fake_torino", seed=11)
     assert first == second
+
+
+@pytest.mark.parametrize("alpha", [0.3, -0.45, 0.9])
+def test_fractional_rzz_target_gets_three_rzz(alpha):
+    """Spec 000 §1: on a target with fractional RZZ, (SWAP)^α is 3 × RZZ(±πα/2)."""
+    from qcompile import SwapPowerGate
+
+    qc = QuantumCircuit(2)
+    qc.append(SwapPowerGate(alpha), [0, 1])
+    (compiled,), report = compile_circuits([qc], "fake_fractional_backend", seed=1)
+    angles = [float(i.operation.params[0]) for i in compiled.data if i.operation.name == "rzz"]
+    assert report.two_qubit_gates == 3 and len(angles) == 3
+    assert np.allclose(np.abs(angles), np.pi * abs(alpha) / 2)
+    assert Operator.from_circuit(compiled).equiv(Operator(padded(qc, compiled.num_qubits)))
