@@ -40,11 +40,16 @@ def _readout_error(target: Target, q: int) -> float:
     return 1e-2 if props is None or props.error is None else props.error
 
 
+#: Two-qubit gates per path edge: each collision block, fused with its SWAP, costs 3.
+GATES_PER_EDGE = 3
+
+
 def coupling_graph(target: Target) -> nx.Graph:
+    """The undirected coupling graph; edge ``error`` is that of the 3-gate block it hosts."""
     graph = nx.Graph()
     graph.add_nodes_from(range(target.num_qubits))
     for a, b in target.build_coupling_map().get_edges():
-        graph.add_edge(a, b, error=_edge_error(target, a, b))
+        graph.add_edge(a, b, error=GATES_PER_EDGE * _edge_error(target, a, b))
     return graph
 
 

@@ -69,14 +69,14 @@ class QCompileRoutingPlugin(PassManagerStagePlugin):
 
 
 class QCompileOptimizationPlugin(PassManagerStagePlugin):
-    """Optimization stage: Qiskit's level-2/3 loop, with two-qubit block consolidation
-    guaranteed at every level, so a fused routing SWAP never costs extra gates."""
+    """Optimization stage: Qiskit's own at levels 2 and 3 (which consolidate two-qubit
+    blocks); below that, consolidation first, so a fused routing SWAP never costs extra gates."""
 
     def pass_manager(self, pass_manager_config, optimization_level=None) -> PassManager:
         level = max(2, optimization_level or 0)
         default = OptimizationPassManager().pass_manager(pass_manager_config, level)
         target = pass_manager_config.target
-        if target is None:
+        if target is None or (optimization_level or 0) >= 2:
             return default
         consolidate = PassManager(
             [ConsolidateBlocks(target=target), UnitarySynthesis(target=target)]
