@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from qcompile.compile import compile_circuits
-from qcompile.experiment import Backend, Progress, check_run
+from qcompile.experiment import DEFAULT_SHOTS, Backend, Progress, check_run, stored_run
 from qcompile.lowering.dynamics import lower_dynamics
 from qcompile.metrics import circuit_metrics
 from qcompile.results import RunResult
@@ -50,22 +50,15 @@ def run_dynamics(
     if seed is None:
         seed = secrets.randbelow(2**31)
     if backend.noisy and shots is None:
-        from qcompile.experiment import DEFAULT_SHOTS
-
         shots = DEFAULT_SHOTS
     parameters = protocol.parameters() | {"lowering": options}
-    run_id = store.start_run(protocol.name, backend.name, parameters) if store else None
-    try:
+    with stored_run(store, protocol.name, backend.name, parameters) as run_id:
         result = _run(
             protocol, backend, reference_solver, options, shots, seed, device_every, progress
         )
         result.parameters = parameters
-    except BaseException as exc:
         if store is not None:
-            store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
-        raise
-    if store is not None:
-        store.finish_run(run_id, result)
+            store.finish_run(run_id, result)
     return result
 
 

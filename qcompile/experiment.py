@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import numpy as np
@@ -29,7 +30,14 @@ from qcompile.qubit_state import bloch_vector
 from qcompile.results import RunResult
 from qcompile.tomography import BlochEstimate, estimate_bloch, measurement_circuits
 
-__all__ = ["run_experiment", "check_run", "max_abs_deviation", "DEFAULT_SHOTS", "MAX_SHOTS"]
+__all__ = [
+    "run_experiment",
+    "check_run",
+    "stored_run",
+    "max_abs_deviation",
+    "DEFAULT_SHOTS",
+    "MAX_SHOTS",
+]
 
 DEFAULT_SHOTS = 4000
 MAX_SHOTS = 10_000_000
@@ -97,17 +105,27 @@ def run_experiment(
         seed = secrets.randbelow(2**31)  # recorded in the result, so the run can be repeated
     if backend.noisy and shots is None:
         shots = DEFAULT_SHOTS
-    run_id = store.start_run(protocol.name, backend.name, protocol.parameters()) if store else None
-    try:
+    with stored_run(store, protocol.name, backend.name, protocol.parameters()) as run_id:
         save = (lambda circuits: store.save_circuits(run_id, circuits)) if store else None
         result = _run(protocol, backend, shots, seed, progress, save)
-    except BaseException as exc:
         if store is not None:
-            store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
-        raise
-    if store is not None:
-        store.finish_run(run_id, result)
+            store.finish_run(run_id, result)
     return result
+
+
+@contextmanager
+def stored_run(store, protocol: str, backend: str, parameters: dict) -> Iterator[str | None]:
+    """Record a run as ``running`` before the work (yields its id, ``None`` without a store)
+    and as ``failed`` with the error if the work raises, so nothing a user ran is lost."""
+    if store is None:
+        yield None
+        return
+    run_id = store.start_run(protocol, backend, parameters)
+    try:
+        yield run_id
+    except BaseException as exc:
+        store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
+        raise
 
 
 def _run(

@@ -11,6 +11,8 @@ acts on what qcompile's pass left undone (no layout chosen, circuit not yet rout
 
 from __future__ import annotations
 
+import copy
+
 from qiskit.passmanager.flow_controllers import ConditionalController
 from qiskit.transpiler import PassManager
 from qiskit.transpiler.passes import (
@@ -33,12 +35,24 @@ from qcompile.passes.collision_chain_routing import CollisionChainRouting
 __all__ = ["QCompileLayoutPlugin", "QCompileRoutingPlugin", "QCompileOptimizationPlugin"]
 
 
+def _as_default(config):
+    """``config`` as Qiskit's defaults see it: with a named method, Qiskit's own stages turn
+    their VF2 layout searches off (``get_vf2_limits``), which must not happen behind ours."""
+    plain = copy.copy(config)
+    for name in ("layout_method", "routing_method", "optimization_method"):
+        if getattr(plain, name, None) == "qcompile":
+            setattr(plain, name, None)
+    return plain
+
+
 class QCompileLayoutPlugin(PassManagerStagePlugin):
     """Layout stage: :class:`CollisionChainLayout`; where it places nothing, Qiskit's default
     layout search. A layout given by the user is always kept."""
 
     def pass_manager(self, pass_manager_config, optimization_level=None) -> PassManager:
-        default = DefaultLayoutPassManager().pass_manager(pass_manager_config, optimization_level)
+        default = DefaultLayoutPassManager().pass_manager(
+            _as_default(pass_manager_config), optimization_level
+        )
         target = pass_manager_config.target
         if pass_manager_config.initial_layout is not None or target is None:
             return default  # a user's layout wins
@@ -64,7 +78,9 @@ class QCompileRoutingPlugin(PassManagerStagePlugin):
     """Routing stage: :class:`CollisionChainRouting`, then Qiskit's default (Sabre) routing."""
 
     def pass_manager(self, pass_manager_config, optimization_level=None) -> PassManager:
-        default = DefaultRoutingPassManager().pass_manager(pass_manager_config, optimization_level)
+        default = DefaultRoutingPassManager().pass_manager(
+            _as_default(pass_manager_config), optimization_level
+        )
         return PassManager([CollisionChainRouting(pass_manager_config.target)]) + default
 
 
@@ -74,7 +90,7 @@ class QCompileOptimizationPlugin(PassManagerStagePlugin):
 
     def pass_manager(self, pass_manager_config, optimization_level=None) -> PassManager:
         level = max(2, optimization_level or 0)
-        default = OptimizationPassManager().pass_manager(pass_manager_config, level)
+        default = OptimizationPassManager().pass_manager(_as_default(pass_manager_config), level)
         target = pass_manager_config.target
         if target is None or (optimization_level or 0) >= 2:
             return default
