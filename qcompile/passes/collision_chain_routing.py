@@ -55,6 +55,7 @@ class CollisionChainRouting(TransformationPass):
                     SwapGate(), (new.qubits[here], new.qubits[there]), (), check=False
                 )
                 layout.swap(here, there)
+        self.property_set["collision_chain_routed"] = True
         if self.property_set["final_layout"] is None:
             self.property_set["final_layout"] = layout
         else:

@@ -75,26 +75,49 @@ class QCompileLayoutPlugin(PassManagerStagePlugin):
 
 
 class QCompileRoutingPlugin(PassManagerStagePlugin):
-    """Routing stage: :class:`CollisionChainRouting`, then Qiskit's default (Sabre) routing."""
+    """Routing stage: :class:`CollisionChainRouting`; where it routes nothing, Qiskit's
+    default (Sabre) routing."""
 
     def pass_manager(self, pass_manager_config, optimization_level=None) -> PassManager:
         default = DefaultRoutingPassManager().pass_manager(
             _as_default(pass_manager_config), optimization_level
         )
-        return PassManager([CollisionChainRouting(pass_manager_config.target)]) + default
+        # a routed chain keeps the path its layout chose (no VF2 post-layout move)
+        return PassManager(
+            [
+                CollisionChainRouting(pass_manager_config.target),
+                ConditionalController(
+                    default.to_flow_controller(),
+                    condition=lambda ps: not ps["collision_chain_routed"],
+                ),
+            ]
+        )
 
 
 class QCompileOptimizationPlugin(PassManagerStagePlugin):
-    """Optimization stage: Qiskit's own at levels 2 and 3 (which consolidate two-qubit
-    blocks); below that, consolidation first, so a fused routing SWAP never costs extra gates."""
+    """Optimization stage: Qiskit's own at level 2 or 3 (which consolidates two-qubit blocks,
+    so a fused routing SWAP costs nothing), with block consolidation first at lower levels.
+    A routed collision chain keeps its path: the post-optimization VF2 re-layout is only run
+    on circuits the chain passes did not place."""
 
     def pass_manager(self, pass_manager_config, optimization_level=None) -> PassManager:
         level = max(2, optimization_level or 0)
-        default = OptimizationPassManager().pass_manager(_as_default(pass_manager_config), level)
+        searching = OptimizationPassManager().pass_manager(_as_default(pass_manager_config), level)
+        keeping = OptimizationPassManager().pass_manager(pass_manager_config, level)  # no VF2
         target = pass_manager_config.target
-        if target is None or (optimization_level or 0) >= 2:
-            return default
-        consolidate = PassManager(
-            [ConsolidateBlocks(target=target), UnitarySynthesis(target=target)]
-        )
-        return consolidate + default
+        if target is None:
+            return searching
+
+        def chain(property_set) -> bool:
+            return bool(property_set["collision_chain_routed"])
+
+        stages = [
+            ConditionalController(
+                searching.to_flow_controller(), condition=lambda ps: not chain(ps)
+            ),
+            ConditionalController(keeping.to_flow_controller(), condition=chain),
+        ]
+        if (optimization_level or 0) < 2:
+            stages.insert(0, ConsolidateBlocks(target=target))
+            stages.insert(1, UnitarySynthesis(target=target))
+        return PassManager(stages)
