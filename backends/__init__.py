@@ -35,11 +35,6 @@ class ReferenceBackend:
     num_qubits = None
     capacity = "reference (no circuit is run)"
 
-    def ideal_density_matrices(self, circuit, checkpoints, qubits):
-        from backends.aer import density_matrices_at
-
-        return density_matrices_at(circuit, checkpoints, qubits)
-
 
 def backend_names() -> list[str]:
     """Every name :func:`get_backend` accepts."""

@@ -45,6 +45,9 @@ Progress = Callable[[str, int, int], None]
 
 
 class Backend(Protocol):
+    """What the experiments need of a backend (``backends.aer.AerBackend`` provides it; the
+    ``reference`` backend only names itself, since it runs no circuit)."""
+
     name: str
     noisy: bool
 
@@ -56,6 +59,10 @@ class Backend(Protocol):
 
     @property
     def capacity(self) -> str: ...
+
+    def ideal_density_matrices(
+        self, circuit: QuantumCircuit, checkpoints: dict[float, int], qubits: list[int]
+    ) -> dict[float, np.ndarray]: ...
 
     def run(
         self,
