@@ -36,11 +36,16 @@ def test_restricted_noise_equals_full_device_noise():
     assert np.real(np.trace(np.asarray(rho_small) @ np.asarray(rho_small))) < 0.999
 
 
-@pytest.mark.parametrize("device", ["fake_torino", "fake_sherbrooke"])
-def test_compiled_circuit_on_device_qubits_has_the_exact_states(device):
+@pytest.mark.parametrize(
+    "device,reservoir", [("fake_torino", 3), ("fake_sherbrooke", 3), ("fake_torino", 8)]
+)
+def test_compiled_circuit_on_device_qubits_has_the_exact_states(device, reservoir):
     """Compile with a shared layout, relabel onto the active qubits, follow the routing
-    permutation: every qubit's reduced state equals the iterated map's."""
-    h = homogenization(alpha=0.37, reservoir=3, input_state="+i", reservoir_state="polar:2.2,0.5")
+    permutation (the fused chain swaps included): every qubit's reduced state equals the
+    iterated map's."""
+    h = homogenization(
+        alpha=0.37, reservoir=reservoir, input_state="+i", reservoir_state="polar:2.2,0.5"
+    )
     (compiled,), report = compile_circuits([h.circuit()], device, seed=5, layout_from=h.circuit())
     assert report.two_qubit_gates >= 3 * h.reservoir
     qubits = active_qubits([compiled])

@@ -10,7 +10,6 @@ from qiskit.converters import circuit_to_dag
 from qiskit.quantum_info import DensityMatrix, Operator, partial_trace
 from qiskit.transpiler import generate_preset_pass_manager
 
-from backends.aer import active_qubits, compact
 from qcompile.compile import compile_circuits
 from qcompile.passes.collision_chain import find_collision_chain
 from qcompile.protocols import homogenization
@@ -48,23 +47,6 @@ def test_homogenization_costs_exactly_3n(device, reservoir):
                 inst.operation.name,
                 qargs,
             )
-
-
-def test_large_chain_states_survive_routing_on_torino():
-    """On a 133-qubit device: reduced states after compile + relabelling equal the map's."""
-    h = homogenization(alpha=0.21, reservoir=8, input_state="-", reservoir_state="polar:1.0,2.0")
-    (compiled,), _ = compile_circuits([h.circuit()], "fake_torino", seed=2)
-    qubits = active_qubits([compiled])
-    small = compact(compiled, qubits)
-    final = compiled.layout.final_index_layout(filter_ancillas=True)
-    from qiskit.quantum_info import Statevector
-
-    psi = Statevector(small)
-    system, reservoir = h.iterated_map()
-    for virtual, expected in enumerate([system[-1], *reservoir]):
-        where = qubits.index(final[virtual])
-        rho = partial_trace(psi, [q for q in range(small.num_qubits) if q != where]).data
-        assert np.allclose(rho, expected, atol=1e-8)
 
 
 def _inputs(n: int):
