@@ -2,18 +2,22 @@
 
 ``get_backend`` names: ``aer`` (noiseless), ``aer:<fake backend>`` (Aer with that IBM device's
 calibrated noise, e.g. ``aer:fake_torino``), ``reference`` (no circuits: the protocol's exact
-reference alone).
+reference alone), ``ibm:<device>`` (IBM Quantum through qiskit-ibm-runtime, e.g.
+``ibm:ibm_torino``) and ``ibm:<fake backend>`` (the same code path in runtime's local mode).
 """
 
 from __future__ import annotations
 
 from backends.aer import AerBackend
+from backends.ibm import IBMBackend, IBMOptions
 from backends.store import ResultStore, default_store_path
 from qcompile.errors import BackendUnavailable
 from qcompile.targets import fake_backend_names
 
 __all__ = [
     "AerBackend",
+    "IBMBackend",
+    "IBMOptions",
     "ReferenceBackend",
     "ResultStore",
     "default_store_path",
@@ -37,12 +41,19 @@ class ReferenceBackend:
 
 
 def backend_names() -> list[str]:
-    """Every name :func:`get_backend` accepts."""
-    return ["aer", "reference"] + [f"aer:{name}" for name in fake_backend_names()]
+    """Every name :func:`get_backend` accepts without an account (``ibm:<device>`` aside)."""
+    fakes = fake_backend_names()
+    return ["aer", "reference"] + [f"aer:{name}" for name in fakes] + [f"ibm:{n}" for n in fakes]
 
 
-def get_backend(name: str) -> AerBackend | ReferenceBackend:
-    """The backend called ``name``; an unknown name lists the valid ones."""
+def get_backend(
+    name: str, *, store: ResultStore | None = None, ibm_options: IBMOptions | None = None
+) -> AerBackend | ReferenceBackend | IBMBackend:
+    """The backend called ``name``; an unknown name lists the valid ones.
+
+    ``store`` and ``ibm_options`` only concern ``ibm:`` backends (where their jobs are kept;
+    execution mode, dynamical decoupling, twirling).
+    """
     key = name.strip()
     if key == "aer":
         return AerBackend()
@@ -50,7 +61,10 @@ def get_backend(name: str) -> AerBackend | ReferenceBackend:
         return ReferenceBackend()
     if key.startswith("aer:") and f"aer:{key[4:].lower()}" in backend_names():
         return AerBackend(key[4:].lower())
+    if key.startswith("ibm:") and len(key) > 4:
+        return IBMBackend(key[4:], options=ibm_options, store=store)
     raise BackendUnavailable(
-        f"unknown backend {name!r}; valid names: aer, reference, aer:<fake backend> with "
+        f"unknown backend {name!r}; valid names: aer, reference, aer:<fake backend>, "
+        f"ibm:<IBM device> (account needed) or ibm:<fake backend> (local mode), with "
         f"<fake backend> one of {', '.join(fake_backend_names())}"
     )

@@ -183,8 +183,11 @@ class AerBackend:
         seed: int | None = None,
         chunk: int = 3,
         progress: Progress | None = None,
+        run_id: str | None = None,
     ) -> list[dict[str, int]]:
-        """Counts of every circuit; ``progress(n)`` is called after each ``chunk`` circuits."""
+        """Counts of every circuit; ``progress(n)`` is called after each ``chunk`` circuits.
+
+        ``run_id`` is accepted for the common backend interface; Aer keeps no jobs."""
         circuits = list(circuits)
         if self.device is None:
             simulator, runnable = AerSimulator(seed_simulator=seed), circuits

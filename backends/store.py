@@ -1,9 +1,16 @@
 """The results store: one SQLite file that keeps every run, finished or not.
 
-A run is written as ``running`` before any work starts and completed with its
+A run is written as ``running`` before any work starts, with the *recipe* that produced it
+(the runner, protocol parameters, shots and resolved seed), and completed with its
 :class:`~qcompile.results.RunResult` (or the error that stopped it), so nothing a user ran is
-lost. The compiled circuits of a run are kept as QPY. Location: ``$QCOMPILE_HOME/qcompile.db``,
-default ``~/.qcompile/qcompile.db``.
+lost. The compiled circuits of a run are kept as QPY.
+
+``jobs`` holds every job handed to IBM Quantum (or to runtime's local mode) *before* anyone
+waits on it: id, backend, execution mode, primitive options, the circuits (QPY), the
+backend's calibration time and, once fetched, the counts. ``sweep_points`` ties the points of
+a parameter sweep to their runs; its primary key makes a point impossible to record twice.
+
+Location: ``$QCOMPILE_HOME/qcompile.db``, default ``~/.qcompile/qcompile.db``.
 """
 
 from __future__ import annotations
@@ -39,6 +46,30 @@ CREATE TABLE IF NOT EXISTS runs (
     result TEXT,
     error TEXT
 );
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    run_id TEXT,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    local INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('submitted', 'done', 'failed', 'cancelled')),
+    shots INTEGER NOT NULL,
+    num_circuits INTEGER NOT NULL,
+    options TEXT NOT NULL,
+    calibration TEXT,
+    circuits BLOB NOT NULL,
+    counts TEXT,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS sweep_points (
+    sweep_id TEXT NOT NULL,
+    point INTEGER NOT NULL,
+    parameters TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    PRIMARY KEY (sweep_id, point)
+);
 CREATE TABLE IF NOT EXISTS circuits (
     run_id TEXT NOT NULL REFERENCES runs(id),
     name TEXT NOT NULL,
@@ -71,6 +102,9 @@ class ResultStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
                 db.executescript(_SCHEMA)
+                columns = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
+                if "recipe" not in columns:  # stores written before recipes existed
+                    db.execute("ALTER TABLE runs ADD COLUMN recipe TEXT")
         except (OSError, sqlite3.Error) as exc:
             raise QCompileError(f"cannot open the results store at {self.path}: {exc}") from None
 
@@ -84,25 +118,50 @@ class ResultStore:
         finally:
             db.close()
 
-    def start_run(self, protocol: str, backend: str, parameters: dict[str, Any]) -> str:
-        """Record a run as ``running`` and return its id."""
+    def start_run(
+        self,
+        protocol: str,
+        backend: str,
+        parameters: dict[str, Any],
+        recipe: dict[str, Any] | None = None,
+    ) -> str:
+        """Record a run as ``running`` (with the recipe that can redo it) and return its id."""
         run_id = uuid.uuid4().hex[:12]
         now = _now()
         with self._connect() as db:
             db.execute(
-                "INSERT INTO runs (id, created, updated, protocol, backend, status, parameters)"
-                " VALUES (?, ?, ?, ?, ?, 'running', ?)",
-                (run_id, now, now, protocol, backend, json.dumps(parameters)),
+                "INSERT INTO runs (id, created, updated, protocol, backend, status, parameters,"
+                " recipe) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
+                (
+                    run_id,
+                    now,
+                    now,
+                    protocol,
+                    backend,
+                    json.dumps(parameters),
+                    json.dumps(recipe) if recipe is not None else None,
+                ),
             )
         return run_id
 
-    def finish_run(self, run_id: str, result: RunResult) -> None:
+    def finish_run(
+        self, run_id: str, result: RunResult, sweep_point: tuple[str, int] | None = None
+    ) -> None:
+        """Complete a run; with ``sweep_point=(sweep_id, index)`` also record it as that point
+        of the sweep, in the same transaction (a point already recorded raises)."""
         result.run_id = run_id
         with self._connect() as db:
             db.execute(
                 "UPDATE runs SET status='done', result=?, updated=? WHERE id=?",
                 (result.to_json(), _now(), run_id),
             )
+            if sweep_point is not None:
+                sweep_id, index = sweep_point
+                db.execute(
+                    "INSERT INTO sweep_points (sweep_id, point, parameters, run_id)"
+                    " VALUES (?, ?, ?, ?)",
+                    (sweep_id, index, json.dumps(result.parameters), run_id),
+                )
 
     def fail_run(self, run_id: str, error: str) -> None:
         with self._connect() as db:
@@ -137,8 +196,128 @@ class ResultStore:
             raise QCompileError(f"no run with id {run_id!r} in {self.path}")
         data = dict(row)
         data["parameters"] = json.loads(data["parameters"])
+        data["recipe"] = json.loads(data["recipe"]) if data.get("recipe") else None
         data["result"] = RunResult.from_json(data["result"]) if data["result"] else None
         return data
+
+    def latest_run(self, status: str | None = "done") -> str:
+        """Id of the newest run (with ``status``, if given)."""
+        query = "SELECT id FROM runs" + (" WHERE status=?" if status else "")
+        with self._connect() as db:
+            row = db.execute(
+                query + " ORDER BY created DESC LIMIT 1", (status,) if status else ()
+            ).fetchone()
+        if row is None:
+            raise QCompileError(f"no {status + ' ' if status else ''}run in {self.path} yet")
+        return row["id"]
+
+    # -- jobs ----------------------------------------------------------------------------------
+    def add_job(
+        self,
+        job_id: str,
+        *,
+        run_id: str | None,
+        backend: str,
+        mode: str,
+        local: bool,
+        shots: int,
+        circuits: Sequence[QuantumCircuit],
+        options: dict[str, Any],
+        calibration: str | None,
+    ) -> None:
+        """Remember a submitted job before anything waits on it."""
+        buffer = io.BytesIO()
+        qpy.dump(list(circuits), buffer)
+        now = _now()
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO jobs (id, run_id, created, updated, backend, mode, local, status,"
+                " shots, num_circuits, options, calibration, circuits)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?, ?)",
+                (
+                    job_id,
+                    run_id,
+                    now,
+                    now,
+                    backend,
+                    mode,
+                    int(local),
+                    shots,
+                    len(circuits),
+                    json.dumps(options),
+                    calibration,
+                    buffer.getvalue(),
+                ),
+            )
+
+    def job_done(self, job_id: str, counts: Sequence[dict[str, int]]) -> None:
+        self._update_job(job_id, status="done", counts=json.dumps(list(counts)), error=None)
+
+    def job_failed(self, job_id: str, error: str, status: str = "failed") -> None:
+        self._update_job(job_id, status=status, error=error)
+
+    def _update_job(self, job_id: str, **values: Any) -> None:
+        columns = ", ".join(f"{k}=?" for k in values)
+        with self._connect() as db:
+            db.execute(
+                f"UPDATE jobs SET {columns}, updated=? WHERE id=?",
+                (*values.values(), _now(), job_id),
+            )
+
+    def get_job(self, job_id: str, *, with_circuits: bool = False) -> dict[str, Any]:
+        """The stored job ``job_id``: options parsed, counts parsed (``None`` until fetched),
+        circuits loaded from QPY with ``with_circuits``."""
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        if row is None:
+            raise QCompileError(f"no job with id {job_id!r} in {self.path}")
+        data = dict(row)
+        blob = data.pop("circuits")
+        data["local"] = bool(data["local"])
+        data["options"] = json.loads(data["options"])
+        data["counts"] = json.loads(data["counts"]) if data["counts"] else None
+        if with_circuits:
+            data["circuits"] = qpy.load(io.BytesIO(blob))
+        return data
+
+    def list_jobs(self, limit: int = 20, run_id: str | None = None) -> list[dict[str, Any]]:
+        """Jobs newest first (of one run, oldest first, with ``run_id``), without circuits."""
+        columns = "id, run_id, created, updated, backend, mode, local, status, shots, num_circuits"
+        with self._connect() as db:
+            if run_id is None:
+                rows = db.execute(
+                    f"SELECT {columns} FROM jobs ORDER BY created DESC LIMIT ?", (limit,)
+                ).fetchall()
+            else:
+                rows = db.execute(
+                    f"SELECT {columns} FROM jobs WHERE run_id=? ORDER BY created, rowid",
+                    (run_id,),
+                ).fetchall()
+        return [dict(row) | {"local": bool(row["local"])} for row in rows]
+
+    # -- sweeps --------------------------------------------------------------------------------
+    def sweep_points(self, sweep_id: str) -> dict[int, str]:
+        """The points of ``sweep_id`` already recorded, index → run id."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT point, run_id FROM sweep_points WHERE sweep_id=?", (sweep_id,)
+            ).fetchall()
+        return {row["point"]: row["run_id"] for row in rows}
+
+    def interrupt_sweep_runs(self, sweep_id: str, keep: Sequence[str] = ()) -> int:
+        """Mark runs of ``sweep_id`` left ``running`` by a killed sweep as failed (their
+        points run again); returns how many."""
+        marks = ",".join("?" * len(keep))
+        query = (
+            "UPDATE runs SET status='failed', error='interrupted: the sweep stopped before "
+            "this point finished (it was run again on resume)', updated=? WHERE status='running'"
+            " AND json_extract(recipe, '$.sweep[0]') = ?"
+        )
+        if keep:
+            query += f" AND id NOT IN ({marks})"
+        with self._connect() as db:
+            cursor = db.execute(query, (_now(), sweep_id, *keep))
+        return cursor.rowcount
 
     def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """The newest runs first: id, created, protocol, backend, status."""

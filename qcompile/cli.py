@@ -31,9 +31,14 @@ compile_app = typer.Typer(
     help="Compile a protocol for a target and print the compile report.", no_args_is_help=True
 )
 runs_app = typer.Typer(help="Runs kept in the results store.", no_args_is_help=True)
+jobs_app = typer.Typer(
+    help="Jobs submitted to IBM Quantum (or runtime's local mode), kept in the store.",
+    no_args_is_help=True,
+)
 app.add_typer(run_app, name="run")
 app.add_typer(compile_app, name="compile")
 app.add_typer(runs_app, name="runs")
+app.add_typer(jobs_app, name="jobs")
 
 out = Console()
 err = Console(stderr=True)
@@ -55,6 +60,30 @@ Seed = Annotated[
 JsonPath = Annotated[
     Path | None, typer.Option("--json", help="Write machine-readable results here.")
 ]
+
+
+Mode = Annotated[
+    str, typer.Option(help="ibm: backends: batch (default; Open Plan) | session | job.")
+]
+DynamicalDecoupling = Annotated[
+    str | None, typer.Option("--dd", help="ibm: backends: dynamical decoupling XX | XpXm | XY4.")
+]
+Twirling = Annotated[
+    str, typer.Option(help="ibm: backends: Pauli twirling none | gates | measure | all.")
+]
+
+
+def _backend(name: str, store, mode: str, dd: str | None, twirling: str):
+    """The named backend; IBM execution options are refused for the other backends."""
+    from backends import IBMOptions, get_backend
+
+    options = IBMOptions(mode=mode, dynamical_decoupling=dd, twirling=twirling)
+    if not name.strip().startswith("ibm:"):
+        for flag, value, default in (("mode", mode, "batch"), ("dd", dd, None),
+                                     ("twirling", twirling, "none")):  # fmt: skip
+            if value != default:
+                raise InvalidParameter(flag, value, f"{default!r} unless --backend is ibm:...")
+    return get_backend(name, store=store, ibm_options=options)
 
 
 def _check_output_path(name: str, path: Path | None) -> None:
@@ -127,7 +156,11 @@ def run_homogenization(
     input_state: InputState = "0",
     reservoir_state: ReservoirState = "+",
     backend: Annotated[
-        str, typer.Option(help="aer, aer:<fake backend> (device noise) or reference.")
+        str,
+        typer.Option(
+            help="aer, aer:<fake backend> (device noise), ibm:<device> (IBM Quantum), "
+            "ibm:<fake backend> (runtime local mode) or reference."
+        ),
     ] = "aer:fake_torino",
     shots: Annotated[
         int | None,
@@ -135,6 +168,9 @@ def run_homogenization(
             help="Shots per tomography circuit (device default 4000; ideal: exact without)."
         ),
     ] = None,
+    mode: Mode = "batch",
+    dd: DynamicalDecoupling = None,
+    twirling: Twirling = "none",
     seed: Seed = None,
     json_path: JsonPath = None,
     plot: Annotated[
@@ -142,15 +178,15 @@ def run_homogenization(
     ] = None,
 ) -> None:
     """Homogenization (spec 000): system fidelity to xi after k = 0..N collisions."""
-    from backends import ResultStore, get_backend
+    from backends import ResultStore
     from qcompile.experiment import check_run, run_experiment
 
     _check_output_path("json", json_path)
     _check_output_path("plot", plot)
     protocol = _homogenization(alpha, eta, reservoir, rounds, input_state, reservoir_state)
-    chosen = get_backend(backend)
-    check_run(protocol, chosen, shots, seed)
     store = ResultStore()
+    chosen = _backend(backend, store, mode, dd, twirling)
+    check_run(protocol, chosen, shots, seed)
     with _progress() as progress:
         result = run_experiment(
             protocol, chosen, shots=shots, seed=seed, store=store, progress=progress
@@ -236,11 +272,18 @@ def run_coherent_feedback(
     order: Annotated[int, typer.Option(help="Product-formula order, 1 or 2.")] = 1,
     collision: Annotated[str, typer.Option(help="exact | dilation | channel.")] = "exact",
     backend: Annotated[
-        str, typer.Option(help="reference, aer (ideal circuit) or aer:<fake backend>.")
+        str,
+        typer.Option(
+            help="reference, aer (ideal circuit), aer:<fake backend>, ibm:<device> or "
+            "ibm:<fake backend> (runtime local mode)."
+        ),
     ] = "aer",
     shots: Annotated[
         int | None, typer.Option(help="Shots per tomography setting (device default 4000).")
     ] = None,
+    mode: Mode = "batch",
+    dd: DynamicalDecoupling = None,
+    twirling: Twirling = "none",
     device_every: Annotated[
         int, typer.Option(min=1, help="Tomograph every k-th reported time on a device.")
     ] = 5,
@@ -249,7 +292,7 @@ def run_coherent_feedback(
     plot: Annotated[Path | None, typer.Option(help="Write a PNG plot of D(t) here.")] = None,
 ) -> None:
     """Coherent feedback (spec 002): trace distance D(t) of the plant to its ideal trajectory."""
-    from backends import ResultStore, get_backend
+    from backends import ResultStore
     from backends.reference import lindblad_reference
     from qcompile.dynamics_experiment import run_dynamics
     from qcompile.experiment import check_run
@@ -274,10 +317,10 @@ def run_coherent_feedback(
     ]
     lowering = {"rule": rule, "synthesis": synthesis, "order": order, "collision": collision}
     _check_lowering(lowering)
-    chosen = get_backend(backend)
+    store = ResultStore()
+    chosen = _backend(backend, store, mode, dd, twirling)
     for protocol in protocols:
         check_run(protocol, chosen, shots, seed)
-    store = ResultStore()
     results = []
     with _progress() as progress:
         for protocol in protocols:
@@ -644,6 +687,261 @@ def runs_show(run_id: str) -> None:
         print(row["result"].to_json())
     else:
         print(json.dumps({k: v for k, v in row.items() if k != "result"}, indent=2))
+
+
+# -- jobs ------------------------------------------------------------------------------------
+@jobs_app.command("list")
+def jobs_list(
+    limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20,
+) -> None:
+    """List remembered jobs, newest first."""
+    from backends import ResultStore
+
+    store = ResultStore()
+    table = Table(title=f"jobs in {store.path}")
+    for column in ("job id", "run", "created", "backend", "mode", "status", "circuits", "shots"):
+        table.add_column(column)
+    for row in store.list_jobs(limit):
+        table.add_row(
+            row["id"],
+            row["run_id"] or "—",
+            row["created"][:19],
+            row["backend"] + (" (local)" if row["local"] else ""),
+            row["mode"],
+            row["status"],
+            str(row["num_circuits"]),
+            str(row["shots"]),
+        )
+    out.print(table)
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: str) -> None:
+    """Print a job as JSON: backend, mode, options, calibration time, status, counts."""
+    from backends import ResultStore
+
+    print(json.dumps(ResultStore().get_job(job_id), indent=2))
+
+
+def _job_done(job: dict, result) -> None:
+    out.print(f"job {job['id']}: {job['status']} ({job['num_circuits']} circuits)")
+    if result is not None:
+        out.print(f"run {result.run_id} is complete: `qcompile compare {result.run_id}`")
+
+
+@jobs_app.command("fetch")
+def jobs_fetch(job_id: str) -> None:
+    """Fetch a job's result (waiting while it runs) and complete the run it belongs to."""
+    from backends import ResultStore
+    from qcompile.jobs import fetch_job
+
+    with _progress() as progress:
+        job, result = fetch_job(job_id, ResultStore(), progress)
+    _job_done(job, result)
+
+
+@jobs_app.command("wait")
+def jobs_wait(
+    job_id: str,
+    poll: Annotated[float, typer.Option(min=0.1, help="Seconds between status checks.")] = 10.0,
+    timeout: Annotated[
+        float | None, typer.Option(min=0, help="Give up after this many seconds.")
+    ] = None,
+) -> None:
+    """Wait until a job is final, printing its status changes; then fetch it."""
+    from backends import ResultStore
+    from qcompile.jobs import wait_job
+
+    with _progress() as progress:
+        job, result = wait_job(
+            job_id,
+            ResultStore(),
+            poll_s=poll,
+            timeout_s=timeout,
+            on_status=lambda status: err.print(f"job {job_id}: {status}"),
+            progress=progress,
+        )
+    _job_done(job, result)
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(job_id: str) -> None:
+    """Cancel a job that has not finished."""
+    from backends import ResultStore
+    from qcompile.jobs import cancel_job
+
+    job = cancel_job(job_id, ResultStore())
+    out.print(f"job {job['id']}: {job['status']}")
+
+
+# -- compare ---------------------------------------------------------------------------------
+@app.command("compare")
+def compare(
+    run_id: Annotated[
+        str | None, typer.Argument(help="A run id (see `qcompile runs list`).")
+    ] = None,
+    latest: Annotated[bool, typer.Option(help="The newest finished run.")] = False,
+    json_path: JsonPath = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a PNG plot here.")] = None,
+) -> None:
+    """Device vs ideal vs reference for one run: observables with errors, and a plot."""
+    from backends import ResultStore
+    from qcompile.compare import compare_run
+    from qcompile.results import write_atomic
+
+    _check_output_path("json", json_path)
+    _check_output_path("plot", plot)
+    if (run_id is None) == (not latest):
+        raise InvalidParameter("run_id", run_id, "a run id or --latest (one of them)")
+    store = ResultStore()
+    run_id = store.latest_run() if latest else run_id
+    row = store.get_run(run_id)
+    if row["result"] is None:
+        raise QCompileError(
+            f"run {run_id} is {row['status']}"
+            + (f" ({row['error']})" if row["error"] else "")
+            + "; a run waiting on an IBM job is completed by `qcompile jobs fetch JOB_ID`"
+        )
+    result = row["result"]
+    comparison = compare_run(result)
+    jobs = store.list_jobs(run_id=run_id)
+    out.print(
+        f"run {run_id}: {result.protocol} on {result.backend}"
+        + (f", {result.shots} shots" if result.shots else ", exact")
+        + (f", jobs {', '.join(j['id'] for j in jobs)}" if jobs else "")
+    )
+    for key, block in comparison["observables"].items():
+        axis = block["axis"]
+        table = Table(title=f"{key}: device vs ideal circuit vs reference")
+        for column in (axis, result.backend, "±", "ideal", "reference", "(dev-ideal)/σ"):
+            table.add_column(column, justify="right")
+        for row_ in block["rows"]:
+            if row_["device"] is None and "times" in result.reference and len(block["rows"]) > 25:
+                continue
+            sigma = (
+                (row_["device"] - row_["ideal"]) / row_["stderr"]
+                if row_["device"] is not None and row_["ideal"] is not None and row_["stderr"]
+                else None
+            )
+            table.add_row(
+                f"{row_[axis]:g}",
+                _fmt(row_["device"]),
+                _fmt(row_["stderr"], 4),
+                _fmt(row_["ideal"]),
+                _fmt(row_["reference"]),
+                "—" if sigma is None else f"{sigma:+.1f}",
+            )
+        out.print(table)
+        summary = block["summary"]
+        parts = [
+            f"max |device - ideal| = {_fmt(summary['device_vs_ideal'], 4)}",
+            "max |ideal - reference| = "
+            + (
+                "—"
+                if summary["ideal_vs_reference"] is None
+                else f"{summary['ideal_vs_reference']:.1e}"
+            ),
+        ]
+        if summary["within_2_sigma"] is not None:
+            parts.append(
+                f"{100 * summary['within_2_sigma']:.0f}% of device points within 2σ of ideal"
+            )
+        out.print(f"{key}: " + "; ".join(parts))
+    if json_path:
+        write_atomic(json_path, json.dumps(comparison, indent=2).encode())
+        out.print(f"comparison: {json_path}")
+    if plot:
+        from qcompile.plots import save_plot
+
+        save_plot(result, plot)
+        out.print(f"plot: {plot}")
+
+
+# -- sweep -----------------------------------------------------------------------------------
+@app.command("sweep")
+def sweep(
+    protocol: Annotated[str, typer.Argument(help="A protocol (see `qcompile protocols`).")],
+    grid: Annotated[
+        list[str],
+        typer.Option(help="A swept parameter: name=start:stop:count or name=v1,v2 (repeat)."),
+    ],
+    param: Annotated[
+        list[str] | None, typer.Option(help="A fixed parameter name=value (repeatable).")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="As for `qcompile run`.")] = "aer:fake_torino",
+    shots: Annotated[int | None, typer.Option(help="Shots per circuit (device default).")] = None,
+    seed: Annotated[int, typer.Option(help="Point i uses seed + i (fixes the sweep id).")] = 1,
+    executor: Annotated[
+        str, typer.Option(help="processes (local pool) or dask://HOST:PORT.")
+    ] = "processes",
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Local worker processes (default min(4, CPUs)).")
+    ] = None,
+    mode: Mode = "batch",
+    dd: DynamicalDecoupling = None,
+    twirling: Twirling = "none",
+    json_path: JsonPath = None,
+) -> None:
+    """Run a protocol over a parameter grid in parallel; re-running the same sweep resumes it."""
+    from backends import ResultStore
+    from qcompile.experiment import check_run
+    from qcompile.protocols import get_protocol
+    from qcompile.results import write_atomic
+    from qcompile.sweep import grid_points, open_executor, parse_grid, plan_sweep, run_sweep
+
+    _check_output_path("json", json_path)
+    get_protocol(protocol)
+    fixed = {}
+    for item in param or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InvalidParameter("param", item, "name=value")
+        fixed[name.strip().replace("-", "_")] = _param_value(value.strip())
+    points = grid_points([parse_grid(g) for g in grid], fixed)
+    store = ResultStore()
+    chosen = _backend(backend, store, mode, dd, twirling)  # validates name and options early
+    module = get_protocol(protocol)
+    for point in points:
+        check_run(module.from_mapping(point), chosen, shots, seed)
+    ibm_options = chosen.options.to_dict() if backend.strip().startswith("ibm:") else {}
+    plan = plan_sweep(protocol, points, backend, shots=shots, seed=seed, ibm_options=ibm_options)
+    pool, shares_store = open_executor(executor, workers)
+    try:
+        with _progress() as progress:
+            result = run_sweep(
+                plan, store, executor=pool, shares_store=shares_store, progress=progress
+            )
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    out.print(
+        f"sweep {result.sweep_id}: {len(result.results)} points "
+        f"({result.skipped} read from the store, {result.ran} run)"
+    )
+    table = Table(title=f"{protocol} sweep on {backend}")
+    swept = [parse_grid(g).name for g in grid]
+    for column in (*swept, "run"):
+        table.add_column(column)
+    for run in result.results:
+        table.add_row(*(f"{run.parameters.get(n)!s}" for n in swept), run.run_id)
+    out.print(table)
+    if json_path:
+        payload = {
+            "sweep_id": result.sweep_id,
+            "protocol": protocol,
+            "backend": backend,
+            "points": [r.to_dict() for r in result.results],
+        }
+        write_atomic(json_path, json.dumps(payload, indent=2).encode())
+        out.print(f"results: {json_path}")
+
+
+def _param_value(text: str):
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    return text
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 
 from qcompile.compile import compile_circuits
-from qcompile.experiment import DEFAULT_SHOTS, Backend, Progress, check_run, stored_run
+from qcompile.experiment import (
+    DEFAULT_SHOTS,
+    Backend,
+    Progress,
+    check_run,
+    run_recipe,
+    stored_run,
+)
 from qcompile.lowering.dynamics import lower_dynamics
 from qcompile.metrics import circuit_metrics
 from qcompile.results import RunResult
@@ -39,11 +46,14 @@ def run_dynamics(
     device_every: int = 5,
     store=None,
     progress: Progress | None = None,
+    run_id: str | None = None,
+    sweep_point: tuple[str, int] | None = None,
 ) -> RunResult:
     """Run ``protocol`` (e.g. coherent feedback) and return its :class:`RunResult`.
 
     ``lowering`` overrides :data:`DEFAULT_LOWERING`; ``device_every`` thins the sample times
-    at which the device is tomographed (every k-th sample time, plus the last).
+    at which the device is tomographed (every k-th sample time, plus the last). ``store``,
+    ``run_id`` and ``sweep_point`` as in :func:`qcompile.experiment.run_experiment`.
     """
     options = DEFAULT_LOWERING | (lowering or {})
     check_run(protocol, backend, shots, seed)
@@ -52,18 +62,29 @@ def run_dynamics(
     if backend.noisy and shots is None:
         shots = DEFAULT_SHOTS
     parameters = protocol.parameters() | {"lowering": options}
-    with stored_run(store, protocol.name, backend.name, parameters) as run_id:
+    recipe = run_recipe(
+        "dynamics", protocol, lowering=options, shots=shots, seed=seed, device_every=device_every
+    ) | ({"sweep": list(sweep_point)} if sweep_point is not None else {})
+    with stored_run(store, protocol.name, backend.name, parameters, recipe, run_id) as run_id:
         result = _run(
-            protocol, backend, reference_solver, options, shots, seed, device_every, progress
+            protocol,
+            backend,
+            reference_solver,
+            options,
+            shots,
+            seed,
+            device_every,
+            progress,
+            run_id,
         )
         result.parameters = parameters
         if store is not None:
-            store.finish_run(run_id, result)
+            store.finish_run(run_id, result, sweep_point)
     return result
 
 
 def _run(
-    protocol, backend, reference_solver, options, shots, seed, device_every, progress
+    protocol, backend, reference_solver, options, shots, seed, device_every, progress, run_id
 ) -> RunResult:
     report = (lambda *a: progress(*a)) if progress else (lambda *a: None)
     system = protocol.open_system()
@@ -107,7 +128,7 @@ def _run(
             observables = dict(ideal) | {"trace_distance_stderr": [0.0] * len(times)}
         else:
             observables, circuit_info["compiled"] = _tomography_run(
-                protocol, backend, lowered, times, shots, seed, device_every, report
+                protocol, backend, lowered, times, shots, seed, device_every, report, run_id
             )
     return RunResult(
         protocol=protocol.name,
@@ -122,7 +143,7 @@ def _run(
     )
 
 
-def _tomography_run(protocol, backend, lowered, times, shots, seed, device_every, report):
+def _tomography_run(protocol, backend, lowered, times, shots, seed, device_every, report, run_id):
     """Plant tomography of the circuit prefixes at every ``device_every``-th sample time."""
     chosen = sorted(set(times[::device_every]) | {times[-1]})
     plant = [q for q in lowered.system_qubits if q != 0]  # qubit 0 is the controller
@@ -143,7 +164,7 @@ def _tomography_run(protocol, backend, lowered, times, shots, seed, device_every
         done += n
         report("shots", done, len(compiled))
 
-    counts = backend.run(compiled, shots, seed=seed, progress=advance)
+    counts = backend.run(compiled, shots, seed=seed, progress=advance, run_id=run_id)
     rng = np.random.default_rng(seed)
     values, errors = [], []
     for i, t in enumerate(chosen):

@@ -34,6 +34,7 @@ __all__ = [
     "run_experiment",
     "check_run",
     "stored_run",
+    "run_recipe",
     "max_abs_deviation",
     "DEFAULT_SHOTS",
     "MAX_SHOTS",
@@ -71,7 +72,11 @@ class Backend(Protocol):
         *,
         seed: int | None,
         progress: Callable[[int], None] | None,
-    ) -> list[dict[str, int]]: ...
+        run_id: str | None = None,
+    ) -> list[dict[str, int]]:
+        """Counts per circuit; ``run_id`` lets a backend that submits jobs file them under
+        the run (``backends.ibm``)."""
+        ...
 
 
 def check_run(
@@ -100,34 +105,65 @@ def run_experiment(
     seed: int | None = None,
     store=None,
     progress: Progress | None = None,
+    run_id: str | None = None,
+    sweep_point: tuple[str, int] | None = None,
 ) -> RunResult:
     """Run ``protocol`` on ``backend`` and return the :class:`RunResult`.
 
     Noisy backends always sample (``shots`` defaults to :data:`DEFAULT_SHOTS`); the ideal
     backend samples only when ``shots`` is given. With ``store`` the run is recorded as
-    ``running`` first and completed or marked failed at the end.
+    ``running`` first, with its recipe (protocol parameters, shots, resolved seed), and
+    completed or marked failed at the end; ``run_id`` completes an existing ``running`` run
+    instead (a job fetched after its process died), ``sweep_point`` files it in a sweep.
     """
     check_run(protocol, backend, shots, seed)
     if seed is None:
         seed = secrets.randbelow(2**31)  # recorded in the result, so the run can be repeated
     if backend.noisy and shots is None:
         shots = DEFAULT_SHOTS
-    with stored_run(store, protocol.name, backend.name, protocol.parameters()) as run_id:
+    recipe = run_recipe("experiment", protocol, shots=shots, seed=seed) | _sweep(sweep_point)
+    with stored_run(
+        store, protocol.name, backend.name, protocol.parameters(), recipe, run_id
+    ) as run_id:
         save = (lambda circuits: store.save_circuits(run_id, circuits)) if store else None
-        result = _run(protocol, backend, shots, seed, progress, save)
+        result = _run(protocol, backend, shots, seed, progress, save, run_id)
         if store is not None:
-            store.finish_run(run_id, result)
+            store.finish_run(run_id, result, sweep_point)
     return result
 
 
+def run_recipe(runner: str, protocol, **options: Any) -> dict[str, Any]:
+    """What a run needs to be done again: the runner, the protocol and the runner's options
+    (with the seed resolved), as stored with the run."""
+    return {
+        "runner": runner,
+        "protocol": protocol.name,
+        "parameters": protocol.parameters(),
+        "options": options,
+    }
+
+
+def _sweep(sweep_point: tuple[str, int] | None) -> dict[str, Any]:
+    return {"sweep": list(sweep_point)} if sweep_point is not None else {}
+
+
 @contextmanager
-def stored_run(store, protocol: str, backend: str, parameters: dict) -> Iterator[str | None]:
-    """Record a run as ``running`` before the work (yields its id, ``None`` without a store)
-    and as ``failed`` with the error if the work raises, so nothing a user ran is lost."""
+def stored_run(
+    store,
+    protocol: str,
+    backend: str,
+    parameters: dict,
+    recipe: dict | None = None,
+    run_id: str | None = None,
+) -> Iterator[str | None]:
+    """Record a run as ``running`` before the work (yields its id, ``None`` without a store;
+    an existing ``run_id`` is resumed) and as ``failed`` with the error if the work raises,
+    so nothing a user ran is lost."""
     if store is None:
         yield None
         return
-    run_id = store.start_run(protocol, backend, parameters)
+    if run_id is None:
+        run_id = store.start_run(protocol, backend, parameters, recipe)
     try:
         yield run_id
     except BaseException as exc:
@@ -142,6 +178,7 @@ def _run(
     seed: int | None,
     progress: Progress | None,
     store_circuits: Callable | None,
+    run_id: str | None = None,
 ) -> RunResult:
     report = lambda stage, done, total: progress(stage, done, total) if progress else None  # noqa: E731
     tasks = protocol.tomography_tasks()
@@ -184,7 +221,7 @@ def _run(
                 report("shots", done, len(compiled))
 
             report("shots", 0, len(compiled))
-            counts = backend.run(compiled, shots, seed=seed, progress=advance)
+            counts = backend.run(compiled, shots, seed=seed, progress=advance, run_id=run_id)
             rng = np.random.default_rng(seed)
             estimates = [
                 estimate_bloch(counts[3 * i : 3 * i + 3], len(task.qubits), rng=rng)

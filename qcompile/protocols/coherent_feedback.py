@@ -47,6 +47,8 @@ __all__ = [
 ]
 
 NAME = "coherent-feedback"
+#: Which runner executes this protocol (``qcompile.recipe``).
+RUNNER = "dynamics"
 SUMMARY = "plant kept on its ideal trajectory by a damped controller qubit (spec 002)"
 MAX_PLANT_QUBITS = 4
 PARAMETERS = (

@@ -37,6 +37,8 @@ from qcompile.tomography import TomographyTask
 __all__ = ["Homogenization", "homogenization", "PARAMETERS", "NAME"]
 
 NAME = "homogenization"
+#: Which runner executes this protocol (``qcompile.recipe``).
+RUNNER = "experiment"
 SUMMARY = "system qubit driven to a reservoir state ξ by N (SWAP)^α collisions (spec 000)"
 MAX_RESERVOIR = 1000
 MAX_ROUNDS = 100
@@ -282,5 +284,17 @@ def homogenization(
 
 
 def from_mapping(values: Mapping[str, object]) -> Homogenization:
-    """Build from a parameter mapping (CLI ``--param``/JSON), keys as in :data:`PARAMETERS`."""
-    return homogenization(**dict(values))
+    """Build from a parameter mapping (CLI ``--param``/JSON), keys as in :data:`PARAMETERS`.
+
+    A mapping from :meth:`Homogenization.parameters` names both α and η; they are accepted
+    together when they agree (α = −2η/π), so stored runs rebuild their protocol.
+    """
+    values = dict(values)
+    alpha, eta = values.get("alpha"), values.get("eta")
+    if (
+        alpha is not None
+        and eta is not None
+        and math.isclose(alpha_from_eta(float(eta)), float(alpha), rel_tol=1e-12, abs_tol=1e-12)
+    ):
+        values.pop("eta")
+    return homogenization(**values)

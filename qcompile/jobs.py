@@ -1,0 +1,134 @@
+"""IBM Quantum jobs after submission: fetch, wait, cancel, and the runs they complete.
+
+A run on an ``ibm:`` backend files its job in the store before waiting on it
+(``backends.ibm``). If the process dies while waiting, :func:`fetch_job` gets the counts by
+job id and completes the run: the run's stored recipe is executed again with the fetched
+counts in place of a new submission (``backends.replay``). Every step is seeded, so the
+completed run is the one the dead process would have written.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from backends.ibm import IBMBackend, IBMOptions
+from backends.reference import lindblad_reference
+from backends.replay import ReplayBackend
+from backends.store import ResultStore
+from qcompile.errors import QCompileError
+from qcompile.experiment import Progress
+from qcompile.recipe import execute
+from qcompile.results import RunResult
+
+__all__ = ["backend_for_job", "fetch_job", "wait_job", "cancel_job", "complete_run"]
+
+FINAL = ("DONE", "ERROR", "CANCELLED")
+
+
+def backend_for_job(job: dict[str, Any], store: ResultStore) -> IBMBackend:
+    """The :class:`IBMBackend` a stored job was submitted through, with its options."""
+    name = job["backend"]
+    if not name.startswith("ibm:"):
+        raise QCompileError(f"job {job['id']} ran on {name}, not on an ibm: backend")
+    return IBMBackend(name[4:], options=IBMOptions(**job["options"]["execution"]), store=store)
+
+
+def complete_run(
+    run_id: str,
+    store: ResultStore,
+    backend: IBMBackend | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Finish run ``run_id`` from its jobs (fetching any not yet fetched); its result."""
+    run = store.get_run(run_id)
+    if run["status"] == "done":
+        return run["result"]
+    if not run["recipe"]:
+        raise QCompileError(
+            f"run {run_id} has no recipe (written by an older qcompile); the counts of its "
+            "jobs are kept in the store (`qcompile jobs show ID`)"
+        )
+    jobs = store.list_jobs(run_id=run_id)
+    if not jobs:
+        raise QCompileError(f"run {run_id} submitted no job; run it again instead")
+    replayed = []
+    for job in jobs:
+        stored = store.get_job(job["id"], with_circuits=True)
+        if stored["status"] in ("failed", "cancelled"):
+            raise QCompileError(
+                f"job {job['id']} of run {run_id} is {stored['status']}: the run cannot be "
+                "completed" + (f" ({stored['error']})" if stored["error"] else "")
+            )
+        owner = backend if backend is not None else backend_for_job(stored, store)
+        counts = owner.fetch(job["id"])
+        replayed.append((job["id"], stored["circuits"], counts))
+    replay = ReplayBackend(owner, replayed)
+    return execute(
+        run["recipe"],
+        replay,
+        store=store,
+        run_id=run_id,
+        progress=progress,
+        reference_solver=lindblad_reference,
+    )
+
+
+def fetch_job(
+    job_id: str, store: ResultStore | None = None, progress: Progress | None = None
+) -> tuple[dict[str, Any], RunResult | None]:
+    """Fetch job ``job_id`` (waiting while it runs) and complete its run if it has one.
+
+    Returns the stored job row (with counts) and the completed run's result (or ``None``).
+    """
+    store = store if store is not None else ResultStore()
+    job = store.get_job(job_id)
+    backend = backend_for_job(job, store)
+    backend.fetch(job_id)
+    result = None
+    if job["run_id"]:
+        result = complete_run(job["run_id"], store, backend, progress)
+    return store.get_job(job_id), result
+
+
+def wait_job(
+    job_id: str,
+    store: ResultStore | None = None,
+    *,
+    poll_s: float = 10.0,
+    timeout_s: float | None = None,
+    on_status: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+) -> tuple[dict[str, Any], RunResult | None]:
+    """Poll job ``job_id`` until it is final (``on_status`` hears each new status), then
+    :func:`fetch_job`. Local-mode jobs have no remote status: they are fetched at once."""
+    store = store if store is not None else ResultStore()
+    job = store.get_job(job_id)
+    if job["status"] == "submitted" and not job["local"]:
+        backend = backend_for_job(job, store)
+        start, last = time.monotonic(), None
+        while True:
+            status = backend.status(job_id)
+            if status != last and on_status is not None:
+                on_status(status)
+            last = status
+            if status in FINAL:
+                break
+            if timeout_s is not None and time.monotonic() - start > timeout_s:
+                raise QCompileError(
+                    f"job {job_id} is still {status} after {timeout_s:g} s; it stays in the "
+                    f"store: `qcompile jobs wait {job_id}` again later"
+                )
+            time.sleep(poll_s)
+    return fetch_job(job_id, store, progress)
+
+
+def cancel_job(job_id: str, store: ResultStore | None = None) -> dict[str, Any]:
+    """Cancel job ``job_id`` on the service and mark it (and its unfinished run) cancelled."""
+    store = store if store is not None else ResultStore()
+    job = store.get_job(job_id)
+    backend_for_job(job, store).cancel(job_id)
+    if job["run_id"] and store.get_run(job["run_id"])["status"] == "running":
+        store.fail_run(job["run_id"], f"job {job_id} was cancelled")
+    return store.get_job(job_id)

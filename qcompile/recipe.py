@@ -1,0 +1,72 @@
+"""Recipes: a run as data (protocol, parameters, runner options, seed), executable again.
+
+Every run stores its recipe when it starts (``qcompile.experiment.run_recipe``). Executing a
+recipe with the same seed gives the same compiled circuits and the same estimates, which is
+what lets a run be completed from jobs fetched later, and what a sweep point is made of.
+
+The master-equation solver is passed in by the caller, so this module stays above the
+backends in the data flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from qcompile.dynamics_experiment import run_dynamics
+from qcompile.errors import QCompileError
+from qcompile.experiment import Progress, run_experiment
+from qcompile.protocols import get_protocol
+from qcompile.results import RunResult
+
+__all__ = ["make_recipe", "execute"]
+
+
+def make_recipe(
+    protocol: str,
+    parameters: dict[str, Any],
+    *,
+    shots: int | None = None,
+    seed: int | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """A recipe for ``protocol`` with ``parameters`` (validated now: bad input fails early)."""
+    module = get_protocol(protocol)
+    built = module.from_mapping(parameters)
+    return {
+        "runner": module.RUNNER,
+        "protocol": protocol,
+        "parameters": built.parameters(),
+        "options": {"shots": shots, "seed": seed, **options},
+    }
+
+
+def execute(
+    recipe: dict[str, Any],
+    backend,
+    *,
+    store=None,
+    run_id: str | None = None,
+    sweep_point: tuple[str, int] | None = None,
+    progress: Progress | None = None,
+    reference_solver: Callable | None = None,
+) -> RunResult:
+    """Run ``recipe`` on ``backend``; ``store``, ``run_id``, ``sweep_point`` as in
+    :func:`qcompile.experiment.run_experiment`. Dynamics recipes need ``reference_solver``."""
+    protocol = get_protocol(recipe["protocol"]).from_mapping(recipe["parameters"])
+    options = dict(recipe["options"])
+    common = {
+        "shots": options.pop("shots", None),
+        "seed": options.pop("seed", None),
+        "store": store,
+        "progress": progress,
+        "run_id": run_id,
+        "sweep_point": sweep_point,
+    }
+    if recipe["runner"] == "experiment":
+        return run_experiment(protocol, backend, **common)
+    if recipe["runner"] == "dynamics":
+        if reference_solver is None:
+            raise QCompileError("a dynamics recipe needs a reference solver")
+        return run_dynamics(protocol, backend, reference_solver, **common, **options)
+    raise QCompileError(f"unknown runner {recipe['runner']!r} in a stored recipe")

@@ -1,0 +1,255 @@
+"""The IBM Quantum code path, run in qiskit-ibm-runtime's local mode (no network, no account).
+
+What is checked: the client-side Sampler's counts on a fake device agree statistically with
+the Aer device-noise emulation of the same circuits; a job is in the store (circuits, options,
+calibration time) before anything waits on it; a process killed while waiting loses nothing
+(``qcompile jobs fetch`` completes the run, count for count); transient failures are retried
+with backoff and a final failure keeps the job id; the token never leaves the environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from test_cli import run_cli
+
+from backends import AerBackend, IBMBackend, IBMOptions, ResultStore, get_backend
+from backends.retry import RetriesExhausted, RetryPolicy
+from qcompile.compile import compile_circuits
+from qcompile.errors import InvalidParameter, QCompileError
+from qcompile.experiment import run_experiment
+from qcompile.jobs import cancel_job, complete_run, fetch_job
+from qcompile.protocols import homogenization
+from qcompile.tomography import measurement_circuits
+
+DEVICE = "fake_manila"  # 5 qubits: runtime local mode takes ~1 s per job here
+NO_WAIT = RetryPolicy(attempts=3, backoff_s=0.0)
+
+
+def hellinger(p: dict[str, int], q: dict[str, int]) -> float:
+    keys = set(p) | set(q)
+    n_p, n_q = sum(p.values()), sum(q.values())
+    return float(
+        np.sqrt(0.5 * sum((np.sqrt(p.get(k, 0) / n_p) - np.sqrt(q.get(k, 0) / n_q)) ** 2
+                          for k in keys))
+    )  # fmt: skip
+
+
+def test_local_mode_run_files_its_job_and_matches_the_exact_map():
+    store = ResultStore()
+    backend = get_backend(f"ibm:{DEVICE}", store=store)
+    protocol = homogenization(alpha=0.5, reservoir=2)
+    result = run_experiment(protocol, backend, shots=4000, seed=5, store=store)
+    (job,) = store.list_jobs()
+    row = store.get_job(job["id"], with_circuits=True)
+    assert row["run_id"] == result.run_id and row["status"] == "done"
+    assert row["mode"] == "batch" and row["local"] and row["shots"] == 4000
+    assert row["num_circuits"] == len(row["circuits"]) == 9  # 3 tomography tasks × X, Y, Z
+    assert row["options"]["sampler"]["simulator"]["seed_simulator"] == 5
+    calibrated = backend.device.properties().last_update_date.isoformat()
+    assert row["calibration"] == calibrated
+    # physics: the reference is the exact iterated map (spec 000 eqs. 4-5); the device is
+    # within its shot noise plus a few percent of gate and readout error of it
+    device = np.array(result.observables["system_fidelity"])
+    error = np.array(result.observables["system_fidelity_stderr"])
+    reference = np.array(result.reference["system_fidelity"])
+    assert np.all(np.abs(device - reference) < 4 * error + 0.08)
+    assert np.allclose(result.ideal["system_fidelity"], reference, atol=1e-9)
+
+
+def test_local_mode_counts_agree_with_the_aer_device_emulation():
+    """Same ISA circuits, same shots: runtime local mode vs our restricted-noise Aer path."""
+    protocol = homogenization(alpha=0.4, reservoir=2)
+    task = protocol.tomography_tasks()[-1]
+    ibm = IBMBackend(DEVICE, store=ResultStore())
+    (compiled,), _ = compile_circuits(measurement_circuits(task)[2:], ibm.compile_target, seed=3)
+    shots = 8000
+    theirs = ibm.run([compiled], shots, seed=11)[0]
+    ours = AerBackend(DEVICE).run([compiled], shots, seed=12)[0]
+    # two samples of one distribution: Hellinger ~ sqrt(outcomes / (8 shots)) ≈ 0.01
+    assert hellinger(theirs, ours) < 0.03
+    noiseless = AerBackend().run([compiled], shots, seed=13)[0]
+    assert hellinger(theirs, noiseless) > hellinger(theirs, ours)  # the noise is there
+
+
+def _wait_for(predicate, timeout: float = 120.0, every: float = 0.01) -> None:
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            raise TimeoutError("condition not reached")
+        time.sleep(every)
+
+
+def _submitted_jobs(path) -> list[str]:
+    if not path.exists():
+        return []
+    try:
+        with sqlite3.connect(path, timeout=5) as db:
+            return [r[0] for r in db.execute("SELECT id FROM jobs WHERE status='submitted'")]
+    except sqlite3.OperationalError:  # the schema is being created
+        return []
+
+
+def test_process_killed_while_waiting_loses_nothing(isolated_store, tmp_path):
+    args = ["run", "homogenization", "--alpha", "0.5", "--reservoir", "4"]
+    args += ["--backend", f"ibm:{DEVICE}", "--shots", "4000", "--seed", "9"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qcompile.cli", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    db = isolated_store / "qcompile.db"
+    try:
+        _wait_for(lambda: _submitted_jobs(db) or process.poll() is not None)
+        assert process.poll() is None, "the run finished before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait()
+    (job_id,) = _submitted_jobs(db)
+    store = ResultStore()
+    (run,) = store.list_runs()
+    assert run["status"] == "running"
+    assert run_cli("jobs", "fetch", job_id) == 0
+    completed = store.get_run(run["id"])
+    assert completed["status"] == "done"
+    # the completed run is the one the killed process would have written: rerun it whole
+    again = run_experiment(
+        homogenization(alpha=0.5, reservoir=4),
+        get_backend(f"ibm:{DEVICE}", store=store),
+        shots=4000,
+        seed=9,
+    )
+    assert completed["result"].observables == again.observables
+    assert run_cli("compare", run["id"], "--json", str(tmp_path / "cmp.json")) == 0
+    comparison = json.loads((tmp_path / "cmp.json").read_text())
+    assert comparison["run_id"] == run["id"]
+    assert set(comparison["observables"]) == {"system_fidelity", "reservoir_fidelity"}
+
+
+class Flaky(IBMBackend):
+    """Fails the first ``submit_failures`` submits and ``fetch_failures`` fetches."""
+
+    def __init__(self, *args, submit_failures=0, fetch_failures=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.failures = {"submit": submit_failures, "fetch": fetch_failures}
+        self.calls = {"submit": 0, "fetch": 0}
+
+    def _fail(self, what):
+        self.calls[what] += 1
+        if self.calls[what] <= self.failures[what]:
+            raise ConnectionError(f"injected {what} failure {self.calls[what]}")
+
+    def _submit_once(self, *args):
+        self._fail("submit")
+        return super()._submit_once(*args)
+
+    def _result_once(self, job_id):
+        self._fail("fetch")
+        return super()._result_once(job_id)
+
+
+def test_transient_failures_are_retried():
+    store = ResultStore()
+    backend = Flaky(DEVICE, store=store, retry=NO_WAIT, submit_failures=2, fetch_failures=2)
+    result = run_experiment(homogenization(alpha=0.3, reservoir=2), backend, shots=500, seed=1,
+                            store=store)  # fmt: skip
+    assert backend.calls == {"submit": 3, "fetch": 3}
+    assert store.get_run(result.run_id)["status"] == "done"
+
+
+def test_fetch_that_keeps_failing_keeps_the_job_and_can_finish_later():
+    store = ResultStore()
+    backend = Flaky(DEVICE, store=store, retry=NO_WAIT, fetch_failures=10)
+    with pytest.raises(RetriesExhausted) as info:
+        run_experiment(homogenization(alpha=0.3, reservoir=2), backend, shots=500, seed=2,
+                       store=store)  # fmt: skip
+    (job,) = store.list_jobs()
+    message = str(info.value)
+    assert f"fetching job {job['id']}" in message and "after 3 attempts" in message
+    assert f"qcompile jobs fetch {job['id']}" in message
+    row = store.get_job(job["id"])
+    assert row["status"] == "submitted" and "injected fetch failure" in row["error"]
+    assert store.get_run(job["run_id"])["status"] == "failed"
+    # later, in a fresh process (no job object in memory): fetch completes the run
+    stored, result = fetch_job(job["id"], ResultStore())
+    assert stored["status"] == "done" and result.run_id == job["run_id"]
+    assert store.get_run(job["run_id"])["status"] == "done"
+    assert complete_run(job["run_id"], store).observables == result.observables
+
+
+def test_submit_that_keeps_failing_is_a_clear_error():
+    store = ResultStore()
+    backend = Flaky(DEVICE, store=store, retry=NO_WAIT, submit_failures=10)
+    with pytest.raises(RetriesExhausted, match=r"submitting 9 circuits to ibm:fake_manila"):
+        run_experiment(homogenization(alpha=0.3, reservoir=2), backend, shots=100, seed=2,
+                       store=store)  # fmt: skip
+    assert store.list_jobs() == []
+    assert store.list_runs()[0]["status"] == "failed"
+
+
+def test_retry_delays_grow_and_are_capped():
+    assert RetryPolicy(attempts=5, backoff_s=1, factor=3, max_backoff_s=5).delays() == [1, 3, 5, 5]
+
+
+def test_cancel_marks_job_and_run():
+    store = ResultStore()
+    backend = IBMBackend(DEVICE, store=store)
+    protocol = homogenization(alpha=0.3, reservoir=2)
+    circuits = [c for t in protocol.tomography_tasks() for c in measurement_circuits(t)]
+    compiled, _ = compile_circuits(circuits, backend.compile_target, seed=1)
+    run_id = store.start_run("homogenization", backend.name, protocol.parameters())
+    job_id = backend.submit(compiled, 100, seed=1, run_id=run_id)
+    job = cancel_job(job_id, store)
+    assert job["status"] == "cancelled"
+    assert store.get_run(run_id)["status"] == "failed"
+    with pytest.raises(QCompileError, match="already cancelled"):
+        cancel_job(job_id, store)
+
+
+def test_token_never_leaks(isolated_store, tmp_path, monkeypatch):
+    token = "qcompile-test-token-7f3a9c0e"
+    monkeypatch.setenv("QISKIT_IBM_TOKEN", token)
+    monkeypatch.setenv("QISKIT_IBM_INSTANCE", "crn:v1:test-instance")
+    outputs = []
+    for backend in (f"ibm:{DEVICE}", "ibm:ibm_torino"):  # local mode; a real device (no network)
+        done = subprocess.run(
+            [sys.executable, "-m", "qcompile.cli", "run", "homogenization", "--alpha", "0.5",
+             "--reservoir", "2", "--backend", backend, "--shots", "200", "--seed", "1",
+             "--json", str(tmp_path / "out.json")],
+            capture_output=True,
+            text=True,
+            env=os.environ | {"QISKIT_IBM_RUNTIME_LOG_LEVEL": "DEBUG"},
+        )  # fmt: skip
+        outputs += [done.stdout, done.stderr]
+    assert "IBM Quantum account" in outputs[-1]  # the second run fails cleanly, exit 2
+    assert run_cli("jobs", "list") == 0
+    files = [p for p in isolated_store.rglob("*") if p.is_file()] + [tmp_path / "out.json"]
+    assert files
+    for text in outputs:
+        assert token not in text
+    for path in files:
+        assert token.encode() not in path.read_bytes(), path
+
+
+def test_bad_ibm_options_are_clear_errors(capsys):
+    with pytest.raises(InvalidParameter, match="dynamical_decoupling"):
+        IBMOptions(dynamical_decoupling="XZ")
+    with pytest.raises(InvalidParameter, match="mode"):
+        IBMOptions(mode="sessions")
+    args = ["run", "homogenization", "--alpha", "0.5", "--reservoir", "2"]
+    assert run_cli(*args, "--backend", f"ibm:{DEVICE}", "--twirling", "most") == 2
+    assert "--twirling='most'" in capsys.readouterr().err
+    assert run_cli(*args, "--backend", "aer", "--dd", "XY4") == 2
+    assert "--dd='XY4'" in capsys.readouterr().err
+    assert run_cli("jobs", "fetch", "no-such-job") == 2
+    assert "no job with id 'no-such-job'" in capsys.readouterr().err
+    assert run_cli("compare") == 2
+    assert "--latest" in capsys.readouterr().err
