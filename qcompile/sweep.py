@@ -62,16 +62,23 @@ def _number(text: str) -> int | float:
     return int(value) if value.is_integer() and "." not in text and "e" not in text else value
 
 
+def _value(text: str) -> int | float | str:
+    try:
+        return _number(text)
+    except ValueError:
+        return text
+
+
 def parse_grid(text: str) -> Grid:
     """``name=start:stop:count`` (inclusive, evenly spaced; integers stay integers) or
-    ``name=v1,v2,...``."""
+    ``name=v1,v2,...`` (numbers, or strings such as state labels)."""
     usage = "name=start:stop:count or name=v1,v2,... (e.g. alpha=0.1:0.9:5)"
     name, sep, spec = text.partition("=")
     name = name.strip().replace("-", "_")
     if not sep or not name or not spec.strip():
         raise InvalidParameter("grid", text, usage)
     try:
-        if ":" in spec:
+        if ":" in spec and "," not in spec:
             start, stop, count = (s.strip() for s in spec.split(":"))
             n = int(count)
             if n < 1:
@@ -83,7 +90,7 @@ def parse_grid(text: str) -> Grid:
             else:
                 values = tuple(float(v) for v in np.linspace(float(a), float(b), n))
         else:
-            values = tuple(_number(v.strip()) for v in spec.split(",") if v.strip())
+            values = tuple(_value(v.strip()) for v in spec.split(",") if v.strip())
     except ValueError:
         raise InvalidParameter("grid", text, usage) from None
     if not values:
@@ -169,6 +176,21 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+class _ClientExecutor(Executor):
+    """A dask.distributed client's executor that also closes the client on shutdown."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+        self._executor = client.get_executor(pure=False)
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._executor.shutdown(wait=wait)
+        self._client.close()
+
+
 def open_executor(spec: str | None, workers: int | None = None) -> tuple[Executor, bool]:
     """``None``/``processes`` → a local process pool; ``dask://HOST:PORT`` → that
     dask.distributed cluster. Returns the executor and whether its workers share the store."""
@@ -198,7 +220,7 @@ def open_executor(spec: str | None, workers: int | None = None) -> tuple[Executo
             client = Client(address, timeout=10)
         except OSError as exc:
             raise QCompileError(f"cannot reach the dask scheduler at {address}: {exc}") from None
-        return client.get_executor(pure=False), False
+        return _ClientExecutor(client), False
     raise InvalidParameter("executor", spec, "processes or dask://HOST:PORT")
 
 

@@ -1,0 +1,155 @@
+"""Parameter sweeps: grids, identical results to single runs, resume after kill -9, dask."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+from test_cli import run_cli
+
+from backends import ResultStore, get_backend
+from qcompile.errors import InvalidParameter
+from qcompile.experiment import run_experiment
+from qcompile.protocols import homogenization
+from qcompile.sweep import Grid, grid_points, parse_grid, plan_sweep, run_sweep
+
+
+def test_grids_parse_and_expand():
+    assert parse_grid("alpha=0.1:0.9:5").values == pytest.approx((0.1, 0.3, 0.5, 0.7, 0.9))
+    assert parse_grid("reservoir=2:8:4") == Grid("reservoir", (2, 4, 6, 8))
+    assert parse_grid("reservoir=2:7:3").values == pytest.approx((2.0, 4.5, 7.0))
+    assert parse_grid("gamma=0,5,10") == Grid("gamma", (0, 5, 10))
+    assert parse_grid("input-state=+,-i,0") == Grid("input_state", ("+", "-i", 0))
+    points = grid_points([parse_grid("alpha=0.2,0.4"), parse_grid("reservoir=2,3")], {"rounds": 1})
+    assert points == [
+        {"rounds": 1, "alpha": 0.2, "reservoir": 2},
+        {"rounds": 1, "alpha": 0.2, "reservoir": 3},
+        {"rounds": 1, "alpha": 0.4, "reservoir": 2},
+        {"rounds": 1, "alpha": 0.4, "reservoir": 3},
+    ]
+    for bad in ("alpha", "alpha=", "alpha=0:1", "alpha=0:1:0", "alpha=a:b:3"):
+        with pytest.raises(InvalidParameter, match="grid"):
+            parse_grid(bad)
+    with pytest.raises(InvalidParameter, match="at most once"):
+        grid_points([parse_grid("alpha=1,2"), parse_grid("alpha=3")], {})
+    with pytest.raises(InvalidParameter, match="not also fixed"):
+        grid_points([parse_grid("alpha=1,2")], {"alpha": 0.5})
+
+
+def test_bad_point_fails_before_anything_runs():
+    points = grid_points([parse_grid("reservoir=2,0")], {"alpha": 0.5})
+    with pytest.raises(InvalidParameter, match="sweep point 1"):
+        plan_sweep("homogenization", points, "aer", shots=None, seed=1)
+
+
+def test_sweep_points_equal_single_runs_and_resume_from_the_store():
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = ResultStore()
+    points = grid_points([parse_grid("alpha=0.3,0.6")], {"reservoir": 2})
+    plan = plan_sweep("homogenization", points, "aer:fake_manila", shots=500, seed=7)
+    with ThreadPoolExecutor(2) as pool:
+        first = run_sweep(plan, store, executor=pool)
+        again = run_sweep(plan, store, executor=pool)
+    assert (first.ran, first.skipped, again.ran, again.skipped) == (2, 0, 0, 2)
+    assert [r.run_id for r in first.results] == [r.run_id for r in again.results]
+    for index, result in enumerate(first.results):
+        single = run_experiment(
+            homogenization(alpha=points[index]["alpha"], reservoir=2),
+            get_backend("aer:fake_manila"),
+            shots=500,
+            seed=7 + index,
+        )
+        assert result.observables == single.observables  # seeded: identical numbers
+    assert len(store.list_runs()) == 2
+
+
+def _recorded(db, sweep_id=None) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=5) as con:
+            return con.execute("SELECT count(*) FROM sweep_points").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_killed_sweep_resumes_with_nothing_lost_or_duplicated(isolated_store):
+    args = ["sweep", "homogenization", "--grid", "alpha=0.1:0.8:8", "--param", "reservoir=3"]
+    args += ["--backend", "aer:fake_manila", "--shots", "300", "--workers", "2", "--seed", "3"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qcompile.cli", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    db = isolated_store / "qcompile.db"
+    try:
+        start = time.monotonic()
+        while _recorded(db) < 2 and process.poll() is None and time.monotonic() - start < 120:
+            time.sleep(0.02)
+        assert process.poll() is None, "the sweep finished before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)  # the main process only: workers must follow
+    finally:
+        process.wait()
+    killed_at = _recorded(db)
+    assert 2 <= killed_at < 8
+    time.sleep(1.0)  # an orphaned worker would record another point by now
+    assert _recorded(db) == killed_at
+
+    done = subprocess.run(
+        [sys.executable, "-m", "qcompile.cli", *args], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"({killed_at} read from the store, {8 - killed_at} run)" in done.stdout
+    with sqlite3.connect(db) as con:
+        points = con.execute("SELECT point, run_id FROM sweep_points").fetchall()
+        statuses = dict(
+            con.execute(
+                "SELECT status, count(*) FROM runs WHERE json_extract(recipe, '$.sweep[0]')"
+                " IS NOT NULL GROUP BY status"
+            ).fetchall()
+        )
+    assert sorted(p for p, _ in points) == list(range(8))
+    assert statuses["done"] == 8  # one finished run per point, no duplicate
+    assert set(statuses) <= {"done", "failed"}  # interrupted points are marked, not running
+    store = ResultStore()
+    for _, run_id in points:
+        assert store.get_run(run_id)["status"] == "done"
+
+
+def test_sweep_on_a_dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    from qcompile.sweep import open_executor
+
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address.replace("tcp://", "dask://")
+        executor, shares_store = open_executor(address)
+        assert not shares_store
+        store = ResultStore()
+        points = grid_points([parse_grid("alpha=0.25,0.75")], {"reservoir": 2})
+        plan = plan_sweep("homogenization", points, "aer", shots=None, seed=1)
+        result = run_sweep(plan, store, executor=executor, shares_store=False)
+        executor.shutdown()
+    assert result.ran == 2
+    for point, run in zip(points, result.results, strict=True):
+        exact = homogenization(**point).reference()["system_fidelity"]
+        assert run.observables["system_fidelity"] == pytest.approx(exact, abs=1e-9)
+        assert store.get_run(run.run_id)["status"] == "done"
+    assert store.sweep_points(plan.sweep_id) == {0: result.results[0].run_id,
+                                                 1: result.results[1].run_id}  # fmt: skip
+
+
+def test_sweep_cli_errors(capsys):
+    assert run_cli("sweep", "homogenization", "--grid", "alpha=1:2") == 2
+    assert "--grid='alpha=1:2'" in capsys.readouterr().err
+    assert run_cli("sweep", "nope", "--grid", "alpha=1,2") == 2
+    assert "--protocol='nope'" in capsys.readouterr().err
+    assert run_cli("sweep", "homogenization", "--grid", "alpha=1,2", "--executor", "mpi") == 2
+    assert "--executor='mpi'" in capsys.readouterr().err
