@@ -4,11 +4,13 @@
 calibrated noise, e.g. ``aer:fake_torino``), ``reference`` (no circuits: the protocol's exact
 reference alone), ``ibm:<device>`` (IBM Quantum through qiskit-ibm-runtime, e.g.
 ``ibm:ibm_torino``) and ``ibm:<fake backend>`` (the same code path in runtime's local mode).
+``aer:<fake backend>+readout-mitigation`` mitigates readout errors (tensored assignment
+matrices, ``backends.readout_mitigation``).
 """
 
 from __future__ import annotations
 
-from backends.aer import AerBackend
+from backends.aer import READOUT_MITIGATION_SUFFIX, AerBackend
 from backends.ibm import IBMBackend, IBMOptions
 from backends.store import ResultStore, default_store_path
 from qcompile.errors import BackendUnavailable
@@ -59,12 +61,15 @@ def get_backend(
         return AerBackend()
     if key == "reference":
         return ReferenceBackend()
-    if key.startswith("aer:") and f"aer:{key[4:].lower()}" in backend_names():
-        return AerBackend(key[4:].lower())
+    mitigate = key.endswith(READOUT_MITIGATION_SUFFIX)
+    device = key.removesuffix(READOUT_MITIGATION_SUFFIX)
+    if device.startswith("aer:") and f"aer:{device[4:].lower()}" in backend_names():
+        return AerBackend(device[4:].lower(), readout_mitigation=mitigate)
     if key.startswith("ibm:") and len(key) > 4:
         return IBMBackend(key[4:], options=ibm_options, store=store)
     raise BackendUnavailable(
-        f"unknown backend {name!r}; valid names: aer, reference, aer:<fake backend>, "
+        f"unknown backend {name!r}; valid names: aer, reference, "
+        f"aer:<fake backend>[{READOUT_MITIGATION_SUFFIX}], "
         f"ibm:<IBM device> (account needed) or ibm:<fake backend> (local mode), with "
         f"<fake backend> one of {', '.join(fake_backend_names())}"
     )

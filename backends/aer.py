@@ -21,6 +21,12 @@ from qiskit.transpiler import Target
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel
 
+from backends.readout_mitigation import (
+    assignment_matrices,
+    calibration_circuits,
+    measured_qubits,
+    mitigate_counts,
+)
 from qcompile.circuit_states import MAX_STATEVECTOR_QUBITS
 from qcompile.targets import fake_backend
 
@@ -34,6 +40,9 @@ __all__ = [
 ]
 
 Progress = Callable[[int], None]
+
+#: Appended to the backend name when counts are readout-mitigated.
+READOUT_MITIGATION_SUFFIX = "+readout-mitigation"
 
 #: Largest register simulated: a statevector of 2^26 amplitudes is 1 GiB.
 MAX_SIMULATED_QUBITS = MAX_STATEVECTOR_QUBITS
@@ -135,9 +144,14 @@ class AerBackend:
     or ``None`` for the ideal simulator, which accepts any standard gates).
     """
 
-    def __init__(self, device: str | BackendV2 | None = None) -> None:
+    def __init__(
+        self, device: str | BackendV2 | None = None, *, readout_mitigation: bool = False
+    ) -> None:
         self.device = fake_backend(device) if isinstance(device, str) else device
+        self.readout_mitigation = bool(readout_mitigation) and self.device is not None
         self.name = "aer" if self.device is None else f"aer:{self.device.name}"
+        if self.readout_mitigation:
+            self.name += READOUT_MITIGATION_SUFFIX
 
     @property
     def target(self) -> Target | None:
@@ -187,7 +201,10 @@ class AerBackend:
     ) -> list[dict[str, int]]:
         """Counts of every circuit; ``progress(n)`` is called after each ``chunk`` circuits.
 
-        ``run_id`` is accepted for the common backend interface; Aer keeps no jobs."""
+        With readout mitigation two calibration circuits run first, with the same noise and
+        shots, and every table comes back mitigated (``backends.readout_mitigation``; float
+        counts with the same total). ``run_id`` is accepted for the common backend interface;
+        Aer keeps no jobs."""
         circuits = list(circuits)
         if self.device is None:
             simulator, runnable = AerSimulator(seed_simulator=seed), circuits
@@ -197,10 +214,19 @@ class AerBackend:
             simulator = AerSimulator(noise_model=noise, seed_simulator=seed)
             runnable = [compact(c, qubits) for c in circuits]
         counts: list[dict[str, int]] = []
+        if self.readout_mitigation:
+            measured = [measured_qubits(c) for c in runnable]
+            qubits = sorted({q for m in measured for q in m.values()})
+            cal = calibration_circuits(runnable[0].num_qubits, qubits)
+            zeros, ones = simulator.run(cal, shots=shots).result().get_counts()
+            matrices = assignment_matrices(zeros, ones, qubits)
         for start in range(0, len(runnable), chunk):
             batch = runnable[start : start + chunk]
             result = simulator.run(batch, shots=shots).result()
             counts.extend(result.get_counts(i) for i in range(len(batch)))
+            if self.readout_mitigation:
+                for i in range(start, len(counts)):
+                    counts[i] = mitigate_counts(counts[i], measured[i], matrices)
             if progress is not None:
                 progress(len(batch))
         return counts

@@ -25,6 +25,7 @@ simulator seed, which reproduces the lost result count for count.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -52,6 +53,7 @@ __all__ = [
 MODES = ("batch", "session", "job")
 DD_SEQUENCES = ("XX", "XpXm", "XY4")
 TWIRLING = ("none", "gates", "measure", "all")
+FINAL_STATUSES = ("DONE", "ERROR", "CANCELLED")
 TOKEN_VARIABLE = "QISKIT_IBM_TOKEN"
 INSTANCE_VARIABLE = "QISKIT_IBM_INSTANCE"
 
@@ -162,7 +164,8 @@ class IBMBackend:
 
     ``store`` keeps the jobs (default: the user's results store); ``retry`` governs submit,
     fetch and cancel; ``service`` replaces the account lookup (tests, or a service the caller
-    already opened).
+    already opened); ``on_status(job_id, status)`` hears every status change of a job on a
+    real device while :meth:`run` waits (polled every ``poll_s`` seconds).
     """
 
     noisy = True
@@ -175,6 +178,8 @@ class IBMBackend:
         store: ResultStore | None = None,
         retry: RetryPolicy | None = None,
         service=None,
+        on_status: Callable[[str, str], None] | None = None,
+        poll_s: float = 10.0,
     ) -> None:
         self.device_name = device.strip().lower()
         self.local = self.device_name in fake_backend_names()
@@ -185,6 +190,8 @@ class IBMBackend:
         self._service = service
         self._device: BackendV2 | None = fake_backend(self.device_name) if self.local else None
         self._jobs: dict[str, Any] = {}
+        self.on_status = on_status
+        self.poll_s = poll_s
 
     # -- what the experiments need -----------------------------------------------------------
     @property
@@ -267,6 +274,8 @@ class IBMBackend:
     ) -> list[dict[str, int]]:
         """Submit one job with every circuit, remember it, wait for it; counts per circuit."""
         job_id = self.submit(circuits, shots, seed=seed, run_id=run_id)
+        if self.on_status is not None and not self.local:
+            self.wait(job_id)
         counts = self.fetch(job_id)
         if progress is not None:
             progress(len(counts))
@@ -375,6 +384,24 @@ class IBMBackend:
         row = self.store.get_job(job_id, with_circuits=True)
         options = row["options"]["sampler"]
         return Sampler(mode=self.device, options=options).run(row["circuits"]).result()
+
+    def wait(self, job_id: str, timeout_s: float | None = None) -> str:
+        """Poll the job's status until it is final (``on_status`` hears each change); the
+        final status. Local-mode jobs have no queue: their status is the store's."""
+        start, last = time.monotonic(), None
+        while True:
+            status = self.status(job_id)
+            if status != last and self.on_status is not None:
+                self.on_status(job_id, status)
+            last = status
+            if self.local or status in FINAL_STATUSES:
+                return status
+            if timeout_s is not None and time.monotonic() - start > timeout_s:
+                raise QCompileError(
+                    f"job {job_id} is still {status} after {timeout_s:g} s; it stays in the "
+                    f"store: `qcompile jobs wait {job_id}` again later"
+                )
+            time.sleep(self.poll_s)
 
     def status(self, job_id: str) -> str:
         """The job's status as the service reports it (local mode: from the store)."""

@@ -73,9 +73,28 @@ Twirling = Annotated[
 ]
 
 
-def _backend(name: str, store, mode: str, dd: str | None, twirling: str):
+MitigateReadout = Annotated[
+    bool,
+    typer.Option(
+        "--mitigate-readout",
+        help="aer:<fake backend>: undo readout errors (tensored assignment matrices).",
+    ),
+]
+
+
+def _backend(
+    name: str, store, mode: str, dd: str | None, twirling: str, mitigate_readout: bool = False
+):
     """The named backend; IBM execution options are refused for the other backends."""
     from backends import IBMOptions, get_backend
+    from backends.aer import READOUT_MITIGATION_SUFFIX
+
+    if mitigate_readout:
+        if not name.strip().startswith("aer:"):
+            raise InvalidParameter(
+                "mitigate_readout", True, "only with an aer:<fake backend> backend (device noise)"
+            )
+        name = name.strip().removesuffix(READOUT_MITIGATION_SUFFIX) + READOUT_MITIGATION_SUFFIX
 
     options = IBMOptions(mode=mode, dynamical_decoupling=dd, twirling=twirling)
     if not name.strip().startswith("ibm:"):
@@ -83,7 +102,10 @@ def _backend(name: str, store, mode: str, dd: str | None, twirling: str):
                                      ("twirling", twirling, "none")):  # fmt: skip
             if value != default:
                 raise InvalidParameter(flag, value, f"{default!r} unless --backend is ibm:...")
-    return get_backend(name, store=store, ibm_options=options)
+    backend = get_backend(name, store=store, ibm_options=options)
+    if hasattr(backend, "on_status"):  # a job on a real device: show its queue status
+        backend.on_status = lambda job_id, status: err.print(f"job {job_id}: {status}")
+    return backend
 
 
 def _check_output_path(name: str, path: Path | None) -> None:
@@ -171,6 +193,7 @@ def run_homogenization(
     mode: Mode = "batch",
     dd: DynamicalDecoupling = None,
     twirling: Twirling = "none",
+    mitigate_readout: MitigateReadout = False,
     seed: Seed = None,
     json_path: JsonPath = None,
     plot: Annotated[
@@ -185,7 +208,7 @@ def run_homogenization(
     _check_output_path("plot", plot)
     protocol = _homogenization(alpha, eta, reservoir, rounds, input_state, reservoir_state)
     store = ResultStore()
-    chosen = _backend(backend, store, mode, dd, twirling)
+    chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout)
     check_run(protocol, chosen, shots, seed)
     with _progress() as progress:
         result = run_experiment(
@@ -284,6 +307,7 @@ def run_coherent_feedback(
     mode: Mode = "batch",
     dd: DynamicalDecoupling = None,
     twirling: Twirling = "none",
+    mitigate_readout: MitigateReadout = False,
     device_every: Annotated[
         int, typer.Option(min=1, help="Tomograph every k-th reported time on a device.")
     ] = 5,
@@ -318,7 +342,7 @@ def run_coherent_feedback(
     lowering = {"rule": rule, "synthesis": synthesis, "order": order, "collision": collision}
     _check_lowering(lowering)
     store = ResultStore()
-    chosen = _backend(backend, store, mode, dd, twirling)
+    chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout)
     for protocol in protocols:
         check_run(protocol, chosen, shots, seed)
     results = []

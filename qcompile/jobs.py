@@ -9,7 +9,6 @@ completed run is the one the dead process would have written.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,15 +23,17 @@ from qcompile.results import RunResult
 
 __all__ = ["backend_for_job", "fetch_job", "wait_job", "cancel_job", "complete_run"]
 
-FINAL = ("DONE", "ERROR", "CANCELLED")
 
-
-def backend_for_job(job: dict[str, Any], store: ResultStore) -> IBMBackend:
-    """The :class:`IBMBackend` a stored job was submitted through, with its options."""
+def backend_for_job(
+    job: dict[str, Any], store: ResultStore, service=None, **kwargs: Any
+) -> IBMBackend:
+    """The :class:`IBMBackend` a stored job was submitted through, with its options
+    (``service``: an open ``QiskitRuntimeService``; default: the account lookup)."""
     name = job["backend"]
     if not name.startswith("ibm:"):
         raise QCompileError(f"job {job['id']} ran on {name}, not on an ibm: backend")
-    return IBMBackend(name[4:], options=IBMOptions(**job["options"]["execution"]), store=store)
+    options = IBMOptions(**job["options"]["execution"])
+    return IBMBackend(name[4:], options=options, store=store, service=service, **kwargs)
 
 
 def complete_run(
@@ -40,6 +41,7 @@ def complete_run(
     store: ResultStore,
     backend: IBMBackend | None = None,
     progress: Progress | None = None,
+    service=None,
 ) -> RunResult:
     """Finish run ``run_id`` from its jobs (fetching any not yet fetched); its result."""
     run = store.get_run(run_id)
@@ -61,7 +63,7 @@ def complete_run(
                 f"job {job['id']} of run {run_id} is {stored['status']}: the run cannot be "
                 "completed" + (f" ({stored['error']})" if stored["error"] else "")
             )
-        owner = backend if backend is not None else backend_for_job(stored, store)
+        owner = backend if backend is not None else backend_for_job(stored, store, service)
         counts = owner.fetch(job["id"])
         replayed.append((job["id"], stored["circuits"], counts))
     replay = ReplayBackend(owner, replayed)
@@ -76,7 +78,10 @@ def complete_run(
 
 
 def fetch_job(
-    job_id: str, store: ResultStore | None = None, progress: Progress | None = None
+    job_id: str,
+    store: ResultStore | None = None,
+    progress: Progress | None = None,
+    service=None,
 ) -> tuple[dict[str, Any], RunResult | None]:
     """Fetch job ``job_id`` (waiting while it runs) and complete its run if it has one.
 
@@ -84,7 +89,7 @@ def fetch_job(
     """
     store = store if store is not None else ResultStore()
     job = store.get_job(job_id)
-    backend = backend_for_job(job, store)
+    backend = backend_for_job(job, store, service)
     backend.fetch(job_id)
     result = None
     if job["run_id"]:
@@ -100,35 +105,29 @@ def wait_job(
     timeout_s: float | None = None,
     on_status: Callable[[str], None] | None = None,
     progress: Progress | None = None,
+    service=None,
 ) -> tuple[dict[str, Any], RunResult | None]:
     """Poll job ``job_id`` until it is final (``on_status`` hears each new status), then
     :func:`fetch_job`. Local-mode jobs have no remote status: they are fetched at once."""
     store = store if store is not None else ResultStore()
     job = store.get_job(job_id)
     if job["status"] == "submitted" and not job["local"]:
-        backend = backend_for_job(job, store)
-        start, last = time.monotonic(), None
-        while True:
-            status = backend.status(job_id)
-            if status != last and on_status is not None:
-                on_status(status)
-            last = status
-            if status in FINAL:
-                break
-            if timeout_s is not None and time.monotonic() - start > timeout_s:
-                raise QCompileError(
-                    f"job {job_id} is still {status} after {timeout_s:g} s; it stays in the "
-                    f"store: `qcompile jobs wait {job_id}` again later"
-                )
-            time.sleep(poll_s)
-    return fetch_job(job_id, store, progress)
+        backend = backend_for_job(
+            job,
+            store,
+            service,
+            poll_s=poll_s,
+            on_status=(lambda _, status: on_status(status)) if on_status else None,
+        )
+        backend.wait(job_id, timeout_s)
+    return fetch_job(job_id, store, progress, service)
 
 
-def cancel_job(job_id: str, store: ResultStore | None = None) -> dict[str, Any]:
+def cancel_job(job_id: str, store: ResultStore | None = None, service=None) -> dict[str, Any]:
     """Cancel job ``job_id`` on the service and mark it (and its unfinished run) cancelled."""
     store = store if store is not None else ResultStore()
     job = store.get_job(job_id)
-    backend_for_job(job, store).cancel(job_id)
+    backend_for_job(job, store, service).cancel(job_id)
     if job["run_id"] and store.get_run(job["run_id"])["status"] == "running":
         store.fail_run(job["run_id"], f"job {job_id} was cancelled")
     return store.get_job(job_id)

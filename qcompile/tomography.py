@@ -108,8 +108,8 @@ def estimate_bloch(
         raise ValueError("a tomography circuit returned no shots")
     p0 = zeros / shots[:, None]  # (basis, qubit)
     mean = _project_to_ball((2 * p0 - 1).T)
-    resampled = rng.binomial(
-        shots[:, None, None].astype(int), p0[:, None, :], size=(3, bootstrap, num_qubits)
+    resampled = rng.binomial(  # counts may be floats (readout-mitigated): round the totals
+        np.rint(shots[:, None, None]).astype(int), p0[:, None, :], size=(3, bootstrap, num_qubits)
     )
     samples = (2 * resampled / shots[:, None, None] - 1).transpose(1, 2, 0)  # (B, qubit, basis)
     return BlochEstimate(mean, _project_to_ball(samples), int(shots.min()))
@@ -234,7 +234,10 @@ def estimate_state(
     samples = []
     for _ in range(bootstrap):
         resampled = np.array(
-            [rng.multinomial(int(n), p) for n, p in zip(shots, frequencies, strict=True)]
+            [
+                rng.multinomial(round(n), p / p.sum())
+                for n, p in zip(shots, frequencies, strict=True)
+            ]
         )
         samples.append(_closest_state(_linear_inversion(resampled / shots[:, None], num_qubits)))
     return StateEstimate(mean, samples, int(shots.min()))

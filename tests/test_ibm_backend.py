@@ -26,7 +26,7 @@ from backends.retry import RetriesExhausted, RetryPolicy
 from qcompile.compile import compile_circuits
 from qcompile.errors import InvalidParameter, QCompileError
 from qcompile.experiment import run_experiment
-from qcompile.jobs import cancel_job, complete_run, fetch_job
+from qcompile.jobs import cancel_job, complete_run, fetch_job, wait_job
 from qcompile.protocols import homogenization
 from qcompile.tomography import measurement_circuits
 
@@ -253,3 +253,70 @@ def test_bad_ibm_options_are_clear_errors(capsys):
     assert "no job with id 'no-such-job'" in capsys.readouterr().err
     assert run_cli("compare") == 2
     assert "--latest" in capsys.readouterr().err
+
+
+class StubJob:
+    """A runtime job as the service returns it by id, queued and running before it is done."""
+
+    def __init__(self, job):
+        self.job = job
+        self.statuses = ["QUEUED", "RUNNING"]
+
+    def status(self) -> str:
+        return self.statuses.pop(0) if self.statuses else self.job.status().name
+
+    def result(self):
+        return self.job.result()
+
+    def cancel(self) -> None:
+        self.job.cancel()
+
+
+class StubService:
+    """Stands in for ``QiskitRuntimeService``: device ``ibm_stub`` is FakeManila (so jobs
+    execute in local mode) and jobs are found again by id, as on the real service."""
+
+    def __init__(self):
+        self.jobs = {}
+
+    def backend(self, name):
+        from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+
+        assert name == "ibm_stub"
+        return FakeManilaV2()
+
+    def job(self, job_id):
+        return self.jobs[job_id]
+
+
+class Interrupted(IBMBackend):
+    """Submits (the service learns the job), then dies before the result arrives."""
+
+    def _submit_once(self, *args):
+        job = super()._submit_once(*args)
+        self.service.jobs[job.job_id()] = StubJob(job)
+        return job
+
+    def fetch(self, job_id):
+        raise KeyboardInterrupt
+
+
+def test_real_device_path_finds_the_job_by_id_and_follows_its_status():
+    service, store = StubService(), ResultStore()
+    backend = Interrupted("ibm_stub", store=store, service=service)
+    assert not backend.local and backend.name == "ibm:ibm_stub"
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(homogenization(alpha=0.5, reservoir=2), backend, shots=1000, seed=8,
+                       store=store)  # fmt: skip
+    (job,) = store.list_jobs()
+    assert not job["local"] and store.get_run(job["run_id"])["status"] == "failed"
+    statuses = []
+    stored, result = wait_job(
+        job["id"], ResultStore(), poll_s=0.0, on_status=statuses.append, service=service
+    )
+    assert statuses == ["QUEUED", "RUNNING", "DONE"]
+    assert stored["status"] == "done" and store.get_run(job["run_id"])["status"] == "done"
+    reference = np.array(result.reference["system_fidelity"])
+    device = np.array(result.observables["system_fidelity"])
+    assert np.all(np.abs(device - reference) < 4 * np.array(
+        result.observables["system_fidelity_stderr"]) + 0.08)  # fmt: skip
