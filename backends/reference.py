@@ -20,7 +20,7 @@ import qutip
 from qcompile.errors import InvalidParameter
 from qcompile.model import OpenSystem
 
-__all__ = ["ReferenceSolution", "lindblad_reference", "shortest_time_scale"]
+__all__ = ["ReferenceSolution", "lindblad_propagators", "lindblad_reference", "shortest_time_scale"]
 
 
 @dataclass(frozen=True)
@@ -112,3 +112,39 @@ def lindblad_reference(
         for name, obs in system.observables.items()
     }
     return ReferenceSolution(times, states, expectations)
+
+
+def lindblad_propagators(
+    system: OpenSystem,
+    times: Sequence[float],
+    *,
+    atol: float = 1e-12,
+    rtol: float = 1e-10,
+) -> np.ndarray:
+    """Superoperators S(t) of a time-independent ``system`` at ``times`` (QuTiP's
+    ``propagator``): vec ρ(t) = S(t) vec ρ(0), vec stacking columns (``order="F"``).
+
+    One solve gives the dynamical map for every initial state, which is what ensemble
+    averages over many initial states need.
+    """
+    if system.time_dependent or system.channels:
+        raise InvalidParameter(
+            "system", "time-dependent", "a time-independent system (no c(t) terms, no channels)"
+        )
+    times = np.asarray(times, dtype=float)
+    if times.ndim != 1 or len(times) == 0 or np.any(np.diff(times) <= 0) or times[0] < 0:
+        raise InvalidParameter("times", "…", "a non-empty strictly increasing sequence >= 0")
+    dims = system.dims
+    h = _qobj(
+        system.hamiltonian if system.hamiltonian is not None else np.zeros((system.dimension,) * 2),
+        dims,
+    )
+    jumps = [_qobj(jump, dims) for jump in system.jump_operators]
+    scale = shortest_time_scale(system, max(float(times[-1]), 1e-9))
+    options = {"atol": atol, "rtol": rtol, "nsteps": 10**7, "method": "adams"}
+    if np.isfinite(scale):
+        options["max_step"] = 0.25 * scale
+    grid = np.concatenate([[0.0], times]) if times[0] > 0 else times
+    result = qutip.propagator(h, grid, c_ops=jumps, options=options)
+    supers = [s.full() for s in result]
+    return np.array(supers[1:] if times[0] > 0 else supers)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from backends.ibm import IBMBackend, IBMOptions
+from backends.propagators import reference_propagators
 from backends.reference import lindblad_reference
 from backends.replay import ReplayBackend
 from backends.store import ResultStore
@@ -74,6 +75,7 @@ def complete_run(
         run_id=run_id,
         progress=progress,
         reference_solver=lindblad_reference,
+        propagators=reference_propagators,
     )
 
 

@@ -43,6 +43,8 @@ def plot_result(result: RunResult):
     """A matplotlib ``Figure`` of ``result``."""
     if result.protocol == "coherent-feedback":
         return _plot_trace_distance(result)
+    if result.protocol == "dissipative-qubits":
+        return _plot_encodings(result)
     if result.protocol != "homogenization":
         raise ValueError(f"no plot defined for protocol {result.protocol!r}")
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [2, 1]})
@@ -112,6 +114,49 @@ def _plot_trace_distance(result: RunResult):
     if p.get("noise") == "persistent":
         title += ", persistent noise"
     fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+_LABELS = {
+    "fidelity": r"$\langle F\rangle$ (eq. 15)",
+    "leakage": "leakage (eq. 26)",
+    "purity": r"logical purity Tr $\rho_L^2$",
+}
+
+
+def _plot_encodings(result: RunResult):
+    """Fidelity, leakage and logical purity vs t for every encoding (spec 001): reference
+    lines, ideal-circuit markers, device points with error bars."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    ref, ideal, obs = result.reference, result.ideal, result.observables
+    names = [k for k, v in ref.items() if isinstance(v, dict) and "fidelity" in v]
+    colors = dict(zip(names, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
+    for ax, key in zip(axes, ("fidelity", "leakage", "purity"), strict=True):
+        for name in names:
+            if key not in ref[name]:
+                continue
+            c = colors[name]
+            ax.plot(ref["times"], ref[name][key], "-", color=c, lw=1.2, label=f"{name} reference")
+            if ideal and key in ideal.get(name, {}):
+                ax.plot(ideal["times"], ideal[name][key], "o", mfc="none", color=c, ms=5)
+            if obs and result.shots and key in obs.get(name, {}):
+                ax.errorbar(
+                    obs["times"], obs[name][key], yerr=obs[name].get(f"{key}_stderr"), fmt="s",
+                    ms=4, capsize=2, color=c,
+                )  # fmt: skip
+        ax.set_xlabel(r"t ($1/\Delta$)")
+        ax.set_ylabel(_LABELS[key])
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    p = result.parameters
+    device = f"; squares: {result.backend} ({result.shots} shots)" if result.shots else ""
+    fig.suptitle(
+        f"two dissipative qubits, J = {p['J']:g}, alpha = {p['alpha']:g}, omega_c = "
+        f"{p['omega_c']}, {ref.get('solver', '')} reference (lines); circles: ideal circuit"
+        + device,
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 

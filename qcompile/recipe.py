@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qcompile.dynamics_experiment import run_dynamics
+from qcompile.encoding_experiment import run_encodings
 from qcompile.errors import QCompileError
 from qcompile.experiment import Progress, run_experiment
 from qcompile.protocols import get_protocol
@@ -50,9 +51,12 @@ def execute(
     sweep_point: tuple[str, int] | None = None,
     progress: Progress | None = None,
     reference_solver: Callable | None = None,
+    propagators: Callable | None = None,
 ) -> RunResult:
     """Run ``recipe`` on ``backend``; ``store``, ``run_id``, ``sweep_point`` as in
-    :func:`qcompile.experiment.run_experiment`. Dynamics recipes need ``reference_solver``."""
+    :func:`qcompile.experiment.run_experiment`. Dynamics recipes need ``reference_solver``
+    (``backends.reference.lindblad_reference``), encodings recipes ``propagators``
+    (``backends.propagators.reference_propagators``)."""
     protocol = get_protocol(recipe["protocol"]).from_mapping(recipe["parameters"])
     options = dict(recipe["options"])
     common = {
@@ -69,4 +73,8 @@ def execute(
         if reference_solver is None:
             raise QCompileError("a dynamics recipe needs a reference solver")
         return run_dynamics(protocol, backend, reference_solver, **common, **options)
+    if recipe["runner"] == "encodings":
+        if propagators is None:
+            raise QCompileError("an encodings recipe needs a propagator solver")
+        return run_encodings(protocol, backend, propagators, **common, **options)
     raise QCompileError(f"unknown runner {recipe['runner']!r} in a stored recipe")

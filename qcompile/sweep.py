@@ -233,6 +233,7 @@ def run_point(
 ) -> dict[str, Any]:
     """Run one sweep point (in a worker); with ``store_path`` record it there."""
     from backends import IBMOptions, ResultStore, get_backend
+    from backends.propagators import reference_propagators
     from backends.reference import lindblad_reference
     from qcompile.recipe import execute
 
@@ -246,6 +247,7 @@ def run_point(
         store=store,
         sweep_point=sweep_point if store is not None else None,
         reference_solver=lindblad_reference,
+        propagators=reference_propagators,
     )
     return result.to_dict()
 

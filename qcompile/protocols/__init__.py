@@ -10,13 +10,17 @@ from types import ModuleType
 
 from qcompile.errors import InvalidParameter
 from qcompile.protocols import coherent_feedback as coherent_feedback_module
+from qcompile.protocols import dissipative_qubits as dissipative_qubits_module
 from qcompile.protocols import homogenization as homogenization_module
 from qcompile.protocols.coherent_feedback import CoherentFeedback, coherent_feedback
+from qcompile.protocols.dissipative_qubits import DissipativeQubits, dissipative_qubits
 from qcompile.protocols.homogenization import Homogenization, homogenization
 
 __all__ = [
     "PROTOCOLS",
     "CoherentFeedback",
+    "DissipativeQubits",
+    "dissipative_qubits",
     "Homogenization",
     "coherent_feedback",
     "get_protocol",
@@ -26,6 +30,7 @@ __all__ = [
 PROTOCOLS: dict[str, ModuleType] = {
     homogenization_module.NAME: homogenization_module,
     coherent_feedback_module.NAME: coherent_feedback_module,
+    dissipative_qubits_module.NAME: dissipative_qubits_module,
 }
 
 

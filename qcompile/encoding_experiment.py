@@ -1,0 +1,273 @@
+"""Run the two-qubit encodings of spec 001: reference maps, exact circuits, device tomography.
+
+For every encoding (AF, SYMM, NSYMM, custom codes over their 6 logical octahedron states; the
+physical qubit over the 28-state ensemble) three answers are computed:
+
+* ``reference``: the dynamical map of the chosen solver (Lindblad or HEOM, passed in as
+  ``propagators``) applied to every initial state, on the protocol's time grid;
+* ``ideal``: the lowered circuits (state preparation, ``collisions`` exact bath collisions
+  with reset ancillas, readout unitary) simulated exactly (Aer density matrices);
+* ``observables``: on a backend with shots, two-qubit state tomography of the circuits at
+  every ``device_every``-th collision, with bootstrap standard errors.
+
+The backend's own noise acts as a second bath: the device block shows which encoding
+protects the logical qubit best on that device. Figures of merit are those of
+:func:`qcompile.protocols.two_qubit_codes.encoding_observables`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from qcompile.compile import compile_circuits
+from qcompile.experiment import DEFAULT_SHOTS, Backend, Progress, check_run, run_recipe, stored_run
+from qcompile.metrics import circuit_metrics
+from qcompile.protocols.two_qubit_codes import encoding_observables, two_qubit_ensemble
+from qcompile.results import RunResult
+from qcompile.tomography import estimate_state, state_tomography_circuits
+
+__all__ = ["run_encodings", "rank_encodings", "DEFAULT_COLLISIONS"]
+
+DEFAULT_COLLISIONS = 12
+Propagators = Callable[..., tuple[np.ndarray, dict]]
+
+
+def _states(encoding) -> list[np.ndarray]:
+    return two_qubit_ensemble() if encoding.is_physical else encoding.code_states()
+
+
+def _apply(supers: np.ndarray, psi: np.ndarray) -> list[np.ndarray]:
+    vec = np.outer(psi, psi.conj()).reshape(-1, order="F")
+    return [(s @ vec).reshape(4, 4, order="F") for s in supers]
+
+
+def _block(times, per_encoding: dict[str, dict[str, np.ndarray]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"times": [float(t) for t in times]}
+    for name, values in per_encoding.items():
+        out[name] = {k: np.asarray(v).tolist() for k, v in values.items()}
+    return out
+
+
+def rank_encodings(block: dict[str, Any], window: float = 1 / 3) -> list[tuple[str, float]]:
+    """Encodings by their mean fidelity over the last ``window`` of the times, best first."""
+    times = np.asarray(block["times"])
+    late = times >= times[-1] - window * (times[-1] - times[0]) - 1e-12
+    scores = [
+        (name, float(np.mean(np.asarray(values["fidelity"])[late])))
+        for name, values in block.items()
+        if isinstance(values, dict) and "fidelity" in values
+    ]
+    return sorted(scores, key=lambda item: -item[1])
+
+
+def run_encodings(
+    protocol,
+    backend: Backend,
+    propagators: Propagators,
+    *,
+    solver: str = "lindblad",
+    heom: dict | None = None,
+    collisions: int = DEFAULT_COLLISIONS,
+    device_every: int = 3,
+    shots: int | None = None,
+    seed: int | None = None,
+    store=None,
+    progress: Progress | None = None,
+    run_id: str | None = None,
+    sweep_point: tuple[str, int] | None = None,
+) -> RunResult:
+    """Run ``protocol`` (``qcompile.protocols.dissipative_qubits``) and return its result.
+
+    ``propagators(protocol, times, solver=..., heom=..., progress=...)`` gives the reference
+    maps (``backends.propagators.reference_propagators``); ``heom`` holds HEOM settings.
+    """
+    from qcompile.errors import InvalidParameter
+
+    if isinstance(collisions, bool) or int(collisions) != collisions or not 1 <= collisions <= 400:
+        raise InvalidParameter("collisions", collisions, "an integer 1 <= collisions <= 400")
+    if isinstance(device_every, bool) or int(device_every) != device_every or device_every < 1:
+        raise InvalidParameter("device_every", device_every, "an integer >= 1")
+    check_run(protocol, backend, shots, seed)
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    if backend.noisy and shots is None:
+        shots = DEFAULT_SHOTS
+    recipe = run_recipe(
+        "encodings", protocol, solver=solver, heom=heom, collisions=collisions,
+        device_every=device_every, shots=shots, seed=seed,
+    ) | ({"sweep": list(sweep_point)} if sweep_point is not None else {})  # fmt: skip
+    parameters = protocol.parameters() | {"solver": solver, "collisions": collisions}
+    with stored_run(store, protocol.name, backend.name, parameters, recipe, run_id) as run_id:
+        result = _run(
+            protocol, backend, propagators, solver, heom, collisions, device_every, shots, seed,
+            progress, run_id,
+        )  # fmt: skip
+        result.parameters = parameters
+        if store is not None:
+            store.finish_run(run_id, result, sweep_point)
+    return result
+
+
+def _run(
+    protocol, backend, propagators, solver, heom, collisions, device_every, shots, seed,
+    progress, run_id,
+) -> RunResult:  # fmt: skip
+    report = (lambda *a: progress(*a)) if progress else (lambda *a: None)
+    times = protocol.times()
+    stage = f"reference ({solver})"
+    report(stage, 0, 1)
+    supers, solver_info = propagators(
+        protocol, times, solver=solver, heom=heom,
+        progress=lambda done, total: report(stage, done, total),
+    )  # fmt: skip
+    reference = _block(
+        times,
+        {
+            e.name: encoding_observables(
+                e,
+                lambda psi: _apply(supers, psi),
+                lambda psi: protocol.closed_states(psi, times),
+                squared=protocol.squared,
+            )
+            for e in protocol.encodings
+        },
+    )
+    reference["solver"] = solver
+    reference["solver_info"] = _jsonable(solver_info)
+    observables: dict[str, Any] = {}
+    ideal: dict[str, Any] = {}
+    circuit_info: dict[str, Any] = {}
+    if backend.name != "reference":
+        collision_dt = protocol.t_max / collisions
+        circuit_times = [k * collision_dt for k in range(collisions + 1)]
+        ideal = _ideal(protocol, backend, collisions, collision_dt, circuit_times, report)
+        circuit_info = {
+            "collisions": collisions,
+            "collision_dt": collision_dt,
+            "qubits": protocol.num_qubits,
+            "lowering": "eigenbasis cascade channel (qcompile.lowering.cascade_channel)",
+        }
+        if shots is None:
+            observables = ideal
+        else:
+            observables, compiled = _device(
+                protocol, backend, collisions, collision_dt, device_every, shots, seed, report,
+                run_id,
+            )  # fmt: skip
+            circuit_info["compiled"] = compiled
+    return RunResult(
+        protocol=protocol.name,
+        parameters=protocol.parameters(),
+        backend=backend.name,
+        seed=seed,
+        shots=shots,
+        circuit=circuit_info,
+        observables=observables,
+        ideal=ideal,
+        reference=reference,
+    )
+
+
+def _jsonable(info: dict) -> dict:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in info.items()}
+
+
+def _ideal(protocol, backend, collisions, collision_dt, circuit_times, report) -> dict:
+    """Exact density matrices of the lowered circuits at every collision."""
+    stage = "ideal circuits (density matrices)"
+    total = sum(len(_states(e)) for e in protocol.encodings)
+    done = 0
+    report(stage, 0, total)
+    per_encoding = {}
+    for encoding in protocol.encodings:
+
+        def evolve(psi):
+            nonlocal done
+            circuit = protocol.circuit(psi, collisions, collision_dt, readout=False)
+            per_step = (len(circuit.data) - 1) // collisions  # preparation, then the steps
+            checkpoints = {float(k): 1 + k * per_step for k in range(collisions + 1)}
+            frames = backend.ideal_density_matrices(circuit, checkpoints, [0, 1])
+            states = []
+            for k, t in enumerate(circuit_times):
+                w = protocol.readout_unitary(t)
+                states.append(w @ frames[float(k)] @ w.conj().T)
+            done += 1
+            report(stage, done, total)
+            return states
+
+        per_encoding[encoding.name] = encoding_observables(
+            encoding,
+            evolve,
+            lambda psi: protocol.closed_states(psi, circuit_times),
+            squared=protocol.squared,
+        )
+    return _block(circuit_times, per_encoding)
+
+
+def _device(
+    protocol, backend, collisions, collision_dt, device_every, shots, seed, report, run_id
+) -> tuple[dict, dict]:
+    """Two-qubit tomography of every encoded state at every ``device_every``-th collision."""
+    chosen = sorted(set(range(device_every, collisions + 1, device_every)) | {collisions})
+    jobs = []  # (encoding index, state index, collision count)
+    circuits = []
+    for e_index, encoding in enumerate(protocol.encodings):
+        for s_index, psi in enumerate(_states(encoding)):
+            for k in chosen:
+                circuit = protocol.circuit(psi, k, collision_dt)
+                circuits.extend(state_tomography_circuits(circuit, [0, 1]))
+                jobs.append((e_index, s_index, k))
+    report("compiling", 0, 1)
+    longest = protocol.circuit(_states(protocol.encodings[0])[0], chosen[-1], collision_dt)
+    compiled, compile_report = compile_circuits(
+        circuits, backend.compile_target, seed=seed, layout_from=longest
+    )
+    report("compiling", 1, 1)
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        report("shots", done, len(compiled))
+
+    counts = backend.run(compiled, shots, seed=seed, progress=advance, run_id=run_id)
+    per_setting = len(circuits) // len(jobs)
+    rng = np.random.default_rng(seed)
+    estimates = {}
+    for j, key in enumerate(jobs):
+        estimates[key] = estimate_state(
+            counts[j * per_setting : (j + 1) * per_setting], 2, bootstrap=100, rng=rng
+        )
+    times = [k * collision_dt for k in chosen]
+    block: dict[str, Any] = {"times": times}
+    for e_index, encoding in enumerate(protocol.encodings):
+        states = _states(encoding)
+
+        def evolve(psi, sample=None, e_index=e_index, states=states):
+            s_index = next(i for i, s in enumerate(states) if np.allclose(s, psi))
+            picked = [estimates[(e_index, s_index, k)] for k in chosen]
+            return [e.mean if sample is None else e.samples[sample] for e in picked]
+
+        closed = lambda psi: protocol.closed_states(psi, times)  # noqa: E731
+        mean = encoding_observables(encoding, evolve, closed, squared=protocol.squared)
+        spread = [
+            encoding_observables(
+                encoding, lambda psi, b=b: evolve(psi, b), closed, squared=protocol.squared
+            )
+            for b in range(100)
+        ]
+        values = {k: np.asarray(v).tolist() for k, v in mean.items()}
+        for key in mean:
+            values[f"{key}_stderr"] = np.std([s[key] for s in spread], axis=0, ddof=1).tolist()
+        block[encoding.name] = values
+    largest = max(compiled, key=lambda c: c.size())
+    info = circuit_metrics(largest) | {
+        "target": compile_report.target,
+        "compile_time_s": compile_report.compile_time_s,
+        "circuits": len(compiled),
+    }
+    return block, info
