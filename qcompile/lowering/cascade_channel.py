@@ -66,12 +66,12 @@ def cascade_channel_circuit(
     theta = _angle(math.sqrt(stay_middle))
     if theta > 1e-12:
         # ctrl_state reads right to left: first control b2 = 0, second control b1 = 1
-        qc.append(RYGate(theta).control(2, ctrl_state="10"), [b2, b1, a0])
+        qc.append(RYGate(theta).control(2, ctrl_state="10", annotated=True), [b2, b1, a0])
         qc.cx(a0, b1)
     # 2. top (b1 b2 = 11) decays, recorded on a1; a0 tells middle (0) from ground (1)
     theta = _angle(math.sqrt(stay_top))
     if theta > 1e-12:
-        qc.append(RYGate(theta).control(2), [b2, b1, a1])
+        qc.append(RYGate(theta).control(2, annotated=True), [b2, b1, a1])
         jumped = 1 - stay_top
         split = _angle(math.sqrt(max(via_middle, 0.0) / jumped)) if jumped > 0 else 0.0
         if split > 1e-12:
