@@ -117,6 +117,15 @@ def heom_propagators(
         raise InvalidParameter("omega_c", omega_c, "a finite omega_c > 0 for the HEOM reference")
     d = hamiltonian.shape[0]
     dims = list(dims) if dims is not None else [d]
+    times = np.asarray(times, dtype=float)
+    if alpha == 0:  # no bath: the map is the unitary one (a fit of C(t) = 0 is degenerate)
+        import scipy.linalg as sla
+
+        supers = []
+        for t in times:
+            u = sla.expm(-1j * hamiltonian * t)
+            supers.append(np.kron(u.conj(), u))  # vec(UρU†) = (Ū ⊗ U) vec ρ, columns stacked
+        return HEOMResult(np.array(supers), {"solver": "unitary (alpha = 0: no bath)"})
     estimate = check_heom_memory(settings, d, memory_limit)
     environment = OhmicEnvironment(T=0.0, alpha=2 * math.pi * alpha, wc=omega_c, s=1)
     fit_times = np.linspace(0, settings.fit_window, settings.fit_points)
@@ -129,7 +138,6 @@ def heom_propagators(
         h, (approx, q), max_depth=settings.depth,
         options={"nsteps": settings.nsteps, "progress_bar": False, "store_ados": False},
     )  # fmt: skip
-    times = np.asarray(times, dtype=float)
     propagators = np.zeros((len(times), d * d, d * d), dtype=complex)
     for j in range(d):
         for i in range(d):
