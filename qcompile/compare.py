@@ -29,13 +29,35 @@ OBSERVABLES: dict[str, list[tuple[str, str]]] = {
 }
 
 
+def _lookup(block: dict[str, Any], key: str):
+    """``block[key]``, or ``block[a][b]`` for a dotted key ``a.b`` (per-encoding results)."""
+    for part in key.split("."):
+        if not isinstance(block, dict) or part not in block:
+            return None
+        block = block[part]
+    return block
+
+
 def _by_axis(block: dict[str, Any], key: str, axis: list) -> dict:
-    values = block.get(key)
+    values = _lookup(block, key)
     if values is None:
         return {}
     if "times" in block:
         return dict(zip(block["times"], values, strict=True))
     return dict(zip(axis, values, strict=False))
+
+
+def _observable_names(result: RunResult) -> list[tuple[str, str]]:
+    if result.protocol in OBSERVABLES:
+        return OBSERVABLES[result.protocol]
+    names = []
+    for key, value in result.reference.items():
+        if isinstance(value, dict) and "fidelity" in value:  # per encoding (spec 001)
+            names += [(f"{key}.{k}", "t") for k, v in value.items()
+                      if isinstance(v, list) and not k.endswith("_stderr")]  # fmt: skip
+        elif isinstance(value, list) and key != "times":
+            names.append((key, "t" if "times" in result.reference else "i"))
+    return names
 
 
 def _max_abs(pairs: list[tuple[float, float]]) -> float | None:
@@ -51,11 +73,8 @@ def compare_run(result: RunResult) -> dict[str, Any]:
         "shots": result.shots,
         "observables": {},
     }
-    names = OBSERVABLES.get(result.protocol) or [
-        (k, "i") for k, v in result.reference.items() if isinstance(v, list) and k != "times"
-    ]
-    for key, axis_name in names:
-        reference = result.reference.get(key)
+    for key, axis_name in _observable_names(result):
+        reference = _lookup(result.reference, key)
         if reference is None:
             continue
         if "times" in result.reference:

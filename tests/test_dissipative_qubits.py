@@ -360,6 +360,10 @@ def test_cli_reports_encodings_and_writes_the_json_contract(tmp_path, capsys):
         assert {"fidelity", "leakage", "purity"} <= set(data[block]["af"])
     assert data["reference"]["solver"] == "lindblad"
     assert plot.stat().st_size > 10_000
+    assert run_cli("compare", "--latest", "--json", str(tmp_path / "cmp.json")) == 0
+    comparison = json.loads((tmp_path / "cmp.json").read_text())
+    summary = comparison["observables"]["af.fidelity"]["summary"]
+    assert summary["ideal_vs_reference"] < 1e-8  # the exact circuits against Lindblad
 
 
 @pytest.mark.parametrize(
