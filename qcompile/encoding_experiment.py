@@ -192,8 +192,8 @@ def _ideal(protocol, backend, collisions, collision_dt, circuit_times, report) -
             checkpoints = {float(k): 1 + k * per_step for k in range(collisions + 1)}
             frames = backend.ideal_density_matrices(circuit, checkpoints, [0, 1])
             states = []
-            for k, t in enumerate(circuit_times):
-                w = protocol.readout_unitary(t)
+            w = protocol.readout_unitary()
+            for k in range(len(circuit_times)):
                 states.append(w @ frames[float(k)] @ w.conj().T)
             done += 1
             report(stage, done, total)

@@ -381,3 +381,32 @@ def test_cli_bad_input(args, flag, capsys):
         assert flag in message
     else:
         assert "GiB estimated" in message
+
+
+def test_fit_of_eq_24_recovers_known_parameters():
+    from qcompile.protocols.two_qubit_codes import fidelity_model, fit_fidelity
+
+    times = np.linspace(0, 60, 301)
+    truth = {"m": -0.004, "A": 0.05, "omega": 1.7, "gamma": 0.3}
+    rng = np.random.default_rng(5)
+    data = fidelity_model(times, *truth.values()) + rng.normal(0, 1e-4, times.size)
+    fit = fit_fidelity(times, data)
+    for key, value in truth.items():
+        assert fit[key] == pytest.approx(value, rel=0.02)
+    assert fit["rms"] < 2e-4
+
+
+def test_sweep_over_alpha_on_the_reference():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from backends import ResultStore
+    from qcompile.sweep import grid_points, parse_grid, plan_sweep, run_sweep
+
+    points = grid_points([parse_grid("alpha=0.02,0.08")], {"J": 2, "t_max": 20, "dt": 1,
+                                                            "encodings": "af"})  # fmt: skip
+    plan = plan_sweep("dissipative-qubits", points, "reference", shots=None, seed=1)
+    with ThreadPoolExecutor(2) as pool:
+        result = run_sweep(plan, ResultStore(), executor=pool)
+    late = [np.mean(r.reference["af"]["fidelity"][-5:]) for r in result.results]
+    a2 = spectrum(2).a ** 2
+    assert late[0] > late[1] > (1 + 2 * a2) / 3 - 1e-3  # more coupling, faster decay to F_inf

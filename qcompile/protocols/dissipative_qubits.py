@@ -266,31 +266,36 @@ class DissipativeQubits:
             via3 = g43 * (stay4 - stay3) / (g31 - g43)
         return stay3, stay4, via3
 
-    def readout_unitary(self, t: float) -> np.ndarray:
-        """W_t = V e^{−iE t}: eigen-coordinates (interaction picture) → the lab frame at t."""
-        s = self.spectrum()
-        return s.states @ np.diag(np.exp(-1j * s.energies * t))
+    def readout_unitary(self) -> np.ndarray:
+        """V: eigen-coordinates (ψ₁, S, ψ₃, ψ₄ ↔ |00⟩, |01⟩, |10⟩, |11⟩) → the lab basis."""
+        return self.spectrum().states
+
+    def step_unitary(self, dt: float) -> np.ndarray:
+        """e^{−iH_S dt} in eigen-coordinates: diag(e^{−iE_k dt}) (one RZZ and two RZ)."""
+        return np.diag(np.exp(-1j * self.spectrum().energies * dt))
 
     def circuit(
         self, psi: np.ndarray, collisions: int, collision_dt: float, *, readout: bool = True
     ) -> QuantumCircuit:
-        """ψ prepared, ``collisions`` exact bath collisions of length ``collision_dt``, then
-        (``readout``) the unitary back to the lab frame at t = collisions·collision_dt.
+        """ψ prepared, then ``collisions`` steps of length ``collision_dt`` — each an exact
+        bath collision and the exact H_S evolution — then (``readout``) the change of basis
+        back to the lab frame.
 
         Qubits 0, 1 are the system (qubit 2, qubit 1 of the model: little-endian), 2, 3 the
-        ancillas of the Kraus channel, reset after every collision. The circuit works in
-        the eigenbasis of H_S (ψ₁, S, ψ₃, ψ₄ ↔ |00⟩, |01⟩, |10⟩, |11⟩), where the channel
-        is the cascade of :mod:`qcompile.lowering.cascade_channel`; H_S's evolution commutes
-        with it (Davies covariance), so it is applied once, in the readout unitary.
+        ancillas of the Kraus channel, reset after every collision. The circuit works in the
+        eigenbasis of H_S (ψ₁, S, ψ₃, ψ₄ ↔ |00⟩, |01⟩, |10⟩, |11⟩): there the channel is the
+        cascade of :mod:`qcompile.lowering.cascade_channel` and e^{−iH_S dt} is diagonal (one
+        two-qubit gate instead of three). The Davies dissipator commutes with H_S's
+        evolution, so each step is e^{dt𝓛} exactly, for any ``collision_dt``.
         """
-        v = self.spectrum().states
         qc = QuantumCircuit(QuantumRegister(2, "q"), QuantumRegister(2, "anc"), name="encoded")
-        qc.append(StatePreparation(v.conj().T @ psi), [0, 1])
+        qc.append(StatePreparation(self.readout_unitary().conj().T @ psi), [0, 1])
         step = cascade_channel_circuit(*self.cascade_probabilities(collision_dt))
+        step.append(UnitaryGate(self.step_unitary(collision_dt), label="e^{-iH dt}"), [0, 1])
         for _ in range(collisions):
             qc.compose(step, inplace=True)
         if readout:
-            qc.append(UnitaryGate(self.readout_unitary(collisions * collision_dt)), [0, 1])
+            qc.append(UnitaryGate(self.readout_unitary(), label="V"), [0, 1])
         return qc
 
 
