@@ -271,8 +271,10 @@ def run_dissipative_qubits(
     encoding: Annotated[
         list[str] | None,
         typer.Option(
+            "--encoding",
+            "--encodings",
             help="Encoding (repeatable): af, physical, symm[:a1_sq,b1_sq], nsymm[:c_af_sq], "
-            "custom:<4 amplitudes>/<4 amplitudes>. Default: af, symm, nsymm, physical."
+            "custom:<4 amplitudes>/<4 amplitudes>. Default: af, symm, nsymm, physical.",
         ),
     ] = None,
     coupling: Annotated[
@@ -297,9 +299,13 @@ def run_dissipative_qubits(
     device_every: Annotated[
         int, typer.Option(min=1, help="Tomograph every k-th collision on a device.")
     ] = 3,
-    unsquared: Annotated[
-        bool, typer.Option(help="Unsquared Uhlmann fidelity (Nielsen-Chuang).")
-    ] = False,
+    squared: Annotated[
+        bool,
+        typer.Option(
+            "--squared/--unsquared", help="Squared Uhlmann fidelity, or Nielsen-Chuang's."
+        ),
+    ] = True,
+    delta: Annotated[float, typer.Option(help="Tunnelling Delta > 0 (the energy unit).")] = 1.0,
     backend: Annotated[
         str, typer.Option(help="reference, aer, aer:<fake backend>, ibm:<device>.")
     ] = "aer:fake_torino",
@@ -331,10 +337,11 @@ def run_dissipative_qubits(
         alpha=alpha,
         omega_c=omega_c,
         cutoff=cutoff,
+        delta=delta,
         t_max=t_max,
         dt=dt,
         encodings=encoding or "af,symm,nsymm,physical",
-        squared=not unsquared,
+        squared=squared,
     )
     if solver not in SOLVERS:
         raise InvalidParameter("solver", solver, "one of " + ", ".join(SOLVERS))

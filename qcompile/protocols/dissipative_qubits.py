@@ -64,7 +64,7 @@ MAX_TIME_POINTS = 5000
 PARAMETERS = (
     Parameter("J", "float", 2.0, "any real; Ising coupling in units of Delta (J > 0: AF)"),
     Parameter("alpha", "float", 0.05, "alpha >= 0; Ohmic coupling (Leggett convention)"),
-    Parameter("omega_c", "float", math.inf, "omega_c > 0 (inf: the paper's Lindblad limit)"),
+    Parameter("omega_c", "float", "inf", "omega_c > 0 (inf: the paper's Lindblad limit)"),
     Parameter("cutoff", "str", "exponential", "exponential | hard"),
     Parameter("delta", "float", 1.0, "delta > 0; tunnelling, the energy unit"),
     Parameter("t_max", "float", 60.0, "t_max > 0; final time"),
