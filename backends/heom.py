@@ -14,13 +14,13 @@ that would not fit is refused with the estimate.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from qcompile.errors import InvalidParameter, ResourceLimit
+from qcompile.resources import available_memory
 
 __all__ = [
     "HEOMSettings",
@@ -50,14 +50,6 @@ class HEOMSettings:
             raise InvalidParameter("heom_exponents", self.exponents, "an integer 1..20 (Nr)")
         if not self.fit_window > 0:
             raise InvalidParameter("heom_fit_window", self.fit_window, "> 0")
-
-
-def available_memory() -> int:
-    """Physical memory in bytes (a generous ceiling for what one solve may take)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return 8 * 2**30
 
 
 def heom_memory_estimate(dimension: int, terms: int, depth: int) -> dict[str, float]:

@@ -13,9 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from backends.ibm import IBMBackend, IBMOptions
-from backends.propagators import reference_propagators
-from backends.reference import lindblad_reference
 from backends.replay import ReplayBackend
+from backends.solvers import default_solvers
 from backends.store import ResultStore
 from qcompile.errors import QCompileError
 from qcompile.experiment import Progress
@@ -74,8 +73,7 @@ def complete_run(
         store=store,
         run_id=run_id,
         progress=progress,
-        reference_solver=lindblad_reference,
-        propagators=reference_propagators,
+        solvers=default_solvers(),
     )
 
 

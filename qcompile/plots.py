@@ -17,7 +17,7 @@ from matplotlib.ticker import MaxNLocator
 
 from qcompile.results import RunResult, write_atomic
 
-__all__ = ["bench_figure", "plot_result", "save_figure", "save_plot"]
+__all__ = ["bench_figure", "ising_figure", "plot_result", "save_figure", "save_plot"]
 
 
 def _series(ax, x, result: RunResult, key: str) -> None:
@@ -45,6 +45,8 @@ def plot_result(result: RunResult):
         return _plot_trace_distance(result)
     if result.protocol == "dissipative-qubits":
         return _plot_encodings(result)
+    if result.protocol == "ising-memory":
+        return ising_figure([result])
     if result.protocol != "homogenization":
         raise ValueError(f"no plot defined for protocol {result.protocol!r}")
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [2, 1]})
@@ -157,6 +159,44 @@ def _plot_encodings(result: RunResult):
         + device,
         fontsize=10,
     )
+    fig.tight_layout()
+    return fig
+
+
+def ising_figure(results: list[RunResult]):
+    """Spec 004 Fig. 2: decoded success vs M for each Δ (with the exact master equation where
+    M ≤ 4), and 1 − success on a log scale (exponential in M in the ordered phase)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    deltas = sorted({r.parameters["delta"] for r in results})
+    for delta in deltas:
+        points = sorted((r for r in results if r.parameters["delta"] == delta),
+                        key=lambda r: r.parameters["size"])  # fmt: skip
+        m = [r.parameters["size"] for r in points]
+        p = np.array([r.observables["success_probability"] for r in points])
+        e = np.array([r.observables["success_probability_stderr"] for r in points])
+        beta = points[0].reference["beta"]
+        label = f"Delta = {delta:g} (beta = {beta:.3f})"
+        line = left.errorbar(m, p, yerr=e, fmt="o-", ms=4, capsize=2, label=label)
+        exact = [(r.parameters["size"], r.reference["success_probability"]) for r in points
+                 if r.reference.get("success_probability") is not None]  # fmt: skip
+        if exact:
+            left.plot(*zip(*exact, strict=True), "x", color=line[0].get_color(), ms=9)
+        failing = p < 1
+        right.errorbar(np.array(m)[failing], 1 - p[failing], yerr=e[failing], fmt="o-", ms=4,
+                       capsize=2, label=label)  # fmt: skip
+    left.axhline(0.5, color="k", lw=0.8, ls=":")
+    for ax in (left, right):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    left.set_xlabel("M")
+    left.set_ylabel("decoded success from |0> (x: exact master equation)")
+    left.grid(alpha=0.3)
+    left.legend(fontsize=8)
+    right.set_yscale("log")
+    right.set_xlabel("M")
+    right.set_ylabel("1 - success")
+    right.grid(alpha=0.3)
+    fig.suptitle(f"dissipative 2D Ising memory, T = {results[0].parameters['time']:g}/kappa, "
+                 f"beta_c = {results[0].reference['beta_c']:.4f}")  # fmt: skip
     fig.tight_layout()
     return fig
 

@@ -10,13 +10,14 @@ backends in the data flow.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from qcompile.dynamics_experiment import run_dynamics
 from qcompile.encoding_experiment import run_encodings
 from qcompile.errors import QCompileError
 from qcompile.experiment import Progress, run_experiment
+from qcompile.ising_experiment import run_ising_memory
 from qcompile.protocols import get_protocol
 from qcompile.results import RunResult
 
@@ -46,17 +47,16 @@ def execute(
     recipe: dict[str, Any],
     backend,
     *,
+    solvers: Mapping[str, Callable],
     store=None,
     run_id: str | None = None,
     sweep_point: tuple[str, int] | None = None,
     progress: Progress | None = None,
-    reference_solver: Callable | None = None,
-    propagators: Callable | None = None,
 ) -> RunResult:
     """Run ``recipe`` on ``backend``; ``store``, ``run_id``, ``sweep_point`` as in
-    :func:`qcompile.experiment.run_experiment`. Dynamics recipes need ``reference_solver``
-    (``backends.reference.lindblad_reference``), encodings recipes ``propagators``
-    (``backends.propagators.reference_propagators``)."""
+    :func:`qcompile.experiment.run_experiment`. ``solvers`` maps the reference solvers the
+    runners need (``backends.solvers.default_solvers()``): ``lindblad_reference``,
+    ``propagators``, ``kmc``, ``exact_memory``."""
     protocol = get_protocol(recipe["protocol"]).from_mapping(recipe["parameters"])
     options = dict(recipe["options"])
     common = {
@@ -67,14 +67,15 @@ def execute(
         "run_id": run_id,
         "sweep_point": sweep_point,
     }
-    if recipe["runner"] == "experiment":
+    runner = recipe["runner"]
+    if runner == "experiment":
         return run_experiment(protocol, backend, **common)
-    if recipe["runner"] == "dynamics":
-        if reference_solver is None:
-            raise QCompileError("a dynamics recipe needs a reference solver")
-        return run_dynamics(protocol, backend, reference_solver, **common, **options)
-    if recipe["runner"] == "encodings":
-        if propagators is None:
-            raise QCompileError("an encodings recipe needs a propagator solver")
-        return run_encodings(protocol, backend, propagators, **common, **options)
-    raise QCompileError(f"unknown runner {recipe['runner']!r} in a stored recipe")
+    if runner == "dynamics":
+        return run_dynamics(protocol, backend, solvers["lindblad_reference"], **common, **options)
+    if runner == "encodings":
+        return run_encodings(protocol, backend, solvers["propagators"], **common, **options)
+    if runner == "ising":
+        return run_ising_memory(
+            protocol, backend, simulate=solvers["kmc"], exact=solvers["exact_memory"], **common
+        )
+    raise QCompileError(f"unknown runner {runner!r} in a stored recipe")

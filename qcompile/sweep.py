@@ -233,8 +233,7 @@ def run_point(
 ) -> dict[str, Any]:
     """Run one sweep point (in a worker); with ``store_path`` record it there."""
     from backends import IBMOptions, ResultStore, get_backend
-    from backends.propagators import reference_propagators
-    from backends.reference import lindblad_reference
+    from backends.solvers import default_solvers
     from qcompile.recipe import execute
 
     store = ResultStore(store_path) if store_path else None
@@ -246,8 +245,7 @@ def run_point(
         chosen,
         store=store,
         sweep_point=sweep_point if store is not None else None,
-        reference_solver=lindblad_reference,
-        propagators=reference_propagators,
+        solvers=default_solvers(),
     )
     return result.to_dict()
 

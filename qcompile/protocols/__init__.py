@@ -12,9 +12,11 @@ from qcompile.errors import InvalidParameter
 from qcompile.protocols import coherent_feedback as coherent_feedback_module
 from qcompile.protocols import dissipative_qubits as dissipative_qubits_module
 from qcompile.protocols import homogenization as homogenization_module
+from qcompile.protocols import ising_memory as ising_memory_module
 from qcompile.protocols.coherent_feedback import CoherentFeedback, coherent_feedback
 from qcompile.protocols.dissipative_qubits import DissipativeQubits, dissipative_qubits
 from qcompile.protocols.homogenization import Homogenization, homogenization
+from qcompile.protocols.ising_memory import IsingMemory, ising_memory
 
 __all__ = [
     "PROTOCOLS",
@@ -22,6 +24,8 @@ __all__ = [
     "DissipativeQubits",
     "dissipative_qubits",
     "Homogenization",
+    "IsingMemory",
+    "ising_memory",
     "coherent_feedback",
     "get_protocol",
     "homogenization",
@@ -31,6 +35,7 @@ PROTOCOLS: dict[str, ModuleType] = {
     homogenization_module.NAME: homogenization_module,
     coherent_feedback_module.NAME: coherent_feedback_module,
     dissipative_qubits_module.NAME: dissipative_qubits_module,
+    ising_memory_module.NAME: ising_memory_module,
 }
 
 

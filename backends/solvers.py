@@ -1,0 +1,26 @@
+"""The reference solvers the runners need, by name, for code that replays stored recipes.
+
+``qcompile.recipe.execute`` (jobs fetched later, sweep points) takes this mapping so that the
+runners never import the backends themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from backends.classical_master_equation import exact_success_probability
+from backends.ising_kmc import simulate_memory
+from backends.propagators import reference_propagators
+from backends.reference import lindblad_reference
+
+__all__ = ["default_solvers"]
+
+
+def default_solvers() -> dict[str, Callable]:
+    """``lindblad_reference``, ``propagators``, ``kmc`` and ``exact_memory``."""
+    return {
+        "lindblad_reference": lindblad_reference,
+        "propagators": reference_propagators,
+        "kmc": simulate_memory,
+        "exact_memory": exact_success_probability,
+    }

@@ -1,0 +1,301 @@
+r"""The dissipative 2D Ising memory of seed 004 (Lieu, Liu, Gorshkov, PRL 133, 030601), spec 004.
+
+M×M torus of qubits, H = 0, jump operators (eq. 6 with the spec's correction √κ on L^(4)):
+
+* bit-flip noise L' = √Δ X_i on every site;
+* L^(4) = √κ X_i P⁻P⁻P⁻P⁻ (all four bonds of site i are domain walls);
+* four rotated L^(3) = √κ̃ X_i P⁺P⁻P⁻P⁻ (exactly three walls), κ̃ = √(Δκ + Δ²) − Δ.
+
+Every jump is X_i times a Z-diagonal projector, so from |0̄⟩ = |00…0⟩ the dynamics is the
+continuous-time Markov chain of single flips at rates w(n) = Δ (n ≤ 2), Δ + κ̃ (3), Δ + κ (4),
+n = misaligned neighbours; detailed balance with the Ising model at β = ln((κ+Δ)/Δ)/8
+(eq. 7; w(4)/w(0) = e^{8β}, w(3)/w(1) = e^{4β}). β_c = ln(1+√2)/2 ⇔ Δ_c/κ = 0.030330.
+Decoder: majority vote ("flip the smaller domain"); the decoded overlap from |0̄⟩ is
+P(majority 0) exactly, and the logical channel is a bit flip with probability 1 − p (§3.2).
+
+Circuits (§8 "for the compiler"): one collision per site and step, an ancilla rotated by a
+uniformly controlled R_Y conditioned on the site and its neighbours (sin²(θ/2) = 1 − e^{−w(n)δt},
+bit-flip noise and correction combined, since both apply X_i), CX onto the site, reset.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from qiskit.circuit import ClassicalRegister, QuantumCircuit, QuantumRegister
+from qiskit.circuit.library import UCRYGate
+
+from qcompile.errors import InvalidParameter, ResourceLimit
+from qcompile.protocols.parameters import Parameter
+from qcompile.resources import available_memory
+
+__all__ = [
+    "BETA_C",
+    "DELTA_C",
+    "IsingMemory",
+    "ising_memory",
+    "kappa_tilde",
+    "inverse_temperature",
+    "flip_rates",
+    "neighbours",
+    "majority_success",
+    "NAME",
+    "PARAMETERS",
+]
+
+NAME = "ising-memory"
+#: Which runner executes this protocol (``qcompile.recipe``).
+RUNNER = "ising"
+SUMMARY = "passively protected 2D Ising memory, exact trajectories and decoder (spec 004)"
+BETA_C = math.log(1 + math.sqrt(2)) / 2
+DELTA_C = 1 / ((1 + math.sqrt(2)) ** 4 - 1)  # Δ_c/κ at β_c
+MAX_SIZE = 64
+MAX_CIRCUIT_SIZE = 3
+MAX_CIRCUIT_COLLISIONS = 2000  # steps × sites: Aer simulates every shot through every reset
+BYTES_PER_TRAJECTORY = 16
+PARAMETERS = (
+    Parameter("size", "int", 3, f"an integer 2 <= M <= {MAX_SIZE} (circuits: M <= 3)"),
+    Parameter("delta", "float", 0.02, "delta > 0; bit-flip rate (units of kappa)"),
+    Parameter("kappa", "float", 1.0, "kappa > 0; correction rate of L^(4)"),
+    Parameter("time", "float", 800.0, "time > 0; memory time T"),
+    Parameter("trajectories", "int", 100_000, "an integer >= 1 that fits in memory"),
+    Parameter("dt", "float", 0.5, "0 < dt <= time, time/dt an integer; circuit collision step"),
+)
+
+
+def kappa_tilde(delta: float, kappa: float) -> float:
+    """κ̃ = √(Δκ + Δ²) − Δ, the rate of the L^(3) dissipators."""
+    return math.sqrt(delta * kappa + delta**2) - delta
+
+
+def inverse_temperature(delta: float, kappa: float) -> float:
+    """β = ln((κ + Δ)/Δ)/8 (eq. 7)."""
+    return math.log((kappa + delta) / delta) / 8
+
+
+def flip_rates(delta: float, kappa: float) -> tuple[float, float, float, float, float]:
+    """w(n) for n = 0..4 misaligned neighbours."""
+    kt = kappa_tilde(delta, kappa)
+    return (delta, delta, delta, delta + kt, delta + kappa)
+
+
+def neighbours(size: int) -> np.ndarray:
+    """The four neighbour slots (right, left, up, down) of every site x·M + y on the torus."""
+    m = size
+    return np.array(
+        [[((x + 1) % m) * m + y, ((x - 1) % m) * m + y, x * m + (y + 1) % m, x * m + (y - 1) % m]
+         for x in range(m) for y in range(m)]
+    )  # fmt: skip
+
+
+def majority_success(counts: Mapping[str, float], sites: int) -> tuple[float, float]:
+    """Decoded success P(majority 0) from measured bit strings (ties ½) and its standard error."""
+    shots = sum(counts.values())
+    success = 0.0
+    for bits, n in counts.items():
+        ones = bits.replace(" ", "").count("1")
+        success += n * (1.0 if 2 * ones < sites else 0.5 if 2 * ones == sites else 0.0)
+    p = success / shots
+    return p, math.sqrt(max(p * (1 - p), 0.0) / shots)
+
+
+@dataclass(frozen=True)
+class IsingMemory:
+    """Validated parameters of one memory experiment."""
+
+    size: int = 3
+    delta: float = 0.02
+    kappa: float = 1.0
+    time: float = 800.0
+    trajectories: int = 100_000
+    dt: float = 0.5
+    name: str = NAME
+
+    def parameters(self) -> dict:
+        return {
+            "size": self.size,
+            "delta": self.delta,
+            "kappa": self.kappa,
+            "time": self.time,
+            "trajectories": self.trajectories,
+            "dt": self.dt,
+        }
+
+    @property
+    def sites(self) -> int:
+        return self.size * self.size
+
+    @property
+    def beta(self) -> float:
+        return inverse_temperature(self.delta, self.kappa)
+
+    @property
+    def phase(self) -> str:
+        return (
+            "ordered (low temperature)" if self.beta > BETA_C else "disordered (high temperature)"
+        )
+
+    def rates(self) -> tuple[float, float, float, float, float]:
+        return flip_rates(self.delta, self.kappa)
+
+    @property
+    def num_qubits(self) -> int:
+        return self.sites + 1  # the sites and one reused ancilla
+
+    def check_fits(self, device_qubits: int | None, where: str) -> None:
+        if self.size > MAX_CIRCUIT_SIZE:
+            raise ResourceLimit(
+                f"circuits are built for M <= {MAX_CIRCUIT_SIZE} (M = {self.size}: "
+                f"{self.num_qubits} qubits and ~{35 * self.sites} CX per collision step); use "
+                "--backend reference for the exact trajectories"
+            )
+        steps = round(self.time / self.dt)
+        if steps * self.sites > MAX_CIRCUIT_COLLISIONS:
+            raise ResourceLimit(
+                f"{steps} collision rounds × {self.sites} sites = {steps * self.sites} collisions "
+                f"exceed {MAX_CIRCUIT_COLLISIONS} for circuits: shorten --time or lengthen --dt "
+                f"(at most {MAX_CIRCUIT_COLLISIONS // self.sites} rounds for M = {self.size})"
+            )
+        if device_qubits is not None and device_qubits < self.num_qubits:
+            raise ResourceLimit(f"the circuits need {self.num_qubits} qubits; {where} has fewer")
+
+    # -- circuits ------------------------------------------------------------------------------
+    def flip_probabilities(self, dt: float) -> np.ndarray:
+        """1 − e^{−w(n)δt} for n = 0..4."""
+        return 1 - np.exp(-np.asarray(self.rates()) * dt)
+
+    def _site_controls(self, site: int) -> tuple[list[int], list[int]]:
+        """Distinct control qubits [site, neighbours...] and each neighbour slot's control."""
+        slots = list(neighbours(self.size)[site])
+        distinct = sorted(set(slots))
+        return [site, *distinct], [1 + distinct.index(s) for s in slots]
+
+    def collision(self, site: int, dt: float) -> tuple[list[float], list[int]]:
+        """UCRY angles over the controls of ``site`` (little-endian pattern index) and the
+        control qubits: the ancilla turns with sin²(θ/2) = 1 − e^{−w(n)δt}."""
+        controls, slot_index = self._site_controls(site)
+        probabilities = self.flip_probabilities(dt)
+        angles = []
+        for pattern in range(1 << len(controls)):
+            bit = [(pattern >> k) & 1 for k in range(len(controls))]
+            misaligned = sum(bit[j] != bit[0] for j in slot_index)
+            angles.append(2 * math.asin(math.sqrt(probabilities[misaligned])))
+        return angles, controls
+
+    def circuit(self, steps: int, dt: float | None = None) -> QuantumCircuit:
+        """|0̄⟩, ``steps`` collision rounds (sites in order), every site measured."""
+        dt = self.dt if dt is None else dt
+        sites = QuantumRegister(self.sites, "site")
+        ancilla = QuantumRegister(1, "anc")
+        readout = ClassicalRegister(self.sites, "c")
+        qc = QuantumCircuit(sites, ancilla, readout, name=f"ising_memory_M{self.size}")
+        gates = []
+        for site in range(self.sites):
+            angles, controls = self.collision(site, dt)
+            gates.append((UCRYGate(angles), [sites[c] for c in controls]))
+        for _ in range(steps):
+            for site, (gate, controls) in enumerate(gates):
+                qc.append(gate, [ancilla[0], *controls])
+                qc.cx(ancilla[0], sites[site])
+                qc.reset(ancilla[0])
+        qc.measure(sites, readout)
+        return qc
+
+    def collision_chain_success(self, steps: int, dt: float | None = None) -> float:
+        """The circuit's exact answer: the discrete-time chain of sequential site collisions
+        (each flips site i with probability 1 − e^{−w(n_i)δt}) on all 2^{M²} configurations,
+        decoded by majority. Differs from the continuous-time chain by O(δt)."""
+        dt = self.dt if dt is None else dt
+        ns = self.sites
+        if ns > 16:
+            raise ResourceLimit("the exact collision chain is built for M <= 4")
+        configs = np.arange(1 << ns)
+        bits = ((configs[:, None] >> np.arange(ns)[None, :]) & 1).astype(np.int8)
+        nb = neighbours(self.size)
+        flip = self.flip_probabilities(dt)
+        p = np.zeros(configs.size)
+        p[0] = 1.0
+        per_site = []
+        for i in range(ns):
+            misaligned = (bits[:, nb[i]] != bits[:, [i]]).sum(axis=1)
+            per_site.append(flip[misaligned])
+        for _ in range(steps):
+            for i in range(ns):
+                moved = p * per_site[i]
+                p = p - moved
+                np.add.at(p, configs ^ (1 << i), moved)
+        ones = bits.sum(axis=1)
+        return float(p[2 * ones < ns].sum() + 0.5 * p[2 * ones == ns].sum())
+
+    def jump_operators(self) -> list[np.ndarray]:
+        """The 6M² Lindblad operators of eq. (6) as 2^{M²}-dimensional matrices (M ≤ 3):
+        √Δ X_i, √κ X_i P⁻P⁻P⁻P⁻ and four √κ̃ X_i P⁺P⁻P⁻P⁻. Qubit i is bit i (|↓⟩ = |0⟩)."""
+        if self.sites > 9:
+            raise ResourceLimit("dense jump operators are built for M <= 3")
+        ns = self.sites
+        configs = np.arange(1 << ns)
+        z = 1 - 2 * ((configs[:, None] >> np.arange(ns)[None, :]) & 1)
+        nb = neighbours(self.size)
+        kt = kappa_tilde(self.delta, self.kappa)
+        ops = []
+        for i in range(ns):
+            flip = np.zeros((configs.size, configs.size))
+            flip[configs ^ (1 << i), configs] = 1.0
+            walls = [(z[:, i] != z[:, j]).astype(float) for j in nb[i]]
+            ops.append(math.sqrt(self.delta) * flip)
+            ops.append(math.sqrt(self.kappa) * flip @ np.diag(np.prod(walls, axis=0)))
+            for aligned in range(4):
+                mask = np.prod([1 - w if k == aligned else w for k, w in enumerate(walls)], axis=0)
+                ops.append(math.sqrt(kt) * flip @ np.diag(mask))
+        return ops
+
+
+def _positive(name: str, value, allowed: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameter(name, value, allowed) from None
+    if not (math.isfinite(number) and number > 0):
+        raise InvalidParameter(name, value, allowed)
+    return number
+
+
+def ising_memory(
+    *,
+    size: int = 3,
+    delta: float = 0.02,
+    kappa: float = 1.0,
+    time: float = 800.0,
+    trajectories: int = 100_000,
+    dt: float = 0.5,
+    memory_limit: float | None = None,
+) -> IsingMemory:
+    """Validate the physical parameters (spec 004 §3) and build the protocol."""
+    if isinstance(size, bool) or int(size) != size or not 2 <= size <= MAX_SIZE:
+        raise InvalidParameter("size", size, f"an integer 2 <= M <= {MAX_SIZE}")
+    delta = _positive("delta", delta, "delta > 0")
+    kappa = _positive("kappa", kappa, "kappa > 0")
+    time = _positive("time", time, "time > 0")
+    dt = _positive("dt", dt, "0 < dt <= time")
+    steps = time / dt
+    if dt > time or abs(steps - round(steps)) > 1e-9:
+        raise InvalidParameter("dt", dt, "0 < dt <= time with time/dt an integer")
+    if isinstance(trajectories, bool) or int(trajectories) != trajectories or trajectories < 1:
+        raise InvalidParameter("trajectories", trajectories, "an integer >= 1")
+    limit = memory_limit if memory_limit is not None else 0.5 * available_memory()
+    fits = int(limit // BYTES_PER_TRAJECTORY)
+    if trajectories > fits:
+        raise InvalidParameter(
+            "trajectories", trajectories, f"at most {fits} trajectories fit in memory here"
+        )
+    return IsingMemory(
+        size=int(size), delta=delta, kappa=kappa, time=time, trajectories=int(trajectories), dt=dt
+    )
+
+
+def from_mapping(values: Mapping[str, object]) -> IsingMemory:
+    """Build from a parameter mapping (CLI ``--param``/JSON), keys as in :data:`PARAMETERS`."""
+    return ising_memory(**dict(values))
