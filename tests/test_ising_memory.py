@@ -1,0 +1,220 @@
+"""Spec 004 §3, §9: the dissipative 2D Ising memory — rates, exact values, trajectories, circuits.
+
+Independent references: detailed balance and the Boltzmann distribution of the 2D Ising
+model; the spec's exact master-equation values (§0, §9.1); the Lindblad operators of eq. (6)
+built as matrices; the exact discrete-time collision chain for the circuits.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+from qiskit_aer import AerSimulator
+from test_cli import run_cli
+
+from backends import get_backend
+from backends.classical_master_equation import (
+    exact_success_probability,
+    flip_generator,
+    stationary_distribution,
+)
+from backends.ising_kmc import simulate_memory
+from qcompile.errors import InvalidParameter, ResourceLimit
+from qcompile.ising_experiment import exponential_fit, run_ising_memory
+from qcompile.protocols.ising_memory import (
+    BETA_C,
+    DELTA_C,
+    flip_rates,
+    inverse_temperature,
+    ising_memory,
+    kappa_tilde,
+    majority_success,
+    neighbours,
+)
+
+EXACT_T800 = {  # spec 004 §0 / §9.1
+    (3, 0.005): 0.990268, (3, 0.01): 0.935970, (3, 0.02): 0.708494, (3, 0.05): 0.500140,
+    (3, 0.1): 0.500000, (4, 0.005): 0.998822, (4, 0.01): 0.985402, (4, 0.02): 0.859978,
+    (4, 0.05): 0.502261, (4, 0.1): 0.500000,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("delta", [0.005, 0.02, 0.1])
+def test_rates_obey_detailed_balance(delta):
+    w = flip_rates(delta, 1.0)
+    beta = inverse_temperature(delta, 1.0)
+    assert w[4] / w[0] == pytest.approx(math.exp(8 * beta), rel=1e-12)  # Fig. 1: 4 -> 0 walls
+    assert w[3] / w[1] == pytest.approx(math.exp(4 * beta), rel=1e-12)
+    assert w[2] == w[1] == w[0] == delta
+    assert kappa_tilde(delta, 1.0) == pytest.approx(math.sqrt(delta + delta**2) - delta)
+
+
+def test_critical_point():
+    assert BETA_C == pytest.approx(0.44069, abs=1e-5)
+    assert DELTA_C == pytest.approx(0.030330, abs=1e-6)
+    assert inverse_temperature(DELTA_C, 1.0) == pytest.approx(BETA_C, abs=1e-12)
+
+
+def test_steady_state_is_boltzmann_at_m3():
+    m, delta = 3, 0.02
+    beta = inverse_temperature(delta, 1.0)
+    p = stationary_distribution(m, flip_rates(delta, 1.0))
+    configs = np.arange(1 << 9)
+    z = 1 - 2 * ((configs[:, None] >> np.arange(9)[None, :]) & 1)
+    nb = neighbours(m)
+    energy = -sum(z[:, i] * z[:, nb[i, 0]] + z[:, i] * z[:, nb[i, 2]] for i in range(9))
+    boltzmann = np.exp(-beta * energy)
+    assert p == pytest.approx(boltzmann / boltzmann.sum(), abs=1e-12)
+
+
+@pytest.mark.parametrize(("m", "delta"), sorted(EXACT_T800))
+def test_exact_master_equation_values(m, delta):
+    assert exact_success_probability(m, flip_rates(delta, 1.0), 800.0) == pytest.approx(
+        EXACT_T800[(m, delta)], abs=1e-6
+    )
+
+
+def test_exact_value_at_t200_and_lumping_against_the_full_chain():
+    rates = flip_rates(0.02, 1.0)
+    assert exact_success_probability(3, rates, 200.0) == pytest.approx(0.9057, abs=1e-4)
+    q, flipped = flip_generator(3, rates)  # all 512 configurations, dense
+    p0 = np.zeros(512)
+    p0[0] = 1
+    p = sla.expm(q.toarray() * 200.0) @ p0
+    full = p[2 * flipped < 9].sum()
+    assert exact_success_probability(3, rates, 200.0) == pytest.approx(full, abs=1e-12)
+
+
+def test_lindblad_operators_of_eq_6_give_the_classical_chain():
+    """Populations under the 54 jump operators (built from eq. 6) follow Q exactly, and
+    every jump commutes with the parity Q = ΠX (so |E0+> is recovered with fidelity 1)."""
+    protocol = ising_memory(size=3, delta=0.02, trajectories=1)
+    ops = protocol.jump_operators()
+    assert len(ops) == 6 * 9
+    rates = np.zeros((512, 512))
+    for op in ops:
+        rates += np.abs(op) ** 2  # rate s -> s' of a jump L: |<s'|L|s>|^2
+        assert np.count_nonzero(op - np.diag(np.diag(op))) == np.count_nonzero(op)  # pure flips
+    np.fill_diagonal(rates, 0)
+    generator = rates - np.diag(rates.sum(axis=0))
+    q, _ = flip_generator(3, protocol.rates())
+    assert generator == pytest.approx(q.toarray(), abs=1e-14)
+    parity = np.zeros((512, 512))
+    parity[np.arange(512) ^ 511, np.arange(512)] = 1
+    for op in ops:
+        assert np.abs(op @ parity - parity @ op).max() < 1e-14
+
+
+@pytest.mark.parametrize(("m", "delta"), [(3, 0.02), (4, 0.01), (3, 0.1)])
+def test_trajectories_agree_with_the_exact_master_equation(m, delta):
+    result = simulate_memory(m, flip_rates(delta, 1.0), 800.0, 60_000, seed=3)
+    exact = EXACT_T800[(m, delta)]
+    assert abs(result.success_probability - exact) < 4 * result.stderr
+    assert result.stderr == pytest.approx(math.sqrt(exact * (1 - exact) / 60_000), rel=0.05)
+
+
+def test_trajectories_are_reproducible_and_independent_of_chunking():
+    rates = flip_rates(0.02, 1.0)
+    a = simulate_memory(4, rates, 100.0, 3000, seed=9)
+    b = simulate_memory(4, rates, 100.0, 3000, seed=9, chunk=512)
+    c = simulate_memory(4, rates, 100.0, 3000, seed=10)
+    assert a.success_probability == b.success_probability
+    assert a.mean_events == b.mean_events
+    assert c.mean_events != a.mean_events
+
+
+def test_low_temperature_failures_fall_exponentially_high_temperature_stays_at_one_half():
+    low = [simulate_memory(m, flip_rates(0.02, 1.0), 800.0, 20_000, seed=m) for m in (3, 5, 7)]
+    failures = [1 - r.success_probability for r in low]
+    assert failures[0] > failures[1] > failures[2] > 0
+    fit = exponential_fit([3, 5, 7], failures, [r.stderr for r in low])
+    assert fit["gamma"] == pytest.approx(0.712, abs=0.12)  # spec §9.1: ln(1-p) = 0.90 - 0.712 M
+    high = simulate_memory(7, flip_rates(0.1, 1.0), 800.0, 20_000, seed=1)
+    assert abs(high.success_probability - 0.5) < 4 * high.stderr
+
+
+def test_majority_decoder():
+    assert majority_success({"000": 3, "011": 1, "111": 2}, 3) == pytest.approx(
+        (0.5, math.sqrt(0.25 / 6))
+    )
+    assert majority_success({"0011": 2}, 4)[0] == 0.5  # a tie counts one half
+
+
+@pytest.mark.parametrize(("m", "steps", "shots"), [(2, 16, 3000), (3, 6, 1500)])
+def test_collision_circuit_matches_its_exact_chain(m, steps, shots):
+    protocol = ising_memory(size=m, delta=0.05, time=steps * 0.5, dt=0.5, trajectories=1)
+    circuit = protocol.circuit(steps)
+    from qiskit import transpile
+
+    simulator = AerSimulator(seed_simulator=5)
+    counts = simulator.run(transpile(circuit, simulator), shots=shots).result().get_counts()
+    success, error = majority_success(counts, protocol.sites)
+    chain = protocol.collision_chain_success(steps)
+    assert abs(success - chain) < 4 * error
+    # the collision chain is the continuous chain up to O(dt)
+    if m == 3:
+        continuous = exact_success_probability(3, protocol.rates(), protocol.time)
+        fine = ising_memory(size=3, delta=0.05, time=protocol.time, dt=0.05, trajectories=1)
+        assert abs(fine.collision_chain_success(round(protocol.time / 0.05)) - continuous) < (
+            abs(chain - continuous) / 5 + 1e-4
+        )
+
+
+def test_runner_on_aer_reports_circuit_ideal_and_reference():
+    protocol = ising_memory(size=2, delta=0.05, time=4.0, dt=0.5, trajectories=1)
+    result = run_ising_memory(
+        protocol, get_backend("aer"), simulate=simulate_memory, exact=exact_success_probability,
+        shots=2000, seed=2,
+    )  # fmt: skip
+    obs = result.observables
+    assert (
+        abs(obs["success_probability"] - result.ideal["success_probability"])
+        < 4 * obs["success_probability_stderr"]
+    )
+    assert result.reference["success_probability"] == pytest.approx(
+        exact_success_probability(2, protocol.rates(), 4.0)
+    )
+    assert result.circuit["rounds"] == 8
+
+
+def test_bad_input_is_a_clear_error():
+    with pytest.raises(InvalidParameter, match="size"):
+        ising_memory(size=1)
+    with pytest.raises(InvalidParameter, match="delta"):
+        ising_memory(delta=0)
+    with pytest.raises(InvalidParameter, match="time"):
+        ising_memory(time=-1)
+    with pytest.raises(InvalidParameter, match=r"at most 62500 trajectories fit"):
+        ising_memory(trajectories=10**6, memory_limit=1e6)
+    with pytest.raises(ResourceLimit, match="M <= 3"):
+        ising_memory(size=4, time=1, trajectories=1).check_fits(None, "aer")
+    with pytest.raises(ResourceLimit, match="collisions"):
+        ising_memory(size=3, time=800, trajectories=1).check_fits(None, "aer")
+
+
+def test_cli_json_contract(tmp_path, capsys):
+    path = tmp_path / "ising.json"
+    code = run_cli(
+        "run", "ising-memory", "--size", "3", "--delta", "0.02", "--trajectories", "20000",
+        "--seed", "1", "--json", str(path), "--plot", str(tmp_path / "ising.png"),
+    )  # fmt: skip
+    assert code == 0
+    capsys.readouterr()
+    data = json.loads(path.read_text())
+    obs = data["observables"]
+    assert abs(obs["success_probability"] - 0.708494) < 4 * obs["success_probability_stderr"]
+    assert data["reference"]["success_probability"] == pytest.approx(0.708494, abs=1e-6)
+    assert (tmp_path / "ising.png").stat().st_size > 10_000
+    for args, flag in (
+        (["--size", "1"], "--size"),
+        (["--delta", "0"], "--delta"),
+        (["--time", "0"], "--time"),
+        (["--backend", "aer", "--size", "5"], None),
+    ):
+        assert run_cli("run", "ising-memory", *args) == 2
+        message = capsys.readouterr().err
+        assert message.count("\n") == 1 and (flag is None or flag in message)
