@@ -11,16 +11,17 @@ from collections.abc import Callable
 from backends.classical_master_equation import exact_success_probability
 from backends.ising_kmc import simulate_memory
 from backends.propagators import reference_propagators
-from backends.reference import lindblad_reference
+from backends.reference import lindblad_reference, lindblad_state_at
 
 __all__ = ["default_solvers"]
 
 
 def default_solvers() -> dict[str, Callable]:
-    """``lindblad_reference``, ``propagators``, ``kmc`` and ``exact_memory``."""
+    """``lindblad_reference``, ``propagators``, ``kmc``, ``exact_memory``, ``state_at``."""
     return {
         "lindblad_reference": lindblad_reference,
         "propagators": reference_propagators,
         "kmc": simulate_memory,
         "exact_memory": exact_success_probability,
+        "state_at": lindblad_state_at,
     }

@@ -20,6 +20,7 @@ from qcompile.experiment import Progress, run_experiment
 from qcompile.ising_experiment import run_ising_memory
 from qcompile.protocols import get_protocol
 from qcompile.results import RunResult
+from qcompile.toy_experiment import run_photonic_toy
 
 __all__ = ["make_recipe", "execute"]
 
@@ -56,7 +57,7 @@ def execute(
     """Run ``recipe`` on ``backend``; ``store``, ``run_id``, ``sweep_point`` as in
     :func:`qcompile.experiment.run_experiment`. ``solvers`` maps the reference solvers the
     runners need (``backends.solvers.default_solvers()``): ``lindblad_reference``,
-    ``propagators``, ``kmc``, ``exact_memory``."""
+    ``propagators``, ``kmc``, ``exact_memory``, ``state_at``."""
     protocol = get_protocol(recipe["protocol"]).from_mapping(recipe["parameters"])
     options = dict(recipe["options"])
     common = {
@@ -78,4 +79,6 @@ def execute(
         return run_ising_memory(
             protocol, backend, simulate=solvers["kmc"], exact=solvers["exact_memory"], **common
         )
+    if runner == "toy":
+        return run_photonic_toy(protocol, backend, solver=solvers["state_at"], **common)
     raise QCompileError(f"unknown runner {runner!r} in a stored recipe")

@@ -13,6 +13,7 @@ from qcompile.protocols import coherent_feedback as coherent_feedback_module
 from qcompile.protocols import dissipative_qubits as dissipative_qubits_module
 from qcompile.protocols import homogenization as homogenization_module
 from qcompile.protocols import ising_memory as ising_memory_module
+from qcompile.protocols import photonic_ising as photonic_ising_module
 from qcompile.protocols.coherent_feedback import CoherentFeedback, coherent_feedback
 from qcompile.protocols.dissipative_qubits import DissipativeQubits, dissipative_qubits
 from qcompile.protocols.homogenization import Homogenization, homogenization
@@ -36,6 +37,7 @@ PROTOCOLS: dict[str, ModuleType] = {
     coherent_feedback_module.NAME: coherent_feedback_module,
     dissipative_qubits_module.NAME: dissipative_qubits_module,
     ising_memory_module.NAME: ising_memory_module,
+    photonic_ising_module.NAME: photonic_ising_module,
 }
 
 
