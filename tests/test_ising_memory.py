@@ -304,3 +304,15 @@ def test_fig2_two_regimes_for_m_3_to_15():
     for m in low_spec:
         r = simulate_memory(m, flip_rates(0.1, 1.0), 800.0, 20_000, seed=200 + m)
         assert abs(r.success_probability - 0.5) < 4 * r.stderr
+
+
+def test_order_parameters_sketch():
+    from backends.reference import lindblad_state_at
+    from qcompile.protocols.photonic_ising import cat_order_parameter, order_parameters
+
+    assert cat_order_parameter(1.0, 0.0, 0.0, lindblad_state_at) == pytest.approx(-2j, abs=1e-6)
+    rows = order_parameters(1.0, [0.0, 0.05, 0.2], 0.5, lindblad_state_at)
+    cats = [r["cat"] for r in rows]
+    assert cats[0] == pytest.approx(1.0, abs=1e-6) and cats[0] > cats[1] > cats[2] > 0.5
+    parity = [r["parity"] for r in rows]
+    assert parity[0] == 1.0 and 0 < parity[1] < 1 and parity[2] == 0.0  # 2Nκ₁/2Nκ_nn > 0.266
