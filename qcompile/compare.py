@@ -26,6 +26,8 @@ __all__ = ["compare_run", "OBSERVABLES"]
 OBSERVABLES: dict[str, list[tuple[str, str]]] = {
     "homogenization": [("system_fidelity", "k"), ("reservoir_fidelity", "j")],
     "coherent-feedback": [("trace_distance", "t")],
+    "ising-memory": [("success_probability", "point")],
+    "photonic-ising-toy": [(f"fidelity.{s}", "point") for s in ("0_L", "1_L", "+_L", "-_L")],
 }
 
 
@@ -42,6 +44,8 @@ def _by_axis(block: dict[str, Any], key: str, axis: list) -> dict:
     values = _lookup(block, key)
     if values is None:
         return {}
+    if isinstance(values, (int, float)):  # one number per run (Ising memory, toy model)
+        return {axis[0]: values}
     if "times" in block:
         return dict(zip(block["times"], values, strict=True))
     return dict(zip(axis, values, strict=False))
@@ -75,9 +79,15 @@ def compare_run(result: RunResult) -> dict[str, Any]:
     }
     for key, axis_name in _observable_names(result):
         reference = _lookup(result.reference, key)
-        if reference is None:
+        scalar = any(
+            isinstance(_lookup(block, key), (int, float))
+            for block in (result.reference, result.ideal, result.observables)
+        )
+        if reference is None and not scalar:
             continue
-        if "times" in result.reference:
+        if scalar:
+            axis = [0]
+        elif "times" in result.reference:
             axis = list(result.reference["times"])
         else:
             start = 1 if axis_name == "j" else 0
