@@ -25,6 +25,7 @@ __all__ = [
     "lindblad_propagators",
     "lindblad_reference",
     "lindblad_state_at",
+    "liouvillian_slowest",
     "shortest_time_scale",
 ]
 
@@ -177,3 +178,16 @@ def lindblad_state_at(system: OpenSystem, time: float) -> np.ndarray:
     rho0 = system.initial_density_matrix()
     vec = expm_multiply(generator.data.as_scipy() * time, rho0.reshape(-1, order="F"))
     return vec.reshape(rho0.shape, order="F")
+
+
+def liouvillian_slowest(system: OpenSystem, count: int = 4) -> np.ndarray:
+    """The ``count`` eigenvalues of the Liouvillian with the largest real parts (dense; for
+    small systems such as a cat at cut-off ~30): 0, then the slowest decay rates."""
+    dims = system.dims
+    h = _qobj(
+        system.hamiltonian if system.hamiltonian is not None else np.zeros((system.dimension,) * 2),
+        dims,
+    )
+    generator = qutip.liouvillian(h, [_qobj(j, dims) for j in system.jump_operators]).full()
+    values = np.linalg.eigvals(generator)
+    return values[np.argsort(-values.real)][:count]

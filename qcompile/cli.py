@@ -619,6 +619,103 @@ def run_photonic_ising_toy(
     out.print(f"stored as run {result.run_id} in {store.path}")
 
 
+@run_app.command("gkp")
+def run_gkp_command(
+    lattice: Annotated[str, typer.Option(help="square | hexagonal.")] = "square",
+    epsilon: Annotated[float, typer.Option(help="Energy regularisation epsilon.")] = 0.1,
+    noise: Annotated[
+        str, typer.Option(help="none | quadrature | loss | detuning | kerr | dephasing.")
+    ] = "none",
+    sigma: Annotated[float, typer.Option(help="Noise strength sigma >= 0.")] = 0.0,
+    cutoff: Annotated[int, typer.Option(help="Fock cutoff of the Lindblad simulation.")] = 60,
+    kappa: Annotated[int, typer.Option(help="[q, p] = i kappa: 1 or 2.")] = 1,
+    prefactor: Annotated[float, typer.Option(help="BCH prefactor A (spec 003 §2).")] = 1.0,
+    backend: Annotated[str, typer.Option(help="reference (circuits: not yet).")] = "reference",
+    seed: Seed = None,
+    json_path: JsonPath = None,
+) -> None:
+    """GKP qubit protected by dissipation (spec 003): exact torus rate vs truncated Lindblad."""
+    from backends import ResultStore
+    from backends.operator_lindblad import evolve_expectations
+    from qcompile.bosonic_experiment import run_gkp
+    from qcompile.protocols.gkp import gkp
+
+    _check_output_path("json", json_path)
+    protocol = gkp(lattice=lattice, epsilon=epsilon, noise=noise, sigma=sigma, cutoff=cutoff,
+                   kappa=kappa, prefactor=prefactor)  # fmt: skip
+    if backend != "reference":
+        raise InvalidParameter("backend", backend, "reference (oscillator circuits: not yet)")
+    store = ResultStore()
+    with _progress() as progress:
+        result = run_gkp(protocol, evolve=evolve_expectations, seed=seed, store=store,
+                         progress=progress)  # fmt: skip
+    ref, obs = result.reference, result.observables
+    out.print(
+        f"GKP {lattice}, epsilon = {epsilon:g}, noise {noise} sigma = {sigma:g}: logical rate "
+        f"(units of Gamma)"
+    )
+    out.print(f"  exact (torus, Theorem {'3' if lattice == 'square' else '5'}): "
+              f"{_fmt(ref['torus_rate'], 6)}")  # fmt: skip
+    out.print(f"  asymptotic formula:              {_fmt(ref['asymptotic_rate'], 6)}")
+    out.print(
+        f"  truncated Lindblad, cutoff {cutoff}: {obs['rate']:.6f}"
+        + (f" (bias {obs['truncation_bias']:+.4f})" if "truncation_bias" in obs else "")
+    )
+    if json_path:
+        result.write_json(json_path)
+        out.print(f"results: {json_path}")
+    out.print(f"stored as run {result.run_id} in {store.path}")
+
+
+@run_app.command("cat")
+def run_cat_command(
+    photons: Annotated[float, typer.Option(help="N = lambda/kappa2 (|alpha|^2 = 2N).")] = 1.0,
+    kappa2: Annotated[float, typer.Option(help="Two-photon loss kappa2 > 0.")] = 1.0,
+    kappa1: Annotated[float, typer.Option(help="Single-photon loss (bit flips).")] = 0.01,
+    kappa_d: Annotated[float, typer.Option(help="Dephasing (phase flips).")] = 0.1,
+    cutoff: Annotated[int, typer.Option(help="Fock cutoff.")] = 40,
+    backend: Annotated[str, typer.Option(help="reference (circuits: not yet).")] = "reference",
+    seed: Seed = None,
+    json_path: JsonPath = None,
+) -> None:
+    """Cat qubit (spec 004 §2): steady amplitude, bit-flip and phase-flip rates."""
+    from backends import ResultStore
+    from backends.solvers import default_solvers
+    from qcompile.bosonic_experiment import run_cat
+    from qcompile.protocols.cat import cat
+
+    _check_output_path("json", json_path)
+    protocol = cat(photons=photons, kappa2=kappa2, kappa1=kappa1, kappa_d=kappa_d, cutoff=cutoff)
+    if backend != "reference":
+        raise InvalidParameter("backend", backend, "reference (oscillator circuits: not yet)")
+    store = ResultStore()
+    s = default_solvers()
+    with _progress() as progress:
+        result = run_cat(
+            protocol,
+            state_at=s["state_at"],
+            evolve=s["evolve"],
+            slowest=s["slowest"],
+            seed=seed,
+            store=store,
+            progress=progress,
+        )
+    obs, ref = result.observables, result.reference
+    table = Table(title=f"cat qubit, N = {photons:g} (|alpha|^2 = {2 * photons:g})")
+    for column in ("quantity", "computed", "expected"):
+        table.add_column(column, justify="right")
+    table.add_row("<n> (from vacuum, no errors)", f"{obs['n']:.5f}", f"{ref['n']:.5f}")
+    table.add_row("<a^2>", f"{obs['a2'][0]:+.5f}{obs['a2'][1]:+.5f}i", f"{ref['a2'][1]:+.5f}i")
+    table.add_row("bit-flip (parity) rate", _fmt(obs["bit_flip_rate"], 5),
+                  _fmt(ref["bit_flip_rate"], 5))  # fmt: skip
+    table.add_row("phase-flip rate (kappa1 = 0)", _fmt(obs["phase_flip_rate"], 6), "—")
+    out.print(table)
+    if json_path:
+        result.write_json(json_path)
+        out.print(f"results: {json_path}")
+    out.print(f"stored as run {result.run_id} in {store.path}")
+
+
 @run_app.command("coherent-feedback")
 def run_coherent_feedback(
     gamma: Annotated[

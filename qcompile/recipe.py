@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from qcompile.bosonic_experiment import run_cat, run_gkp
 from qcompile.dynamics_experiment import run_dynamics
 from qcompile.encoding_experiment import run_encodings
 from qcompile.errors import QCompileError
@@ -57,7 +58,7 @@ def execute(
     """Run ``recipe`` on ``backend``; ``store``, ``run_id``, ``sweep_point`` as in
     :func:`qcompile.experiment.run_experiment`. ``solvers`` maps the reference solvers the
     runners need (``backends.solvers.default_solvers()``): ``lindblad_reference``,
-    ``propagators``, ``kmc``, ``exact_memory``, ``state_at``."""
+    ``propagators``, ``kmc``, ``exact_memory``, ``state_at``, ``evolve``, ``slowest``."""
     protocol = get_protocol(recipe["protocol"]).from_mapping(recipe["parameters"])
     options = dict(recipe["options"])
     common = {
@@ -79,6 +80,11 @@ def execute(
         return run_ising_memory(
             protocol, backend, simulate=solvers["kmc"], exact=solvers["exact_memory"], **common
         )
+    if runner == "gkp":
+        return run_gkp(protocol, backend, evolve=solvers["evolve"], **common)
+    if runner == "cat":
+        return run_cat(protocol, backend, state_at=solvers["state_at"], evolve=solvers["evolve"],
+                       slowest=solvers["slowest"], **common)  # fmt: skip
     if runner == "toy":
         return run_photonic_toy(protocol, backend, solver=solvers["state_at"], **common)
     raise QCompileError(f"unknown runner {runner!r} in a stored recipe")

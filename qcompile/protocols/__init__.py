@@ -9,8 +9,10 @@ from __future__ import annotations
 from types import ModuleType
 
 from qcompile.errors import InvalidParameter
+from qcompile.protocols import cat as cat_module
 from qcompile.protocols import coherent_feedback as coherent_feedback_module
 from qcompile.protocols import dissipative_qubits as dissipative_qubits_module
+from qcompile.protocols import gkp as gkp_module
 from qcompile.protocols import homogenization as homogenization_module
 from qcompile.protocols import ising_memory as ising_memory_module
 from qcompile.protocols import photonic_ising as photonic_ising_module
@@ -38,6 +40,8 @@ PROTOCOLS: dict[str, ModuleType] = {
     dissipative_qubits_module.NAME: dissipative_qubits_module,
     ising_memory_module.NAME: ising_memory_module,
     photonic_ising_module.NAME: photonic_ising_module,
+    gkp_module.NAME: gkp_module,
+    cat_module.NAME: cat_module,
 }
 
 

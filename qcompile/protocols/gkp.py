@@ -1,0 +1,346 @@
+r"""A GKP qubit protected by dissipation (seed 003, Sellem et al., arXiv:2304.03806) — spec 003.
+
+Conventions (spec 003 §1, reconstructed): [q, p] = iκ (default κ = 1: q = (a + a†)/√2),
+R_θ = e^{iθN}, rates in units of the dissipation rate Γ = 1.
+
+* Dissipators (eqs. 4–10): L_θ = 𝒜 e^{iηq_θ}(1 − εηp_θ) − 1, q_θ = cos θ q + sin θ p, at
+  θ_k = 2πk/n; square code n = 4, κη² = 4π; hexagonal n = 6, κη² sin(π/3) = 4π. The BCH
+  prefactor 𝒜 is a parameter (default 1, spec §2); ``variant="exact"`` uses ref. [19]'s
+  e^{−εN}(e^{iηq} − 1)e^{εN}.
+* Generalised Paulis (22–24): Z = sgn cos(ηq/2), X = sgn cos(ηq_{θ_X}/2), Y = iXZ.
+* Exact logical rates (Theorems 3 and 5): periodic observables close under the Lindbladian;
+  the rates are eigenvalues of a Witten Laplacian on the 2-torus — for the square code the
+  1-D operator 𝒦₁ = −a∂² + b sin 2x ∂ with a = 4π²𝒜²ε² + πκσ/2, b = 4πε𝒜 (quadrature noise σ);
+  ν₁ is the logical rate. Asymptotics (Facts 4, 6): 16ε𝒜e^{−1/h_x}, h_x = πε𝒜 + κσ/(8ε𝒜)
+  (square), 96ε𝒜e^{−4/h}, h = 2√3πε𝒜 + κσ/(4ε𝒜) (hexagonal).
+
+Fock-space operators are built with ``margin`` extra levels and truncated (spec §6: building
+e^{iηq} inside the truncated space converges worse). Truncated simulations carry a positive
+bias that decays only algebraically (heavy energy tail, spec §3): the torus rate is the
+ground truth.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from qcompile.errors import InvalidParameter
+from qcompile.protocols.parameters import Parameter
+
+__all__ = [
+    "GKP",
+    "gkp",
+    "LATTICES",
+    "NOISES",
+    "code_parameters",
+    "quadratures",
+    "dissipators",
+    "pauli_operators",
+    "torus_rates_square",
+    "torus_rates_hexagonal",
+    "asymptotic_rate",
+    "confining_epsilon",
+    "logical_rate",
+]
+
+NAME = "gkp"
+RUNNER = "gkp"
+SUMMARY = "finite-energy GKP qubit stabilised by 4 or 6 rotated dissipators (spec 003)"
+LATTICES = ("square", "hexagonal")
+NOISES = ("none", "quadrature", "loss", "detuning", "kerr", "dephasing")
+PARAMETERS = (
+    Parameter("lattice", "str", "square", "square | hexagonal"),
+    Parameter("epsilon", "float", 0.1, "0 < epsilon < the confining bound (1/(2 pi) square)"),
+    Parameter("noise", "str", "none", "none | quadrature | loss | detuning | kerr | dephasing"),
+    Parameter("sigma", "float", 0.0, "sigma >= 0; noise strength (units of Gamma)"),
+    Parameter("cutoff", "int", 60, "Fock cutoff n_f, large enough for epsilon"),
+    Parameter("kappa", "int", 1, "1 or 2: [q, p] = i kappa"),
+    Parameter("prefactor", "float", 1.0, "the BCH prefactor A > 0 (spec 003 §2, default 1)"),
+)
+
+
+def code_parameters(lattice: str, kappa: int = 1) -> dict[str, float]:
+    """n dissipators, lattice constant η and the angle θ_X of the X Pauli."""
+    if lattice == "square":
+        return {"n": 4, "eta": math.sqrt(4 * math.pi / kappa), "theta_x": math.pi / 2}
+    if lattice == "hexagonal":
+        return {"n": 6, "eta": math.sqrt(8 * math.pi / (math.sqrt(3) * kappa)),
+                "theta_x": math.pi / 3}  # fmt: skip
+    raise InvalidParameter("lattice", lattice, "square or hexagonal")
+
+
+def confining_epsilon(lattice: str, prefactor: float = 1.0, kappa: int = 1) -> float:
+    """Largest ε for which Theorem 1's energy bound holds (δ → 0): 𝒜(4 − κεη²) > 2."""
+    eta = code_parameters(lattice, kappa)["eta"]
+    if prefactor <= 0.5:
+        return 0.0
+    return (4 - 2 / prefactor) / (kappa * eta**2)
+
+
+def quadratures(levels: int, kappa: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """a, q = √(κ/2)(a + a†), p = −i√(κ/2)(a − a†) on ``levels`` Fock levels."""
+    a = np.diag(np.sqrt(np.arange(1, levels)), 1).astype(complex)
+    s = math.sqrt(kappa / 2)
+    return a, s * (a + a.conj().T), -1j * s * (a - a.conj().T)
+
+
+def _function_of(hermitian: np.ndarray, f) -> np.ndarray:
+    w, v = np.linalg.eigh(hermitian)
+    return (v * f(w)) @ v.conj().T
+
+
+def _rotation(levels: int, theta: float) -> np.ndarray:
+    return np.diag(np.exp(1j * theta * np.arange(levels)))
+
+
+def dissipators(
+    cutoff: int,
+    epsilon: float,
+    lattice: str = "square",
+    *,
+    prefactor: float = 1.0,
+    kappa: int = 1,
+    variant: str = "first-order",
+    margin: int = 80,
+) -> list[np.ndarray]:
+    """The n rotated L_k on ``cutoff`` Fock levels (built on cutoff + margin, truncated)."""
+    params = code_parameters(lattice, kappa)
+    eta, levels = params["eta"], cutoff + margin
+    _, q, p = quadratures(levels, kappa)
+    eye = np.eye(levels)
+    if variant == "first-order":
+        body = (
+            prefactor * _function_of(q, lambda x: np.exp(1j * eta * x)) @ (eye - epsilon * eta * p)
+        )
+    elif variant == "exact":
+        c, s = math.cosh(epsilon), math.sinh(epsilon)
+        body = (
+            math.exp(-kappa * eta**2 * c * s / 2)
+            * _function_of(q, lambda x: np.exp(1j * eta * c * x))
+            @ _function_of(p, lambda x: np.exp(-eta * s * x))
+        )
+    else:
+        raise InvalidParameter("variant", variant, "first-order or exact")
+    base = (body - eye)[:cutoff, :cutoff]
+    angles = 2 * np.pi * np.arange(params["n"]) / params["n"]
+    return [_rotation(cutoff, t) @ base @ _rotation(cutoff, t).conj().T for t in angles]
+
+
+def _hermite_functions(count: int, x: np.ndarray) -> np.ndarray:
+    psi = np.zeros((count, x.size))
+    psi[0] = np.pi**-0.25 * np.exp(-(x**2) / 2)
+    if count > 1:
+        psi[1] = math.sqrt(2) * x * psi[0]
+    for n in range(2, count):
+        psi[n] = math.sqrt(2 / n) * x * psi[n - 1] - math.sqrt((n - 1) / n) * psi[n - 2]
+    return psi
+
+
+def function_of_q(cutoff: int, f, kappa: int = 1, extent: float = 30.0, step: float = 2e-3):
+    """⟨m|f(q)|n⟩ by quadrature on the Hermite functions (exact for discontinuous f, unlike
+    a function of the truncated q matrix)."""
+    x = np.arange(-extent, extent, step)
+    psi = _hermite_functions(cutoff, x)
+    return ((psi * f(math.sqrt(kappa) * x)) @ psi.T * step).astype(complex)
+
+
+def pauli_operators(cutoff: int, lattice: str = "square", kappa: int = 1):
+    """X, Y, Z of eqs. (22–24) on ``cutoff`` Fock levels."""
+    params = code_parameters(lattice, kappa)
+    z = function_of_q(cutoff, lambda y: np.sign(np.cos(params["eta"] * y / 2)), kappa)
+    r = _rotation(cutoff, params["theta_x"])
+    x = r @ z @ r.conj().T
+    return x, 1j * x @ z, z
+
+
+def _square_coefficients(epsilon, sigma, prefactor, kappa):
+    a = 4 * math.pi**2 * epsilon**2 * prefactor**2 + math.pi * kappa * sigma / 2
+    b = 4 * math.pi * epsilon * prefactor
+    return a, b
+
+
+def torus_rates_square(
+    epsilon: float, sigma: float = 0.0, *, prefactor: float = 1.0, kappa: int = 1, modes: int = 200
+) -> np.ndarray:
+    """Eigenvalues ν₀ = 0 < ν₁ < … of 𝒦₁ = −a∂² + b sin 2x ∂ on the circle (Fourier basis,
+    ``modes`` each side). The square code's logical Z and X decay at ν₁, Y at 2ν₁ (exact)."""
+    a, b = _square_coefficients(epsilon, sigma, prefactor, kappa)
+    ms = np.arange(-modes, modes + 1)
+    n = ms.size
+    op = np.zeros((n, n))
+    for i, m in enumerate(ms):
+        op[i, i] = -a * m * m
+        if i >= 2:
+            op[i, i - 2] += -b * (m - 2) / 2
+        if i + 2 < n:
+            op[i, i + 2] += b * (m + 2) / 2
+    return np.sort(-np.linalg.eigvals(op).real)
+
+
+def torus_rates_hexagonal(
+    epsilon: float, sigma: float = 0.0, *, prefactor: float = 1.0, kappa: int = 1,
+    modes: int = 20, count: int = 6,
+) -> np.ndarray:  # fmt: skip
+    """The slowest eigenvalues of Theorem 5's 𝒦_hex on the torus (Fourier basis); the logical
+    rate is the triply degenerate μ₁ = μ₂ = μ₃."""
+    eta2 = 8 * math.pi / (math.sqrt(3) * kappa)
+    d0 = kappa**2 * epsilon**2 * eta2 * prefactor**2
+    a = (1.5 * d0 + sigma * kappa**2 / 2) * eta2 / 4
+    b = kappa * epsilon * eta2 * prefactor
+    ms = np.arange(-modes, modes + 1)
+    n = ms.size
+    op = np.zeros((n * n, n * n))
+    terms = (((1, 0), (1.0, 0.5)), ((0, 1), (0.5, 1.0)), ((-1, 1), (-0.5, 0.5)))
+    for i, m in enumerate(ms):
+        for j, k in enumerate(ms):
+            row = i * n + j
+            op[row, row] += -a * (m * m + m * k + k * k)
+            for (w0, w1), (cx, cy) in terms:
+                for sign in (+1, -1):
+                    mp, kp = m - sign * 2 * w0, k - sign * 2 * w1
+                    if abs(mp) <= modes and abs(kp) <= modes:
+                        op[row, (mp + modes) * n + (kp + modes)] += (
+                            -b * (cx * mp + cy * kp) * 0.5 * sign
+                        )
+    return np.sort(-np.linalg.eigvals(op).real)[:count]
+
+
+def asymptotic_rate(
+    lattice: str, epsilon: float, sigma: float = 0.0, *, prefactor: float = 1.0, kappa: int = 1
+) -> float:
+    """Facts 4 and 6: 16ε𝒜e^{−1/h_x} (square), 96ε𝒜e^{−4/h} (hexagonal)."""
+    if lattice == "square":
+        h = math.pi * epsilon * prefactor + kappa * sigma / (8 * epsilon * prefactor)
+        return 16 * epsilon * prefactor * math.exp(-1 / h)
+    h = 2 * math.sqrt(3) * math.pi * epsilon * prefactor + kappa * sigma / (4 * epsilon * prefactor)
+    return 96 * epsilon * prefactor * math.exp(-4 / h)
+
+
+@dataclass(frozen=True)
+class GKP:
+    """Validated parameters of one GKP run."""
+
+    lattice: str = "square"
+    epsilon: float = 0.1
+    noise: str = "none"
+    sigma: float = 0.0
+    cutoff: int = 60
+    kappa: int = 1
+    prefactor: float = 1.0
+    name: str = NAME
+
+    def parameters(self) -> dict:
+        return {p.name: getattr(self, p.name) for p in PARAMETERS}
+
+    @property
+    def eta(self) -> float:
+        return code_parameters(self.lattice, self.kappa)["eta"]
+
+    def torus_rate(self) -> float:
+        """The exact logical rate (no truncation), quadrature noise included; other noises
+        have no torus closure (``nan``)."""
+        if self.noise not in ("none", "quadrature"):
+            return math.nan
+        sigma = self.sigma if self.noise == "quadrature" else 0.0
+        kw = {"prefactor": self.prefactor, "kappa": self.kappa}
+        if self.lattice == "square":
+            return float(torus_rates_square(self.epsilon, sigma, **kw)[1])
+        return float(torus_rates_hexagonal(self.epsilon, sigma, **kw)[1])
+
+    def asymptotic_rate(self) -> float:
+        if self.noise not in ("none", "quadrature"):
+            return math.nan
+        sigma = self.sigma if self.noise == "quadrature" else 0.0
+        return asymptotic_rate(self.lattice, self.epsilon, sigma, prefactor=self.prefactor,
+                               kappa=self.kappa)  # fmt: skip
+
+    def jump_operators(self) -> list[np.ndarray]:
+        """The dissipators and the noise channel of Fig. 1 (spec §5) on the cutoff."""
+        ops = dissipators(self.cutoff, self.epsilon, self.lattice, prefactor=self.prefactor,
+                          kappa=self.kappa)  # fmt: skip
+        a, q, p = quadratures(self.cutoff + 80, self.kappa)
+        n = self.cutoff
+        if self.sigma > 0 and self.noise == "quadrature":
+            ops += [math.sqrt(self.sigma) * q[:n, :n], math.sqrt(self.sigma) * p[:n, :n]]
+        if self.sigma > 0 and self.noise == "loss":
+            ops.append(math.sqrt(self.sigma) * a[:n, :n])
+        if self.sigma > 0 and self.noise == "dephasing":
+            ops.append(math.sqrt(self.sigma * self.epsilon) * np.diag(np.arange(n)).astype(complex))
+        return ops
+
+    def hamiltonian(self) -> np.ndarray | None:
+        n = np.arange(self.cutoff, dtype=float)
+        if self.noise == "detuning" and self.sigma > 0:
+            return np.diag(self.sigma * n).astype(complex)
+        if self.noise == "kerr" and self.sigma > 0:
+            return np.diag(self.sigma * self.epsilon * n**2).astype(complex)
+        return None
+
+    def logical_probe(self) -> np.ndarray:
+        """The traceless initial difference (vacuum) − (vacuum shifted by 2π/η in q): its
+        ⟨Z⟩ decays as a single exponential at the logical rate (spec §5)."""
+        levels = self.cutoff + 80
+        _, _, p = quadratures(levels, self.kappa)
+        shift = _function_of(p, lambda x: np.exp(-1j * (2 * math.pi / self.eta) / self.kappa * x))
+        v0 = np.zeros(levels, complex)
+        v0[0] = 1
+        v1 = (shift @ v0)[: self.cutoff]
+        v0 = v0[: self.cutoff]
+        return np.outer(v0, v0.conj()) - np.outer(v1, v1.conj())
+
+
+def logical_rate(protocol: GKP, evolve, horizon: float = 60.0, points: int = 31) -> float:
+    """The logical Z decay rate of the truncated Lindbladian: ⟨Z⟩ of :meth:`GKP.logical_probe`
+    fitted to an exponential on [T/3, T] (spec §5). ``evolve(jumps, H, ρ0, times, [Z])`` is
+    ``backends.operator_lindblad.evolve_expectations``."""
+    _, _, z = pauli_operators(protocol.cutoff, protocol.lattice, protocol.kappa)
+    times = np.linspace(0, horizon, points)
+    (signal,) = evolve(protocol.jump_operators(), protocol.hamiltonian(), protocol.logical_probe(),
+                       times, [z])  # fmt: skip
+    late = times >= horizon / 3
+    return float(-np.polyfit(times[late], np.log(np.abs(signal[late])), 1)[0])
+
+
+def gkp(
+    *,
+    lattice: str = "square",
+    epsilon: float = 0.1,
+    noise: str = "none",
+    sigma: float = 0.0,
+    cutoff: int = 60,
+    kappa: int = 1,
+    prefactor: float = 1.0,
+) -> GKP:
+    """Validate the parameters (spec 003) and build the protocol."""
+    if lattice not in LATTICES:
+        raise InvalidParameter("lattice", lattice, "square or hexagonal")
+    if kappa not in (1, 2):
+        raise InvalidParameter("kappa", kappa, "1 or 2")
+    if not (isinstance(prefactor, (int, float)) and prefactor > 0):
+        raise InvalidParameter("prefactor", prefactor, "A > 0")
+    bound = confining_epsilon(lattice, prefactor, kappa)
+    if not (isinstance(epsilon, (int, float)) and 0 < epsilon < bound):
+        raise InvalidParameter(
+            "epsilon", epsilon, f"0 < epsilon < {bound:.4f} (the confining range of Theorem 1)"
+        )
+    if noise not in NOISES:
+        raise InvalidParameter("noise", noise, "one of " + ", ".join(NOISES))
+    if not (isinstance(sigma, (int, float)) and sigma >= 0 and math.isfinite(sigma)):
+        raise InvalidParameter("sigma", sigma, "sigma >= 0")
+    # the finite-energy codewords hold <N> = 1/(2 eps) - 1/2 with a heavy tail (spec §3):
+    # ask for 6/eps levels at least
+    need = math.ceil(6 / epsilon)
+    if isinstance(cutoff, bool) or int(cutoff) != cutoff or not need <= cutoff <= 400:
+        raise InvalidParameter(
+            "cutoff", cutoff, f"an integer {need} <= cutoff <= 400 for epsilon = {epsilon:g}"
+        )
+    return GKP(lattice, float(epsilon), noise, float(sigma), int(cutoff), int(kappa),
+               float(prefactor))  # fmt: skip
+
+
+def from_mapping(values: Mapping[str, object]) -> GKP:
+    return gkp(**dict(values))
