@@ -158,3 +158,16 @@ def test_cat_bad_input(capsys):
         cat(photons=4, cutoff=20)
     assert run_cli("run", "cat", "--kappa1", "-1") == 2
     assert "--kappa1" in capsys.readouterr().err
+
+
+def test_fig1_sweep_over_sigma(tmp_path):
+    path, plot = tmp_path / "fig1.json", tmp_path / "fig1.png"
+    code = run_cli("run", "gkp", "--noise", "quadrature", "--sigma", "0.01,0.1", "--json",
+                   str(path), "--plot", str(plot))  # fmt: skip
+    assert code == 0
+    sweep = json.loads(path.read_text())["sweep"]
+    exact = [p["reference"]["torus_rate"] for p in sweep]
+    fock = [p["observables"]["rate"] for p in sweep]
+    assert exact == pytest.approx([6.5939e-2, 0.1498], rel=1e-3)  # spec §5 table
+    assert all(f > e for f, e in zip(fock, exact, strict=True)) and fock[1] > fock[0]
+    assert plot.stat().st_size > 10_000
