@@ -403,19 +403,23 @@ class IBMBackend:
                 )
             time.sleep(self.poll_s)
 
+    def _lookup(self, job_id: str):
+        """The service's job object for ``job_id`` (retried)."""
+        return call_with_retries(
+            lambda: self.service.job(job_id),
+            what=f"looking up job {job_id}",
+            transient=_transient_errors(),
+            policy=self.retry,
+            describe=redact,
+        )
+
     def status(self, job_id: str) -> str:
         """The job's status as the service reports it (local mode: from the store)."""
         job = self._jobs.get(job_id)
         if job is None and self.local:
             return self.store.get_job(job_id)["status"]
         if job is None:
-            job = call_with_retries(
-                lambda: self.service.job(job_id),
-                what=f"looking up job {job_id}",
-                transient=_transient_errors(),
-                policy=self.retry,
-                describe=redact,
-            )
+            job = self._lookup(job_id)
         status = job.status()
         return getattr(status, "name", str(status))
 
@@ -426,13 +430,7 @@ class IBMBackend:
             raise QCompileError(f"job {job_id} is already {row['status']}; nothing to cancel")
         job = self._jobs.get(job_id)
         if job is None and not self.local:
-            job = call_with_retries(
-                lambda: self.service.job(job_id),
-                what=f"looking up job {job_id}",
-                transient=_transient_errors(),
-                policy=self.retry,
-                describe=redact,
-            )
+            job = self._lookup(job_id)
         if job is not None:
             try:
                 job.cancel()

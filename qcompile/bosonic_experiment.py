@@ -42,9 +42,7 @@ def run_gkp(
     """Torus and asymptotic rates, and the truncated Lindbladian's logical rate."""
     _reference_only(backend)
     seed = secrets.randbelow(2**31) if seed is None else seed
-    recipe = run_recipe("gkp", protocol, seed=seed) | (
-        {"sweep": list(sweep_point)} if sweep_point else {}
-    )
+    recipe = run_recipe("gkp", protocol, sweep_point, seed=seed)
     with stored_run(
         store, protocol.name, "reference", protocol.parameters(), recipe, run_id
     ) as run_id:
@@ -84,9 +82,7 @@ def run_cat(
     """Steady amplitude, bit-flip (parity) and phase-flip rates of the cat qubit."""
     _reference_only(backend)
     seed = secrets.randbelow(2**31) if seed is None else seed
-    recipe = run_recipe("cat", protocol, seed=seed) | (
-        {"sweep": list(sweep_point)} if sweep_point else {}
-    )
+    recipe = run_recipe("cat", protocol, sweep_point, seed=seed)
     with stored_run(
         store, protocol.name, "reference", protocol.parameters(), recipe, run_id
     ) as run_id:

@@ -63,8 +63,9 @@ def run_dynamics(
         shots = DEFAULT_SHOTS
     parameters = protocol.parameters() | {"lowering": options}
     recipe = run_recipe(
-        "dynamics", protocol, lowering=options, shots=shots, seed=seed, device_every=device_every
-    ) | ({"sweep": list(sweep_point)} if sweep_point is not None else {})
+        "dynamics", protocol, sweep_point, lowering=options, shots=shots, seed=seed,
+        device_every=device_every,
+    )  # fmt: skip
     with stored_run(store, protocol.name, backend.name, parameters, recipe, run_id) as run_id:
         result = _run(
             protocol,

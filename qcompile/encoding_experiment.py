@@ -97,9 +97,9 @@ def run_encodings(
     if backend.noisy and shots is None:
         shots = DEFAULT_SHOTS
     recipe = run_recipe(
-        "encodings", protocol, solver=solver, heom=heom, collisions=collisions,
+        "encodings", protocol, sweep_point, solver=solver, heom=heom, collisions=collisions,
         device_every=device_every, shots=shots, seed=seed,
-    ) | ({"sweep": list(sweep_point)} if sweep_point is not None else {})  # fmt: skip
+    )  # fmt: skip
     parameters = protocol.parameters() | {"solver": solver, "collisions": collisions}
     with stored_run(store, protocol.name, backend.name, parameters, recipe, run_id) as run_id:
         result = _run(

@@ -121,7 +121,7 @@ def run_experiment(
         seed = secrets.randbelow(2**31)  # recorded in the result, so the run can be repeated
     if backend.noisy and shots is None:
         shots = DEFAULT_SHOTS
-    recipe = run_recipe("experiment", protocol, shots=shots, seed=seed) | _sweep(sweep_point)
+    recipe = run_recipe("experiment", protocol, sweep_point, shots=shots, seed=seed)
     with stored_run(
         store, protocol.name, backend.name, protocol.parameters(), recipe, run_id
     ) as run_id:
@@ -132,19 +132,20 @@ def run_experiment(
     return result
 
 
-def run_recipe(runner: str, protocol, **options: Any) -> dict[str, Any]:
+def run_recipe(
+    runner: str, protocol, sweep_point: tuple[str, int] | None = None, **options: Any
+) -> dict[str, Any]:
     """What a run needs to be done again: the runner, the protocol and the runner's options
-    (with the seed resolved), as stored with the run."""
-    return {
+    (with the seed resolved), as stored with the run; tagged with its sweep point, if any."""
+    recipe = {
         "runner": runner,
         "protocol": protocol.name,
         "parameters": protocol.parameters(),
         "options": options,
     }
-
-
-def _sweep(sweep_point: tuple[str, int] | None) -> dict[str, Any]:
-    return {"sweep": list(sweep_point)} if sweep_point is not None else {}
+    if sweep_point is not None:
+        recipe["sweep"] = list(sweep_point)
+    return recipe
 
 
 @contextmanager

@@ -54,9 +54,7 @@ def run_ising_memory(
         seed = secrets.randbelow(2**31)
     if backend.name != "reference" and shots is None:
         shots = DEFAULT_SHOTS
-    recipe = run_recipe("ising", protocol, shots=shots, seed=seed) | (
-        {"sweep": list(sweep_point)} if sweep_point is not None else {}
-    )
+    recipe = run_recipe("ising", protocol, sweep_point, shots=shots, seed=seed)
     with stored_run(
         store, protocol.name, backend.name, protocol.parameters(), recipe, run_id
     ) as run_id:

@@ -36,9 +36,7 @@ def run_photonic_toy(
     """Fidelities of |0_L⟩, |1_L⟩, |±_L⟩ after ``time`` and ``decode_time``; reference only."""
     if seed is None:
         seed = secrets.randbelow(2**31)
-    recipe = run_recipe("toy", protocol, shots=None, seed=seed) | (
-        {"sweep": list(sweep_point)} if sweep_point is not None else {}
-    )
+    recipe = run_recipe("toy", protocol, sweep_point, shots=None, seed=seed)
     with stored_run(
         store, protocol.name, "reference", protocol.parameters(), recipe, run_id
     ) as run_id:
