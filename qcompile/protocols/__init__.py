@@ -16,13 +16,22 @@ from qcompile.protocols import gkp as gkp_module
 from qcompile.protocols import homogenization as homogenization_module
 from qcompile.protocols import ising_memory as ising_memory_module
 from qcompile.protocols import photonic_ising as photonic_ising_module
+from qcompile.protocols.cat import Cat, cat
 from qcompile.protocols.coherent_feedback import CoherentFeedback, coherent_feedback
 from qcompile.protocols.dissipative_qubits import DissipativeQubits, dissipative_qubits
+from qcompile.protocols.gkp import GKP, gkp
 from qcompile.protocols.homogenization import Homogenization, homogenization
 from qcompile.protocols.ising_memory import IsingMemory, ising_memory
+from qcompile.protocols.photonic_ising import PhotonicIsingToy, photonic_ising_toy
 
 __all__ = [
     "PROTOCOLS",
+    "GKP",
+    "Cat",
+    "PhotonicIsingToy",
+    "cat",
+    "gkp",
+    "photonic_ising_toy",
     "CoherentFeedback",
     "DissipativeQubits",
     "dissipative_qubits",
