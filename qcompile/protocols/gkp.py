@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qcompile.errors import InvalidParameter
+from qcompile.oscillator_basis import hermite_functions, quadratures
 from qcompile.protocols.parameters import Parameter
 
 __all__ = [
@@ -81,13 +82,6 @@ def confining_epsilon(lattice: str, prefactor: float = 1.0, kappa: int = 1) -> f
     return (4 - 2 / prefactor) / (kappa * eta**2)
 
 
-def quadratures(levels: int, kappa: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """a, q = √(κ/2)(a + a†), p = −i√(κ/2)(a − a†) on ``levels`` Fock levels."""
-    a = np.diag(np.sqrt(np.arange(1, levels)), 1).astype(complex)
-    s = math.sqrt(kappa / 2)
-    return a, s * (a + a.conj().T), -1j * s * (a - a.conj().T)
-
-
 def _function_of(hermitian: np.ndarray, f) -> np.ndarray:
     w, v = np.linalg.eigh(hermitian)
     return (v * f(w)) @ v.conj().T
@@ -130,21 +124,11 @@ def dissipators(
     return [_rotation(cutoff, t) @ base @ _rotation(cutoff, t).conj().T for t in angles]
 
 
-def _hermite_functions(count: int, x: np.ndarray) -> np.ndarray:
-    psi = np.zeros((count, x.size))
-    psi[0] = np.pi**-0.25 * np.exp(-(x**2) / 2)
-    if count > 1:
-        psi[1] = math.sqrt(2) * x * psi[0]
-    for n in range(2, count):
-        psi[n] = math.sqrt(2 / n) * x * psi[n - 1] - math.sqrt((n - 1) / n) * psi[n - 2]
-    return psi
-
-
 def function_of_q(cutoff: int, f, kappa: int = 1, extent: float = 30.0, step: float = 2e-3):
     """⟨m|f(q)|n⟩ by quadrature on the Hermite functions (exact for discontinuous f, unlike
     a function of the truncated q matrix)."""
     x = np.arange(-extent, extent, step)
-    psi = _hermite_functions(cutoff, x)
+    psi = hermite_functions(cutoff, x)
     return ((psi * f(math.sqrt(kappa) * x)) @ psi.T * step).astype(complex)
 
 
