@@ -189,6 +189,14 @@ class AerBackend:
         """Exact noiseless states at the checkpoints (see :func:`density_matrices_at`)."""
         return density_matrices_at(circuit, checkpoints, qubits)
 
+    @staticmethod
+    def unitary(circuit: QuantumCircuit) -> np.ndarray:
+        """The unitary of a measurement-free circuit (Aer's unitary simulator, no noise)."""
+        circuit = circuit.copy()
+        circuit.save_unitary()
+        simulator = AerSimulator(method="unitary")
+        return np.asarray(simulator.run(circuit).result().get_unitary(circuit))
+
     def run(
         self,
         circuits: Sequence[QuantumCircuit],

@@ -14,21 +14,19 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.integrate import solve_ivp
 
-__all__ = ["evolve_expectations"]
+__all__ = ["evolve_expectations", "evolve_states"]
 
 
-def evolve_expectations(
+def evolve_states(
     jump_operators: Sequence[np.ndarray],
     hamiltonian: np.ndarray | None,
     rho0: np.ndarray,
     times: Sequence[float],
-    observables: Sequence[np.ndarray],
     *,
     rtol: float = 1e-7,
     atol: float = 1e-9,
-) -> np.ndarray:
-    """Tr(O ρ(t)) for every observable (rows) at ``times`` (columns); ρ(0) = ``rho0`` (any
-    operator: the map is linear)."""
+) -> list[np.ndarray]:
+    """ρ(t) at ``times`` (ρ(0) = ``rho0``, any operator: the map is linear)."""
     n = rho0.shape[0]
     jumps = [np.ascontiguousarray(j) for j in jump_operators]
     daggers = [j.conj().T.copy() for j in jumps]
@@ -49,7 +47,19 @@ def evolve_expectations(
         rhs, (times[0], times[-1]), rho0.astype(complex).ravel(), t_eval=times,
         method="DOP853", rtol=rtol, atol=atol,
     )  # fmt: skip
-    return np.array(
-        [[np.trace(o @ solution.y[:, i].reshape(n, n)).real for i in range(times.size)]
-         for o in observables]
-    )  # fmt: skip
+    return [solution.y[:, i].reshape(n, n) for i in range(times.size)]
+
+
+def evolve_expectations(
+    jump_operators: Sequence[np.ndarray],
+    hamiltonian: np.ndarray | None,
+    rho0: np.ndarray,
+    times: Sequence[float],
+    observables: Sequence[np.ndarray],
+    *,
+    rtol: float = 1e-7,
+    atol: float = 1e-9,
+) -> np.ndarray:
+    """Tr(O ρ(t)) for every observable (rows) at ``times`` (columns)."""
+    states = evolve_states(jump_operators, hamiltonian, rho0, times, rtol=rtol, atol=atol)
+    return np.array([[np.trace(o @ r).real for r in states] for o in observables])

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from backends.classical_master_equation import exact_success_probability
 from backends.ising_kmc import simulate_memory
-from backends.operator_lindblad import evolve_expectations
+from backends.operator_lindblad import evolve_expectations, evolve_states
 from backends.propagators import reference_propagators
 from backends.reference import lindblad_reference, lindblad_state_at, liouvillian_slowest
 
@@ -19,7 +19,8 @@ __all__ = ["default_solvers"]
 
 def default_solvers() -> dict[str, Callable]:
     """``lindblad_reference``, ``propagators``, ``kmc``, ``exact_memory``, ``state_at``,
-    ``evolve`` (operator-form Lindblad, large oscillators), ``slowest`` (Liouvillian gap)."""
+    ``evolve`` / ``evolve_states`` (operator-form Lindblad, large oscillators), ``slowest``
+    (Liouvillian gap)."""
     return {
         "lindblad_reference": lindblad_reference,
         "propagators": reference_propagators,
@@ -27,5 +28,6 @@ def default_solvers() -> dict[str, Callable]:
         "exact_memory": exact_success_probability,
         "state_at": lindblad_state_at,
         "evolve": evolve_expectations,
+        "evolve_states": evolve_states,
         "slowest": liouvillian_slowest,
     }

@@ -7,8 +7,8 @@ truncated Lindbladian at ``cutoff`` (positive truncation bias, reported). Cat: t
 amplitude from vacuum (⟨a²⟩ = −2iλ/κ₂, ⟨n⟩ = 2N tanh 2N), the bit-flip (parity) rate against
 2κ₁|α|², the phase-flip rate (slowest Liouvillian eigenvalue). The solvers are passed in.
 
-Circuits for oscillators (the qubit encodings of issue 8) are not built yet: these runs take
-the ``reference`` backend only.
+On ``aer`` / ``aer:<fake>`` the same runs go through the compiled collision step
+(:mod:`qcompile.oscillator_experiment`).
 """
 
 from __future__ import annotations
@@ -21,26 +21,43 @@ import numpy as np
 
 from qcompile.errors import InvalidParameter
 from qcompile.experiment import Progress, run_recipe, stored_run
+from qcompile.oscillator_experiment import run_cat_circuits, run_gkp_circuits
 from qcompile.protocols.gkp import logical_rate
 from qcompile.results import RunResult
 
 __all__ = ["run_gkp", "run_cat"]
 
 
-def _reference_only(backend) -> None:
+def _circuits(backend) -> bool:
+    """True for a circuit backend (Aer); refuses the ones that cannot give unitaries."""
     name = getattr(backend, "name", "reference")
-    if name != "reference":
+    if name == "reference":
+        return False
+    if not hasattr(backend, "unitary"):
         raise InvalidParameter(
-            "backend", name, "reference (oscillator circuits are not implemented yet)"
-        )
+            "backend", name, "reference, aer or aer:<fake backend> (the oscillator step's Kraus "
+            "operators come from Aer's unitary simulator)",
+        )  # fmt: skip
+    return True
 
 
 def run_gkp(
-    protocol, backend=None, *, evolve: Callable, horizon: float = 60.0, seed=None, shots=None,
-    store=None, progress: Progress | None = None, run_id=None, sweep_point=None,
+    protocol, backend=None, *, evolve: Callable, evolve_states: Callable | None = None,
+    horizon: float | None = None, seed=None, shots=None, store=None,
+    progress: Progress | None = None, run_id=None, sweep_point=None, **circuit_options,
 ) -> RunResult:  # fmt: skip
-    """Torus and asymptotic rates, and the truncated Lindbladian's logical rate."""
-    _reference_only(backend)
+    """Torus and asymptotic rates, and the truncated Lindbladian's logical rate; on Aer the
+    compiled grid step (``grid_qubits``, ``dt``, ``steps_on_device``)."""
+    common = {"seed": seed, "shots": shots, "store": store, "progress": progress,
+              "run_id": run_id, "sweep_point": sweep_point}  # fmt: skip
+    if _circuits(backend):
+        return run_gkp_circuits(protocol, backend, evolve=evolve, evolve_states=evolve_states,
+                                horizon=40.0 if horizon is None else horizon, **common,
+                                **circuit_options)  # fmt: skip
+    if circuit_options:
+        raise InvalidParameter("backend", "reference", "aer or aer:<fake> for circuit options "
+                               + ", ".join(circuit_options))  # fmt: skip
+    horizon = 60.0 if horizon is None else horizon
     seed = secrets.randbelow(2**31) if seed is None else seed
     recipe = run_recipe("gkp", protocol, sweep_point, seed=seed)
     with stored_run(
@@ -76,11 +93,19 @@ def run_gkp(
 
 def run_cat(
     protocol, backend=None, *, state_at: Callable, evolve: Callable, slowest: Callable,
-    seed=None, shots=None, store=None, progress: Progress | None = None, run_id=None,
-    sweep_point=None,
+    evolve_states: Callable | None = None, seed=None, shots=None, store=None,
+    progress: Progress | None = None, run_id=None, sweep_point=None, **circuit_options,
 ) -> RunResult:  # fmt: skip
-    """Steady amplitude, bit-flip (parity) and phase-flip rates of the cat qubit."""
-    _reference_only(backend)
+    """Steady amplitude, bit-flip (parity) and phase-flip rates of the cat qubit; on Aer the
+    compiled Fock-binary step (``dt``, ``horizon``, ``steps_on_device``)."""
+    if _circuits(backend):
+        return run_cat_circuits(protocol, backend, evolve=evolve, evolve_states=evolve_states,
+                                seed=seed, shots=shots, store=store, progress=progress,
+                                run_id=run_id, sweep_point=sweep_point,
+                                **circuit_options)  # fmt: skip
+    if circuit_options:
+        raise InvalidParameter("backend", "reference", "aer or aer:<fake> for circuit options "
+                               + ", ".join(circuit_options))  # fmt: skip
     seed = secrets.randbelow(2**31) if seed is None else seed
     recipe = run_recipe("cat", protocol, sweep_point, seed=seed)
     with stored_run(

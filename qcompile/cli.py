@@ -632,16 +632,26 @@ def run_gkp_command(
     cutoff: Annotated[int, typer.Option(help="Fock cutoff of the Lindblad simulation.")] = 60,
     kappa: Annotated[int, typer.Option(help="[q, p] = i kappa: 1 or 2.")] = 1,
     prefactor: Annotated[float, typer.Option(help="BCH prefactor A (spec 003 §2).")] = 1.0,
-    backend: Annotated[str, typer.Option(help="reference (circuits: not yet).")] = "reference",
+    backend: Annotated[
+        str, typer.Option(help="reference (Lindblad) | aer | aer:<fake> (compiled grid step).")
+    ] = "reference",
+    grid_qubits: Annotated[
+        int, typer.Option(help="Circuits: position-grid qubits m (2^m points).")
+    ] = 6,
+    dt: Annotated[
+        float | None, typer.Option(help="Circuits: collision step (default: dt·|L|^2 = 0.2).")
+    ] = None,
+    shots: Annotated[int, typer.Option(help="Circuits: shots of the few-step device run.")] = 4000,
     seed: Seed = None,
     json_path: JsonPath = None,
     plot: Annotated[
         Path | None, typer.Option(help="PNG: logical rate vs sigma (Fig. 1), exact lines.")
     ] = None,
 ) -> None:
-    """GKP qubit protected by dissipation (spec 003): exact torus rate vs truncated Lindblad."""
+    """GKP qubit protected by dissipation (spec 003): exact torus rate vs truncated Lindblad,
+    or vs the compiled collision step on the position grid (--backend aer)."""
     from backends import ResultStore
-    from backends.operator_lindblad import evolve_expectations
+    from backends.solvers import default_solvers
     from qcompile.bosonic_experiment import run_gkp
     from qcompile.protocols.gkp import gkp
 
@@ -652,29 +662,47 @@ def run_gkp_command(
             prefactor=prefactor)
         for s in _float_list("sigma", sigma)
     ]  # fmt: skip
-    if backend != "reference":
-        raise InvalidParameter("backend", backend, "reference (oscillator circuits: not yet)")
     store = ResultStore()
+    solved = default_solvers()
+    chosen = _backend(backend, store, "batch", None, "none")
+    circuits = chosen.name != "reference"
+    options = {"grid_qubits": grid_qubits, "dt": dt} if circuits else {}
     results = []
     with _progress() as progress:
         for protocol in protocols:
-            results.append(run_gkp(protocol, evolve=evolve_expectations, seed=seed, store=store,
-                                   progress=progress))  # fmt: skip
+            results.append(run_gkp(protocol, chosen, evolve=solved["evolve"],
+                                   evolve_states=solved["evolve_states"], seed=seed, store=store,
+                                   progress=progress, shots=shots if circuits else None,
+                                   **options))  # fmt: skip
     theorem = "3" if lattice == "square" else "5"
+    where = f"grid m = {grid_qubits} on {chosen.name}" if circuits else f"cutoff {cutoff}"
     table = Table(
         title=f"GKP {lattice}, epsilon = {epsilon:g}, noise {noise}: logical rate (units of Gamma)"
     )
-    for column in ("sigma", f"exact (torus, Thm {theorem})", "asymptotic",
-                   f"Lindblad, cutoff {cutoff}", "bias"):  # fmt: skip
+    columns = ["sigma", f"exact (torus, Thm {theorem})", "asymptotic"]
+    columns += (["compiled step (Kraus)", "grid Lindblad", "step error", "2q gates/step"]
+                if circuits else [f"Lindblad, {where}", "bias"])  # fmt: skip
+    for column in columns:
         table.add_column(column, justify="right")
     for r in results:
         ref, obs = r.reference, r.observables
-        table.add_row(
-            f"{r.parameters['sigma']:g}", _fmt(ref["torus_rate"], 6),
-            _fmt(ref["asymptotic_rate"], 6), f"{obs['rate']:.6f}",
-            _fmt(obs.get("truncation_bias"), 4),
-        )  # fmt: skip
+        row = [f"{r.parameters['sigma']:g}", _fmt(ref["torus_rate"], 6),
+               _fmt(ref["asymptotic_rate"], 6), f"{obs['rate']:.6f}"]  # fmt: skip
+        if circuits:
+            row += [f"{r.ideal['rate']:.6f}", f"{obs['step_error']:.2e}",
+                    str(r.circuit["two_qubit_gates"])]  # fmt: skip
+        else:
+            row.append(_fmt(obs.get("truncation_bias"), 4))
+        table.add_row(*row)
     out.print(table)
+    if circuits:
+        c = results[0].circuit
+        out.print(
+            f"grid: {c['grid_qubits']} qubits + 1 ancilla, dq = {c['spacing']:.4f}, |q|,|p| <= "
+            f"{c['window']:.2f} (vacuum outside: {c['truncation_error_vacuum']:.1e}); dt = "
+            f"{c['dt']:g} (dt·max|L|^2 = {c['dt_norm']:.2f}); one step on {c['target']}: "
+            f"{c['two_qubit_gates']} two-qubit gates, depth {c['depth']}"
+        )
     if noise not in ("none", "quadrature"):
         out.print("(no torus closure for this noise: the exact line is the noiseless rate)")
     if json_path:
@@ -701,11 +729,18 @@ def run_cat_command(
     kappa1: Annotated[float, typer.Option(help="Single-photon loss (bit flips).")] = 0.01,
     kappa_d: Annotated[float, typer.Option(help="Dephasing (phase flips).")] = 0.1,
     cutoff: Annotated[int, typer.Option(help="Fock cutoff.")] = 40,
-    backend: Annotated[str, typer.Option(help="reference (circuits: not yet).")] = "reference",
+    backend: Annotated[
+        str, typer.Option(help="reference | aer | aer:<fake> (compiled Fock-binary step).")
+    ] = "reference",
+    dt: Annotated[
+        float | None, typer.Option(help="Circuits: collision step (default: dt·|L|^2 = 0.2).")
+    ] = None,
+    shots: Annotated[int, typer.Option(help="Circuits: shots of the few-step device run.")] = 4000,
     seed: Seed = None,
     json_path: JsonPath = None,
 ) -> None:
-    """Cat qubit (spec 004 §2): steady amplitude, bit-flip and phase-flip rates."""
+    """Cat qubit (spec 004 §2): steady amplitude, bit-flip and phase-flip rates, from the
+    Lindbladian or from the compiled Fock-binary collision step (--backend aer)."""
     from backends import ResultStore
     from backends.solvers import default_solvers
     from qcompile.bosonic_experiment import run_cat
@@ -713,29 +748,44 @@ def run_cat_command(
 
     _check_output_path("json", json_path)
     protocol = cat(photons=photons, kappa2=kappa2, kappa1=kappa1, kappa_d=kappa_d, cutoff=cutoff)
-    if backend != "reference":
-        raise InvalidParameter("backend", backend, "reference (oscillator circuits: not yet)")
     store = ResultStore()
     s = default_solvers()
+    chosen = _backend(backend, store, "batch", None, "none")
+    circuits = chosen.name != "reference"
     with _progress() as progress:
         result = run_cat(
-            protocol,
-            state_at=s["state_at"],
-            evolve=s["evolve"],
-            slowest=s["slowest"],
-            seed=seed,
-            store=store,
-            progress=progress,
-        )
+            protocol, chosen, state_at=s["state_at"], evolve=s["evolve"], slowest=s["slowest"],
+            evolve_states=s["evolve_states"], seed=seed, store=store, progress=progress,
+            **({"dt": dt, "shots": shots} if circuits else {}),
+        )  # fmt: skip
     obs, ref = result.observables, result.reference
     table = Table(title=f"cat qubit, N = {photons:g} (|alpha|^2 = {2 * photons:g})")
-    for column in ("quantity", "computed", "expected"):
-        table.add_column(column, justify="right")
-    table.add_row("<n> (from vacuum, no errors)", f"{obs['n']:.5f}", f"{ref['n']:.5f}")
-    table.add_row("<a^2>", f"{obs['a2'][0]:+.5f}{obs['a2'][1]:+.5f}i", f"{ref['a2'][1]:+.5f}i")
-    table.add_row("bit-flip (parity) rate", _fmt(obs["bit_flip_rate"], 5),
-                  _fmt(ref["bit_flip_rate"], 5))  # fmt: skip
-    table.add_row("phase-flip rate (kappa1 = 0)", _fmt(obs["phase_flip_rate"], 6), "—")
+    if circuits:
+        for column in (
+            "quantity",
+            "compiled step (Kraus)",
+            "Fock-binary Lindblad",
+            "2 kappa1 |alpha|^2",
+        ):
+            table.add_column(column, justify="right")
+        table.add_row(
+            "bit-flip (parity) rate",
+            _fmt(obs["bit_flip_rate"], 5),
+            _fmt(result.ideal["bit_flip_rate"], 5),
+            _fmt(ref["bit_flip_rate"], 5),
+        )
+        table.add_row("phase-flip rate (kappa1 = 0)", _fmt(obs["phase_flip_rate"], 6), "—", "—")
+        table.add_row("one-step error", f"{obs['step_error']:.2e}", "—", "—")
+        table.add_row("2q gates per step", str(result.circuit["two_qubit_gates"]), "—", "—")
+    else:
+        for column in ("quantity", "computed", "expected"):
+            table.add_column(column, justify="right")
+        table.add_row("<n> (from vacuum, no errors)", f"{obs['n']:.5f}", f"{ref['n']:.5f}")
+        table.add_row("<a^2>", f"{obs['a2'][0]:+.5f}{obs['a2'][1]:+.5f}i", f"{ref['a2'][1]:+.5f}i")
+        table.add_row(
+            "bit-flip (parity) rate", _fmt(obs["bit_flip_rate"], 5), _fmt(ref["bit_flip_rate"], 5)
+        )
+        table.add_row("phase-flip rate (kappa1 = 0)", _fmt(obs["phase_flip_rate"], 6), "—")
     out.print(table)
     if json_path:
         result.write_json(json_path)

@@ -81,10 +81,12 @@ def execute(
             protocol, backend, simulate=solvers["kmc"], exact=solvers["exact_memory"], **common
         )
     if runner == "gkp":
-        return run_gkp(protocol, backend, evolve=solvers["evolve"], **common)
+        return run_gkp(protocol, backend, evolve=solvers["evolve"],
+                       evolve_states=solvers["evolve_states"], **common, **options)  # fmt: skip
     if runner == "cat":
         return run_cat(protocol, backend, state_at=solvers["state_at"], evolve=solvers["evolve"],
-                       slowest=solvers["slowest"], **common)  # fmt: skip
+                       slowest=solvers["slowest"], evolve_states=solvers["evolve_states"],
+                       **common, **options)  # fmt: skip
     if runner == "toy":
         return run_photonic_toy(protocol, backend, solver=solvers["state_at"], **common)
     raise QCompileError(f"unknown runner {runner!r} in a stored recipe")
