@@ -703,6 +703,12 @@ def run_gkp_command(
             f"{c['dt']:g} (dt·max|L|^2 = {c['dt_norm']:.2f}); one step on {c['target']}: "
             f"{c['two_qubit_gates']} two-qubit gates, depth {c['depth']}"
         )
+        dev = results[0].observables["device"]
+        out.print(
+            f"{dev['steps']} compiled steps from the vacuum with shots on {chosen.name}: <Z> = "
+            f"{dev['z']:.3f} ± {dev['z_stderr']:.3f} (Kraus iteration: "
+            f"{results[0].ideal['z_after_steps']:.3f})"
+        )
     if noise not in ("none", "quadrature"):
         out.print("(no torus closure for this noise: the exact line is the noiseless rate)")
     if json_path:
@@ -777,6 +783,10 @@ def run_cat_command(
         table.add_row("phase-flip rate (kappa1 = 0)", _fmt(obs["phase_flip_rate"], 6), "—", "—")
         table.add_row("one-step error", f"{obs['step_error']:.2e}", "—", "—")
         table.add_row("2q gates per step", str(result.circuit["two_qubit_gates"]), "—", "—")
+        dev = obs["device"]
+        table.add_row(f"parity after {dev['steps']} steps (shots)",
+                      f"{dev['parity']:.3f} ± {dev['parity_stderr']:.3f}",
+                      f"{result.ideal['parity_after_steps']:.3f}", "—")  # fmt: skip
     else:
         for column in ("quantity", "computed", "expected"):
             table.add_column(column, justify="right")
