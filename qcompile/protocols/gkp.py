@@ -45,6 +45,8 @@ __all__ = [
     "torus_rates_hexagonal",
     "asymptotic_rate",
     "confining_epsilon",
+    "energy_bound",
+    "energy_trajectory",
     "logical_rate",
 ]
 
@@ -80,6 +82,41 @@ def confining_epsilon(lattice: str, prefactor: float = 1.0, kappa: int = 1) -> f
     if prefactor <= 0.5:
         return 0.0
     return (4 - 2 / prefactor) / (kappa * eta**2)
+
+
+def energy_bound(
+    lattice: str, epsilon: float, *, delta: float | None = None, prefactor: float = 1.0,
+    kappa: int = 1,
+) -> dict[str, float]:  # fmt: skip
+    """Theorem 1 (spec 003 §3, reconstructed): d⟨N⟩/dt ≤ −α⟨N⟩ + β for the dissipators alone,
+    γ = (n/4)𝒜εη[η(𝒜(4 − κεη²) − 2) − δ], α = 2κγ, β = (n/2)𝒜²κη²(1 + ε²) + (n/4)𝒜εκ²η⁴
+    + (n/2)𝒜εη/δ − κγ. ``delta=None`` takes the δ that minimises the steady bound β/α."""
+    from scipy.optimize import minimize_scalar
+
+    params = code_parameters(lattice, kappa)
+    n, eta, a = params["n"], params["eta"], prefactor
+    room = eta * (a * (4 - kappa * epsilon * eta**2) - 2)  # δ must stay below this
+    if room <= 0:
+        raise InvalidParameter(
+            "epsilon", epsilon, f"0 < epsilon < {confining_epsilon(lattice, prefactor, kappa):.4f}"
+        )
+
+    def constants(d: float) -> tuple[float, float]:
+        gamma = n / 4 * a * epsilon * eta * (room - d)
+        beta = (n / 2 * a * a * kappa * eta**2 * (1 + epsilon**2)
+                + n / 4 * a * epsilon * kappa**2 * eta**4 + n / 2 * a * epsilon * eta / d
+                - kappa * gamma)  # fmt: skip
+        return 2 * kappa * gamma, beta
+
+    if delta is None:
+        best = minimize_scalar(lambda d: constants(d)[1] / constants(d)[0],
+                               bounds=(1e-6 * room, (1 - 1e-6) * room), method="bounded",
+                               options={"xatol": 1e-8})  # fmt: skip
+        delta = float(best.x)
+    elif not 0 < delta < room:
+        raise InvalidParameter("delta", delta, f"0 < delta < {room:.4f}")
+    alpha, beta = constants(delta)
+    return {"alpha": alpha, "beta": beta, "delta": delta, "steady_bound": beta / alpha}
 
 
 def _function_of(hermitian: np.ndarray, f) -> np.ndarray:
@@ -242,6 +279,11 @@ class GKP:
         return asymptotic_rate(self.lattice, self.epsilon, sigma, prefactor=self.prefactor,
                                kappa=self.kappa)  # fmt: skip
 
+    def energy_bound(self) -> dict[str, float]:
+        """Theorem 1's α, β at the optimal δ (dissipators alone)."""
+        return energy_bound(self.lattice, self.epsilon, prefactor=self.prefactor,
+                            kappa=self.kappa)  # fmt: skip
+
     def jump_operators(self) -> list[np.ndarray]:
         """The dissipators and the noise channel of Fig. 1 (spec §5) on the cutoff."""
         ops = dissipators(self.cutoff, self.epsilon, self.lattice, prefactor=self.prefactor,
@@ -275,6 +317,20 @@ class GKP:
         v1 = (shift @ v0)[: self.cutoff]
         v0 = v0[: self.cutoff]
         return np.outer(v0, v0.conj()) - np.outer(v1, v1.conj())
+
+
+def energy_trajectory(
+    protocol: GKP, evolve, rho0: np.ndarray | None = None, horizon: float = 10.0,
+    points: int = 21,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """⟨N⟩(t) of the truncated Lindbladian from ``rho0`` (default: the vacuum)."""
+    if rho0 is None:
+        rho0 = np.zeros((protocol.cutoff, protocol.cutoff), complex)
+        rho0[0, 0] = 1
+    number = np.diag(np.arange(protocol.cutoff)).astype(complex)
+    times = np.linspace(0, horizon, points)
+    (n,) = evolve(protocol.jump_operators(), protocol.hamiltonian(), rho0, times, [number])
+    return times, n
 
 
 def logical_rate(protocol: GKP, evolve, horizon: float = 60.0, points: int = 31) -> float:
