@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit
-from qiskit.circuit.library import DiagonalGate
+from qiskit.circuit.library import DiagonalGate, UCRZGate
 from qiskit.synthesis import synth_qft_full
 
 from qcompile.errors import InvalidParameter
@@ -44,6 +44,7 @@ __all__ = [
     "FockBinary",
     "PositionGrid",
     "diagonal_phase",
+    "conditional_diagonal",
     "position_phase",
     "conditional_position",
     "momentum_conjugated",
@@ -240,9 +241,22 @@ def diagonal_phase(
                 circuit.cx(a, b)
 
 
-def _with_ancilla(values: np.ndarray, theta: float) -> np.ndarray:
-    """Phases of e^{−iθ V⊗Z_a} on (mode wires…, ancilla): index j + 2^m·a."""
-    return np.concatenate((-theta * values, theta * values))
+def conditional_diagonal(
+    circuit: QuantumCircuit, wires: Sequence, ancilla, values: np.ndarray, theta: float,
+    atol: float = 1e-12,
+) -> None:  # fmt: skip
+    """e^{−iθ diag(values)⊗Z_a}: every Walsh term carries Z_a, so a sparse spectrum costs
+    2|S| CX per term (one RZZ for a linear ``values``) and a dense one is a uniformly
+    controlled RZ on the ancilla (2^m CX, Gray-code order), whichever is cheaper."""
+    values = np.asarray(values, dtype=float)
+    coeffs = _walsh(values)
+    cost = sum(2 * bin(s).count("1") for s, c in enumerate(coeffs) if s and abs(c) > atol)
+    if cost <= 2 ** len(wires):
+        diagonal_phase(
+            circuit, [*wires, ancilla], np.concatenate((-theta * values, theta * values))
+        )
+        return
+    circuit.append(UCRZGate(list(2 * theta * values)), [ancilla, *wires])
 
 
 # --- the position grid ------------------------------------------------------------------------
@@ -257,7 +271,7 @@ def conditional_position(
     circuit: QuantumCircuit, grid: PositionGrid, wires: Sequence, ancilla, theta: float
 ) -> None:
     """e^{−iθ q⊗Z_a} (a conditional displacement by 2θκ in p): m RZZ gates."""
-    diagonal_phase(circuit, [*wires, ancilla], _with_ancilla(grid.positions(), theta))
+    conditional_diagonal(circuit, wires, ancilla, grid.positions(), theta)
 
 
 def momentum_conjugated(circuit: QuantumCircuit, grid: PositionGrid, wires: Sequence, body):
@@ -295,7 +309,7 @@ def conditional_momentum(
     """e^{−iθ p⊗Z_a} = F†·(m RZZ)·F."""
 
     def body(circ, momentum_wires):
-        diagonal_phase(circ, [*momentum_wires, ancilla], _with_ancilla(grid.momenta(), theta))
+        conditional_diagonal(circ, momentum_wires, ancilla, grid.momenta(), theta)
 
     momentum_conjugated(circuit, grid, wires, body)
 
@@ -352,7 +366,7 @@ def diagonal_collision(
 ) -> None:
     """exp[−iτ diag(values)⊗σ_x] (a Hermitian diagonal jump operator's dilation)."""
     circuit.h(ancilla)
-    diagonal_phase(circuit, [*wires, ancilla], _with_ancilla(np.asarray(values), tau))
+    conditional_diagonal(circuit, wires, ancilla, values, tau)
     circuit.h(ancilla)
 
 

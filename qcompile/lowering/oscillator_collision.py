@@ -35,9 +35,9 @@ from qcompile.errors import InvalidParameter
 from qcompile.lowering.oscillator import (
     FockBinary,
     PositionGrid,
+    conditional_diagonal,
     conditional_position,
     diagonal_collision,
-    diagonal_phase,
     ladder_collision,
     momentum_conjugated,
 )
@@ -120,9 +120,7 @@ def _emit(circuit: QuantumCircuit, grid: PositionGrid, wires, ancilla, terms) ->
                 _, basis, theta = term
                 if basis == "x":
                     circ.h(ancilla)
-                values = grid.momenta()
-                diagonal_phase(circ, [*momentum_wires, ancilla],
-                               np.concatenate((-theta * values, theta * values)))  # fmt: skip
+                conditional_diagonal(circ, momentum_wires, ancilla, grid.momenta(), theta)
                 if basis == "x":
                     circ.h(ancilla)
 
