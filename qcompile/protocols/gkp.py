@@ -45,6 +45,7 @@ __all__ = [
     "torus_rates_hexagonal",
     "asymptotic_rate",
     "confining_epsilon",
+    "codewords",
     "energy_bound",
     "energy_trajectory",
     "logical_rate",
@@ -176,6 +177,23 @@ def pauli_operators(cutoff: int, lattice: str = "square", kappa: int = 1):
     r = _rotation(cutoff, params["theta_x"])
     x = r @ z @ r.conj().T
     return x, 1j * x @ z, z
+
+
+def codewords(
+    cutoff: int, epsilon: float, lattice: str = "square", kappa: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """|0_ε⟩, |1_ε⟩: the common kernel of ref. [19]'s exact operators (2-dimensional, spec 003
+    C4/R5), split by the Pauli Z; Fock amplitudes on ``cutoff`` levels (built on 1.4·cutoff
+    and truncated)."""
+    big = int(1.4 * cutoff)
+    exact = dissipators(big, epsilon, lattice, kappa=kappa, variant="exact", margin=120)
+    total = sum(j.conj().T @ j for j in exact)[:cutoff, :cutoff]
+    _, vectors = np.linalg.eigh(total)
+    code = vectors[:, :2]
+    _, _, z = pauli_operators(cutoff, lattice, kappa)
+    values, rotation = np.linalg.eigh(code.conj().T @ z @ code)
+    zero, one = code @ rotation[:, 1], code @ rotation[:, 0]  # Z = +1, −1
+    return zero / np.linalg.norm(zero), one / np.linalg.norm(one)
 
 
 def _square_coefficients(epsilon, sigma, prefactor, kappa):
