@@ -93,6 +93,11 @@ def test_r5_exact_operators_have_a_two_dimensional_code_space():
     assert np.abs(np.linalg.eigvalsh(code.conj().T @ z @ code)) == pytest.approx([1, 1], abs=1e-3)
     energy = np.trace(code.conj().T @ np.diag(np.arange(100)) @ code).real / 2
     assert energy == pytest.approx(4.52, abs=1e-2)  # 1/(2 eps) - 1/2 for the codewords
+    from qcompile.protocols.gkp import codewords
+
+    zero, one = codewords(100, eps)
+    assert abs(np.vdot(zero, one)) < 1e-10
+    assert [np.vdot(v, z @ v).real for v in (zero, one)] == pytest.approx([1, -1], abs=1e-3)
 
 
 def _product(f, g, rotation):

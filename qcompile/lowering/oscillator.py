@@ -221,7 +221,7 @@ def diagonal_phase(
     coeffs = _walsh(phases)
     terms = [(s, c) for s, c in enumerate(coeffs) if s and abs(c) > atol]
     weight = [bin(s).count("1") for s, _ in terms]
-    ladder_cost = sum(2 * max(w - 2, 0) + (2 if w == 2 else 0) for w in weight)
+    ladder_cost = sum(2 * (w - 1) for w in weight)  # CX of e^{icZ_S}: a parity ladder
     if k > 2 and ladder_cost > 2**k:
         circuit.append(DiagonalGate(list(np.exp(1j * phases))), list(wires))
         return
@@ -326,8 +326,6 @@ def centred_fourier(grid: PositionGrid) -> QuantumCircuit:
     for b in range(m):
         circuit.p(2 * math.pi * c * 2**b / big, b)
     circuit.global_phase -= 2 * math.pi * c * c / big
-    if grid.spacing is not None and not math.isclose(grid.dq, grid.dp):
-        raise InvalidParameter("spacing", grid.spacing, "the symmetric spacing sqrt(2 pi k/M)")
     return circuit
 
 
