@@ -70,6 +70,7 @@ def run_gkp(
         report(f"Lindblad at cutoff {protocol.cutoff}", 1, 1)
         reference = {
             "torus_rate": None if math.isnan(torus) else torus,
+            "rate": None if math.isnan(torus) else torus,  # what observables.rate estimates
             "asymptotic_rate": None if math.isnan(protocol.asymptotic_rate())
             else protocol.asymptotic_rate(),
             "units": "rate of the logical Z coordinate, units of the dissipation rate",

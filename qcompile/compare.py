@@ -28,6 +28,8 @@ OBSERVABLES: dict[str, list[tuple[str, str]]] = {
     "coherent-feedback": [("trace_distance", "t")],
     "ising-memory": [("success_probability", "point")],
     "photonic-ising-toy": [(f"fidelity.{s}", "point") for s in ("0_L", "1_L", "+_L", "-_L")],
+    "gkp": [("rate", "point")],
+    "cat": [("bit_flip_rate", "point"), ("phase_flip_rate", "point")],
 }
 
 

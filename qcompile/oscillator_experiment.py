@@ -6,10 +6,11 @@ simulator gives U, hence the Kraus pair ⟨0|U|0⟩, ⟨1|U|0⟩; one step is th
 
 * ``observables.step_error`` — ‖step(ρ) − e^{dt𝓛}ρ‖₁ on the probe states, 𝓛 the encoded
   (grid / Fock-binary) Lindbladian: O(dt²) (R12);
-* ``observables.rate`` — the long-time logical rate from the step's Kraus operators iterated
-  numerically (spec 003 §8: a 35/Γ horizon is 3.5k steps, millions of gates: not gate by
-  gate); ``ideal.rate`` the encoded Lindbladian's rate (operator-form integrator), and
-  ``reference`` the exact torus rate (GKP) or the analytic rates (cat);
+* ``observables.rate`` (``cutoff``: the 2^m grid points) — the long-time logical rate from
+  the step's Kraus operators iterated numerically (spec 003 §8: a 35/Γ horizon is thousands
+  of steps, millions of gates: not gate by gate); ``ideal.rate`` the encoded Lindbladian's
+  rate (operator-form integrator), and ``reference`` the exact torus rate (GKP) or the
+  analytic rates (cat);
 * ``circuit`` — qubits, two-qubit gates and depth of one step compiled for the backend;
 * ``observables.device`` — ``steps`` compiled steps with mid-circuit resets run with shots
   on the backend (with the device's noise for ``aer:<fake>``) from the vacuum / even cat,
@@ -164,7 +165,7 @@ def run_gkp_circuits(
                 "dt": dt, "dt_norm": check_step_size(collisions, dt), **resources["step"],
             },
             observables={
-                "rate": rate, "grid_qubits": grid_qubits, "dt": dt,
+                "rate": rate, "grid_qubits": grid_qubits, "cutoff": grid.points, "dt": dt,
                 "step_error": step_error,
                 "method": "compiled step's Kraus operators (Aer unitaries) iterated numerically",
                 "device": {"steps": steps_on_device, "z": device_z, "z_stderr": device_err},
@@ -175,6 +176,7 @@ def run_gkp_circuits(
             },
             reference={
                 "torus_rate": None if math.isnan(torus) else torus,
+                "rate": None if math.isnan(torus) else torus,  # what observables.rate estimates
                 "asymptotic_rate": None if math.isnan(protocol.asymptotic_rate())
                 else protocol.asymptotic_rate(),
                 "units": "rate of the logical Z coordinate, units of the dissipation rate",

@@ -267,6 +267,8 @@ def test_gkp_cli_json(tmp_path, capsys):
     assert data["observables"]["rate"] == pytest.approx(data["ideal"]["rate"], rel=0.03)
     assert data["reference"]["torus_rate"] == pytest.approx(0.058269, rel=1e-4)
     capsys.readouterr()
+    assert run_cli("compare", "--latest") == 0  # compiled step vs grid Lindblad vs exact
+    assert "rate: max |device - ideal|" in capsys.readouterr().out
     assert run_cli("run", "gkp", "--backend", "aer", "--noise", "loss", "--sigma", "0.01") == 2
     assert "noise" in capsys.readouterr().err
     assert run_cli("run", "gkp", "--backend", "aer", "--dt", "0.1") == 2
