@@ -64,17 +64,10 @@ def run_gkp(
         store, protocol.name, "reference", protocol.parameters(), recipe, run_id
     ) as run_id:
         report = (lambda *a: progress(*a)) if progress else (lambda *a: None)
-        torus = protocol.torus_rate()
         report(f"Lindblad at cutoff {protocol.cutoff}", 0, 1)
         rate = logical_rate(protocol, evolve, horizon)
         report(f"Lindblad at cutoff {protocol.cutoff}", 1, 1)
-        reference = {
-            "torus_rate": None if math.isnan(torus) else torus,
-            "rate": None if math.isnan(torus) else torus,  # what observables.rate estimates
-            "asymptotic_rate": None if math.isnan(protocol.asymptotic_rate())
-            else protocol.asymptotic_rate(),
-            "units": "rate of the logical Z coordinate, units of the dissipation rate",
-        }  # fmt: skip
+        reference = protocol.rate_reference()
         observables = {
             "rate": rate,
             "cutoff": protocol.cutoff,

@@ -59,14 +59,27 @@ def decay_rate(times: np.ndarray, signal: np.ndarray) -> float:
     return float(-np.polyfit(times[late], np.log(np.abs(signal[late])), 1)[0])
 
 
-def _kraus(backend, collisions: list[Collision]) -> tuple[list, list[QuantumCircuit]]:
+def _collisions(
+    build: Callable[[float], list[Collision]], dt: float | None, horizon: float
+) -> tuple[float, list[Collision]]:
+    """The step's collisions at ``dt`` (default: :func:`auto_dt`), checked."""
+    collisions = build(1e-3 if dt is None else dt)
+    if dt is None:
+        dt = auto_dt(collisions)
+        collisions = build(dt)
+    check_step_size(collisions, dt)
+    if not (isinstance(horizon, (int, float)) and 0 < horizon and horizon / dt <= 2e6):
+        raise InvalidParameter("horizon", horizon, f"0 < horizon <= {2e6 * dt:g} (2e6 steps)")
+    return dt, collisions
+
+
+def _compile(backend, collisions: list[Collision]) -> tuple[list, dict]:
+    """Kraus pairs of the compiled collisions (Aer unitaries; all-to-all CX basis) and the
+    cost of one step compiled for the backend."""
     compiled, _ = compile_circuits([c.circuit for c in collisions], None)
-    return [collision_kraus(backend.unitary(c)) for c in compiled], compiled
-
-
-def _resources(backend, collisions: list[Collision]) -> dict:
-    compiled, report = compile_circuits([step_circuit(collisions)], backend.compile_target)
-    return {"step": report.to_dict(), "compiled_step": compiled[0]}
+    kraus = [collision_kraus(backend.unitary(c)) for c in compiled]
+    _, report = compile_circuits([step_circuit(collisions)], backend.compile_target)
+    return kraus, report.to_dict()
 
 
 def _trace_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -108,12 +121,7 @@ def run_gkp_circuits(
     """The compiled GKP step on the grid: one-step error, Kraus-iterated logical rate, device
     shots (module docstring)."""
     grid = PositionGrid(grid_qubits, protocol.kappa)
-    collisions = gkp_collisions(protocol, grid, 0.01 if dt is None else dt)
-    if dt is None:
-        dt = auto_dt(collisions)
-        collisions = gkp_collisions(protocol, grid, dt)
-    check_step_size(collisions, dt)
-    _check_horizon(horizon, dt)
+    dt, collisions = _collisions(lambda t: gkp_collisions(protocol, grid, t), dt, horizon)
     shots = 4000 if shots is None else shots
     seed = secrets.randbelow(2**31) if seed is None else seed
     options = {"grid_qubits": grid_qubits, "dt": dt, "horizon": horizon}
@@ -124,8 +132,7 @@ def run_gkp_circuits(
         report = (lambda *a: progress(*a)) if progress else (lambda *a: None)
         stage = f"GKP grid m = {grid_qubits}: compile, Kraus, iterate"
         report(stage, 0, 4)
-        kraus, _ = _kraus(backend, collisions)
-        resources = _resources(backend, collisions)
+        kraus, resources = _compile(backend, collisions)
         report(stage, 1, 4)
         x = grid.positions()
         z = np.diag(np.sign(np.cos(protocol.eta * x / 2))).astype(complex)
@@ -153,7 +160,6 @@ def run_gkp_circuits(
         report(stage, 4, 4)
         vacuum = np.zeros(protocol.cutoff)
         vacuum[0] = 1
-        torus = protocol.torus_rate()
         result = RunResult(
             protocol=protocol.name, parameters=protocol.parameters(), backend=backend.name,
             seed=seed, shots=shots,
@@ -162,7 +168,7 @@ def run_gkp_circuits(
                 "qubits": grid_qubits + 1, "collisions_per_step": len(collisions),
                 "spacing": grid.dq, "window": grid.points * grid.dq / 2,
                 "truncation_error_vacuum": grid.truncation_error(vacuum),
-                "dt": dt, "dt_norm": check_step_size(collisions, dt), **resources["step"],
+                "dt": dt, "dt_norm": check_step_size(collisions, dt), **resources,
             },
             observables={
                 "rate": rate, "grid_qubits": grid_qubits, "cutoff": grid.points, "dt": dt,
@@ -174,22 +180,11 @@ def run_gkp_circuits(
                 "rate": ideal_rate, "z_after_steps": float(np.trace(z @ rho).real),
                 "method": "grid Lindbladian (operator form, SciPy DOP853)",
             },
-            reference={
-                "torus_rate": None if math.isnan(torus) else torus,
-                "rate": None if math.isnan(torus) else torus,  # what observables.rate estimates
-                "asymptotic_rate": None if math.isnan(protocol.asymptotic_rate())
-                else protocol.asymptotic_rate(),
-                "units": "rate of the logical Z coordinate, units of the dissipation rate",
-            },
+            reference=protocol.rate_reference(),
         )  # fmt: skip
         if store is not None:
             store.finish_run(run_id, result, sweep_point)
     return result
-
-
-def _check_horizon(horizon: float, dt: float) -> None:
-    if not (isinstance(horizon, (int, float)) and 0 < horizon and horizon / dt <= 2e6):
-        raise InvalidParameter("horizon", horizon, f"0 < horizon <= {2e6 * dt:g} (2e6 steps)")
 
 
 def run_cat_circuits(
@@ -200,12 +195,7 @@ def run_cat_circuits(
     """The compiled cat step in Fock-binary: one-step error, parity (bit-flip) rate by Kraus
     iteration, the phase-flip rate from the step channel's spectrum, device shots."""
     fock = FockBinary(protocol.cutoff)
-    collisions = cat_collisions(protocol, fock, 1e-3 if dt is None else dt)
-    if dt is None:
-        dt = auto_dt(collisions)
-        collisions = cat_collisions(protocol, fock, dt)
-    check_step_size(collisions, dt)
-    _check_horizon(horizon, dt)
+    dt, collisions = _collisions(lambda t: cat_collisions(protocol, fock, t), dt, horizon)
     shots = 4000 if shots is None else shots
     seed = secrets.randbelow(2**31) if seed is None else seed
     options = {"dt": dt, "horizon": horizon}
@@ -216,8 +206,7 @@ def run_cat_circuits(
         report = (lambda *a: progress(*a)) if progress else (lambda *a: None)
         stage = f"cat Fock-binary ({fock.qubits} qubits): compile, Kraus, iterate"
         report(stage, 0, 4)
-        kraus, _ = _kraus(backend, collisions)
-        resources = _resources(backend, collisions)
+        kraus, resources = _compile(backend, collisions)
         report(stage, 1, 4)
         even = fock.encode(protocol.even_cat())
         parity = fock.pad(protocol.parity())
@@ -255,7 +244,7 @@ def run_cat_circuits(
                 "truncation_error_cat": fock.truncation_error(
                     _coherent_tail(protocol.alpha, protocol.cutoff)
                 ),
-                "dt": dt, "dt_norm": check_step_size(collisions, dt), **resources["step"],
+                "dt": dt, "dt_norm": check_step_size(collisions, dt), **resources,
             },
             observables={
                 "bit_flip_rate": bit_flip, "phase_flip_rate": phase_flip, "dt": dt,

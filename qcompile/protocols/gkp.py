@@ -297,6 +297,18 @@ class GKP:
         return asymptotic_rate(self.lattice, self.epsilon, sigma, prefactor=self.prefactor,
                                kappa=self.kappa)  # fmt: skip
 
+    def rate_reference(self) -> dict:
+        """The exact (torus) and asymptotic logical rates, for a run's ``reference`` block;
+        ``rate`` is the exact rate that ``observables.rate`` estimates (``None`` without a
+        torus closure)."""
+        torus, asym = self.torus_rate(), self.asymptotic_rate()
+        exact = None if math.isnan(torus) else torus
+        return {
+            "torus_rate": exact, "rate": exact,
+            "asymptotic_rate": None if math.isnan(asym) else asym,
+            "units": "rate of the logical Z coordinate, units of the dissipation rate",
+        }  # fmt: skip
+
     def energy_bound(self) -> dict[str, float]:
         """Theorem 1's α, β at the optimal δ (dissipators alone)."""
         return energy_bound(self.lattice, self.epsilon, prefactor=self.prefactor,
