@@ -146,7 +146,14 @@ def run_gkp_circuits(
         )
         report(stage, 2, 4)
         steps = round(horizon / dt)
-        marks, values = iterate_step(kraus, probe, steps, [z], every=max(steps // 60, 1))
+        marks, values = iterate_step(
+            kraus,
+            probe,
+            steps,
+            [z],
+            every=max(steps // 60, 1),
+            progress=lambda n, total: report("iterating the compiled step", n, total),
+        )
         rate = decay_rate(marks * dt, values[0])
         times = np.linspace(0, horizon, 31)
         (signal,) = evolve(jumps, None, probe, times, [z])
@@ -217,8 +224,14 @@ def run_cat_circuits(
         bit_flip = ideal_bit_flip = None
         if protocol.kappa1 > 0:
             steps = round(horizon / dt)
-            marks, values = iterate_step(kraus, cat_state, steps, [parity],
-                                         every=max(steps // 60, 1))  # fmt: skip
+            marks, values = iterate_step(
+                kraus,
+                cat_state,
+                steps,
+                [parity],
+                every=max(steps // 60, 1),
+                progress=lambda n, total: report("iterating the compiled step", n, total),
+            )
             bit_flip = decay_rate(marks * dt, values[0])
             times = np.linspace(0, horizon, 31)
             (signal,) = evolve(jumps, None, cat_state, times, [parity])

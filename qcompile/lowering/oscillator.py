@@ -29,7 +29,7 @@ a relabelling of wires).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,10 +166,10 @@ class PositionGrid:
         f = self.fourier()
         return f.conj().T @ np.diag(self.momenta()) @ f
 
-    def function_of_position(self, f) -> np.ndarray:
+    def function_of_position(self, f: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         return np.diag(f(self.positions())).astype(complex)
 
-    def function_of_momentum(self, f) -> np.ndarray:
+    def function_of_momentum(self, f: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         four = self.fourier()
         return four.conj().T @ np.diag(f(self.momenta())) @ four
 
@@ -262,7 +262,9 @@ def conditional_diagonal(
 # --- the position grid ------------------------------------------------------------------------
 
 
-def position_phase(circuit: QuantumCircuit, grid: PositionGrid, wires: Sequence, theta: float):
+def position_phase(
+    circuit: QuantumCircuit, grid: PositionGrid, wires: Sequence, theta: float
+) -> None:
     """e^{iθq}: m RZ gates."""
     diagonal_phase(circuit, wires, theta * grid.positions())
 
@@ -274,7 +276,12 @@ def conditional_position(
     conditional_diagonal(circuit, wires, ancilla, grid.positions(), theta)
 
 
-def momentum_conjugated(circuit: QuantumCircuit, grid: PositionGrid, wires: Sequence, body):
+def momentum_conjugated(
+    circuit: QuantumCircuit,
+    grid: PositionGrid,
+    wires: Sequence,
+    body: Callable[[QuantumCircuit, list], None],
+) -> None:
     """F† D F: ``body(circuit, momentum_wires)`` appends a diagonal D over the momentum index
     (bit b on momentum_wires[b]); F is the centred Fourier transform.
 
@@ -294,7 +301,9 @@ def momentum_conjugated(circuit: QuantumCircuit, grid: PositionGrid, wires: Sequ
         circuit.p(-2 * math.pi * c * 2**b / grid.points, w)
 
 
-def momentum_phase(circuit: QuantumCircuit, grid: PositionGrid, wires: Sequence, theta: float):
+def momentum_phase(
+    circuit: QuantumCircuit, grid: PositionGrid, wires: Sequence, theta: float
+) -> None:
     """e^{iθp} = F†·(m RZ)·F."""
 
     def body(circ, momentum_wires):
