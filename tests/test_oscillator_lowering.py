@@ -330,3 +330,17 @@ def test_gkp_circuit_rate_on_a_commensurate_grid_m7():
     rate = r.observables["rate"]
     assert rate == pytest.approx(r.ideal["rate"], rel=0.05)
     assert r.reference["torus_rate"] < rate < 0.08508
+
+
+def test_lower_step_reports_the_cx_count_of_its_circuit():
+    """``lower_step``: the step circuit (collisions, each followed by an ancilla reset) and a
+    LoweringReport whose CX count is that of the circuit transpiled independently."""
+    from qcompile.lowering.oscillator_collision import lower_step
+
+    dt = 0.004
+    collisions = gkp_collisions(gkp(epsilon=0.1), PositionGrid(5), dt)
+    step, report = lower_step(collisions, dt)
+    assert step.count_ops()["reset"] == 4 and report.system_qubits == 5
+    basis = ["cx", "rz", "sx", "x", "reset"]
+    compiled = transpile(step, basis_gates=basis, optimization_level=1, seed_transpiler=0)
+    assert report.two_qubit_gates == compiled.count_ops()["cx"]
