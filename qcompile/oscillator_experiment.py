@@ -12,6 +12,8 @@ simulator gives U, hence the Kraus pair ⟨0|U|0⟩, ⟨1|U|0⟩; one step is th
   rate (operator-form integrator), and ``reference`` the exact torus rate (GKP) or the
   analytic rates (cat);
 * ``circuit`` — qubits, two-qubit gates and depth of one step compiled for the backend;
+* cat: ``observables.phase_flip_rate`` from the spectrum of the step channel without loss
+  (cutoff ≤ ``MAX_SPECTRUM_CUTOFF``, else ``None``);
 * ``observables.device`` — ``steps`` compiled steps with mid-circuit resets run with shots
   on the backend (with the device's noise for ``aer:<fake>``) from the vacuum / even cat,
   the logical Pauli read from the counts, against the Kraus iteration.
@@ -44,6 +46,9 @@ from qcompile.lowering.oscillator_collision import (
 from qcompile.results import RunResult
 
 __all__ = ["run_gkp_circuits", "run_cat_circuits", "auto_dt", "decay_rate"]
+
+#: Largest cat cutoff whose step channel is diagonalised for the phase-flip rate (d² = 2304).
+MAX_SPECTRUM_CUTOFF = 48
 
 
 def auto_dt(collisions: list[Collision], target: float = 0.2, largest: float = 0.01) -> float:
@@ -236,8 +241,8 @@ def run_cat_circuits(
             times = np.linspace(0, horizon, 31)
             (signal,) = evolve(jumps, None, cat_state, times, [parity])
             ideal_bit_flip = decay_rate(times, signal)
-        phase_flip = None
-        if protocol.kappa_d > 0:
+        phase_flip = None  # the step channel's spectrum: a dense d² × d² eigenproblem
+        if protocol.kappa_d > 0 and protocol.cutoff <= MAX_SPECTRUM_CUTOFF:
             no_loss = [k for k, c in zip(kraus, collisions, strict=True) if c.label != "loss"]
             phase_flip = _slow_rate(no_loss, fock, dt)
         report(stage, 3, 4)
