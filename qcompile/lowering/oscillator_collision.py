@@ -12,7 +12,8 @@ CD_θ = e^{−iηq_θσ_z/2} = e^{−iηcqσ_z/2}e^{−iηspσ_z/2} (the BCH pha
 CD_θ(σ_x⊗Y_θ)CD_θ† = σ⁺⊗(L_θ + 1) + h.c., since e^{iηq_θ/2}Y_θe^{iηq_θ/2} = 𝒜e^{iηq_θ}
 (1 − εηp_θ). So the collision is a Strang splitting of the −1 (an ancilla RX) around
 CD_θ† · e^{−iτσ_x⊗Y_θ} · CD_θ: RZZ ladders for the q-parts, F†·(RZZ ladder)·F for the
-p-parts, consecutive p-parts in one Fourier sandwich — 2m² + 4m CX for θ = 0 (160 at m = 8).
+p-parts, consecutive p-parts in one Fourier sandwich — ≈ 2m² + 4m CX for θ = 0 (176 at m = 8
+after transpilation, spec §8 estimates ≈ 190).
 The grid operator the circuit implements is :func:`grid_dissipator` (the same factors as
 matrices); its truncation against the continuum is the grid window (``PositionGrid``).
 
