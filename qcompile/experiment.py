@@ -89,8 +89,9 @@ def check_run(
         raise InvalidParameter("shots", shots, f"an integer 1 <= shots <= {MAX_SHOTS}")
     if seed is not None and (isinstance(seed, bool) or int(seed) != seed or not 0 <= seed < 2**63):
         raise InvalidParameter("seed", seed, "an integer 0 <= seed < 2^63")
-    if backend.num_qubits is not None:
-        protocol.check_fits(backend.num_qubits, backend.capacity)
+    fits = getattr(protocol, "check_fits", None)  # protocols with a fixed qubit register
+    if fits is not None and backend.num_qubits is not None:
+        fits(backend.num_qubits, backend.capacity)
 
 
 def _tolist(values: dict[str, np.ndarray]) -> dict[str, Any]:
