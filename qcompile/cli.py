@@ -619,6 +619,13 @@ def run_photonic_ising_toy(
     out.print(f"stored as run {result.run_id} in {store.path}")
 
 
+def _circuit_only(circuits: bool, **options) -> None:
+    """Circuit options (grid size, dt) are refused for the reference backend."""
+    for name, value in options.items():
+        if value is not None and not circuits:
+            raise InvalidParameter(name, value, "only with --backend aer or aer:<fake backend>")
+
+
 @run_app.command("gkp")
 def run_gkp_command(
     lattice: Annotated[str, typer.Option(help="square | hexagonal.")] = "square",
@@ -636,8 +643,8 @@ def run_gkp_command(
         str, typer.Option(help="reference (Lindblad) | aer | aer:<fake> (compiled grid step).")
     ] = "reference",
     grid_qubits: Annotated[
-        int, typer.Option(help="Circuits: position-grid qubits m (2^m points).")
-    ] = 6,
+        int | None, typer.Option(help="Circuits: position-grid qubits m (2^m points; 6).")
+    ] = None,
     dt: Annotated[
         float | None, typer.Option(help="Circuits: collision step (default: dt·|L|^2 = 0.2).")
     ] = None,
@@ -666,6 +673,8 @@ def run_gkp_command(
     solved = default_solvers()
     chosen = _backend(backend, store, "batch", None, "none")
     circuits = chosen.name != "reference"
+    _circuit_only(circuits, grid_qubits=grid_qubits, dt=dt)
+    grid_qubits = 6 if grid_qubits is None else grid_qubits
     options = {"grid_qubits": grid_qubits, "dt": dt} if circuits else {}
     results = []
     with _progress() as progress:
@@ -758,6 +767,7 @@ def run_cat_command(
     s = default_solvers()
     chosen = _backend(backend, store, "batch", None, "none")
     circuits = chosen.name != "reference"
+    _circuit_only(circuits, dt=dt)
     with _progress() as progress:
         result = run_cat(
             protocol, chosen, state_at=s["state_at"], evolve=s["evolve"], slowest=s["slowest"],

@@ -216,8 +216,10 @@ def gkp_figure(results: list[RunResult]):
     first = results[0].parameters
     sigmas = [r.parameters["sigma"] for r in results]
     fig, ax = plt.subplots(figsize=(6, 4))
+    m = results[0].circuit.get("grid_qubits")
+    where = f"compiled grid step, m = {m}" if m else f"Lindblad, cutoff {first['cutoff']}"
     ax.plot(sigmas, [r.observables["rate"] for r in results], "o", color="tab:red",
-            label=f"Lindblad, cutoff {first['cutoff']} ({first['noise']} noise)")  # fmt: skip
+            label=f"{where} ({first['noise']} noise)")  # fmt: skip
     if any(s > 0 for s in sigmas):
         grid = np.geomspace(max(min(s for s in sigmas if s > 0) / 2, 1e-5), max(sigmas) * 1.5, 60)
     else:

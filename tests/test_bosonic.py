@@ -273,6 +273,8 @@ def test_gkp_cli_json(tmp_path, capsys):
     assert "noise" in capsys.readouterr().err
     assert run_cli("run", "gkp", "--backend", "aer", "--dt", "0.1") == 2
     assert "dt <=" in capsys.readouterr().err
+    assert run_cli("run", "gkp", "--grid-qubits", "5") == 2  # a circuit option, reference run
+    assert "--grid-qubits=5" in capsys.readouterr().err
 
 
 # -- cat (spec 004 §2) ---------------------------------------------------------------------------
