@@ -87,6 +87,19 @@ def _compile(backend, collisions: list[Collision]) -> tuple[list, dict]:
     return kraus, report.to_dict()
 
 
+def _decay_rates(kraus, jumps, rho0, observable, dt, horizon, evolve, report):
+    """Decay rate of Tr(O ρ) under the iterated compiled step and under the encoded
+    Lindbladian (operator-form integrator), both fitted on [T/3, T]."""
+    steps = round(horizon / dt)
+    marks, values = iterate_step(
+        kraus, rho0, steps, [observable], every=max(steps // 60, 1),
+        progress=lambda n, total: report("iterating the compiled step", n, total),
+    )  # fmt: skip
+    times = np.linspace(0, horizon, 31)
+    (signal,) = evolve(jumps, None, rho0, times, [observable])
+    return decay_rate(marks * dt, values[0]), decay_rate(times, signal)
+
+
 def _trace_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(np.linalg.eigvalsh((a - b + (a - b).conj().T) / 2)).sum() / 2)
 
@@ -150,19 +163,7 @@ def run_gkp_circuits(
             kraus, jumps, None, [np.outer(v0, v0), np.outer(v1, v1)], dt, evolve_states
         )
         report(stage, 2, 4)
-        steps = round(horizon / dt)
-        marks, values = iterate_step(
-            kraus,
-            probe,
-            steps,
-            [z],
-            every=max(steps // 60, 1),
-            progress=lambda n, total: report("iterating the compiled step", n, total),
-        )
-        rate = decay_rate(marks * dt, values[0])
-        times = np.linspace(0, horizon, 31)
-        (signal,) = evolve(jumps, None, probe, times, [z])
-        ideal_rate = decay_rate(times, signal)
+        rate, ideal_rate = _decay_rates(kraus, jumps, probe, z, dt, horizon, evolve, report)
         report(stage, 3, 4)
         counts = _device_run(backend, collisions, v0, steps_on_device, shots, seed)
         device_z, device_err = _expectation(counts, np.diag(z).real)
@@ -228,19 +229,9 @@ def run_cat_circuits(
         report(stage, 2, 4)
         bit_flip = ideal_bit_flip = None
         if protocol.kappa1 > 0:
-            steps = round(horizon / dt)
-            marks, values = iterate_step(
-                kraus,
-                cat_state,
-                steps,
-                [parity],
-                every=max(steps // 60, 1),
-                progress=lambda n, total: report("iterating the compiled step", n, total),
+            bit_flip, ideal_bit_flip = _decay_rates(
+                kraus, jumps, cat_state, parity, dt, horizon, evolve, report
             )
-            bit_flip = decay_rate(marks * dt, values[0])
-            times = np.linspace(0, horizon, 31)
-            (signal,) = evolve(jumps, None, cat_state, times, [parity])
-            ideal_bit_flip = decay_rate(times, signal)
         phase_flip = None  # the step channel's spectrum: a dense d² × d² eigenproblem
         if protocol.kappa_d > 0 and protocol.cutoff <= MAX_SPECTRUM_CUTOFF:
             no_loss = [k for k, c in zip(kraus, collisions, strict=True) if c.label != "loss"]
