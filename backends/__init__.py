@@ -5,14 +5,14 @@ calibrated noise, e.g. ``aer:fake_torino``), ``reference`` (no circuits: the pro
 reference alone), ``ibm:<device>`` (IBM Quantum through qiskit-ibm-runtime, e.g.
 ``ibm:ibm_torino``) and ``ibm:<fake backend>`` (the same code path in runtime's local mode).
 ``aer:<fake backend>+readout-mitigation`` mitigates readout errors (tensored assignment
-matrices, ``backends.readout_mitigation``).
+matrices, ``qcompile.backends.readout_mitigation``).
 """
 
 from __future__ import annotations
 
-from backends.aer import READOUT_MITIGATION_SUFFIX, AerBackend
-from backends.ibm import IBMBackend, IBMOptions
-from backends.store import ResultStore, default_store_path
+from qcompile.backends.aer import READOUT_MITIGATION_SUFFIX, AerBackend
+from qcompile.backends.ibm import IBMBackend, IBMOptions
+from qcompile.backends.store import ResultStore, default_store_path
 from qcompile.errors import BackendUnavailable
 from qcompile.targets import fake_backend_names
 
@@ -36,6 +36,8 @@ class ReferenceBackend:
 
     name = "reference"
     noisy = False
+    runs_circuits = False
+    submits_jobs = False
     target = None
     compile_target = None
     num_qubits = None

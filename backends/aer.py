@@ -21,7 +21,7 @@ from qiskit.transpiler import Target
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel
 
-from backends.readout_mitigation import (
+from qcompile.backends.readout_mitigation import (
     assignment_matrices,
     calibration_circuits,
     measured_qubits,
@@ -144,6 +144,9 @@ class AerBackend:
     or ``None`` for the ideal simulator, which accepts any standard gates).
     """
 
+    runs_circuits = True  # capabilities (what the runners ask instead of the name)
+    submits_jobs = False
+
     def __init__(
         self, device: str | BackendV2 | None = None, *, readout_mitigation: bool = False
     ) -> None:
@@ -210,7 +213,7 @@ class AerBackend:
         """Counts of every circuit; ``progress(n)`` is called after each ``chunk`` circuits.
 
         With readout mitigation two calibration circuits run first, with the same noise and
-        shots, and every table comes back mitigated (``backends.readout_mitigation``; float
+        shots, and every table comes back mitigated (``qcompile.backends.readout_mitigation``; float
         counts with the same total). ``run_id`` is accepted for the common backend interface;
         Aer keeps no jobs."""
         circuits = list(circuits)

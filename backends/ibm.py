@@ -15,7 +15,7 @@ the account saved with ``QiskitRuntimeService.save_account``. The token is hande
 ``QiskitRuntimeService`` and nowhere else: never printed, logged, stored or put in an error
 message (:func:`redact`).
 
-The job store (``backends.store``) receives id, backend, mode, options, circuits (QPY) and
+The job store (``qcompile.backends.store``) receives id, backend, mode, options, circuits (QPY) and
 the calibration time before the first wait, so :meth:`IBMBackend.fetch` finishes a job after
 the submitting process died. A local-mode job lives inside its process; fetched after that
 process died, it is executed again from the stored circuits and options with the stored
@@ -34,9 +34,9 @@ import numpy as np
 from qiskit.circuit import QuantumCircuit
 from qiskit.providers import BackendV2
 
-from backends.aer import MAX_SIMULATED_QUBITS, active_qubits, density_matrices_at
-from backends.retry import RetryPolicy, call_with_retries
-from backends.store import ResultStore
+from qcompile.backends.aer import MAX_SIMULATED_QUBITS, active_qubits, density_matrices_at
+from qcompile.backends.retry import RetryPolicy, call_with_retries
+from qcompile.backends.store import ResultStore
 from qcompile.errors import BackendUnavailable, InvalidParameter, QCompileError, ResourceLimit
 from qcompile.targets import fake_backend, fake_backend_names
 
@@ -169,6 +169,8 @@ class IBMBackend:
     """
 
     noisy = True
+    runs_circuits = True  # capabilities (what the runners ask instead of the name)
+    submits_jobs = True
 
     def __init__(
         self,

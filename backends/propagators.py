@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from backends.heom import HEOMSettings, heom_propagators
-from backends.reference import lindblad_propagators
+from qcompile.backends.heom import HEOMSettings, heom_propagators
+from qcompile.backends.reference import lindblad_propagators
 from qcompile.errors import InvalidParameter
 
 __all__ = ["SOLVERS", "reference_propagators"]

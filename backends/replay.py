@@ -30,6 +30,8 @@ class ReplayBackend:
         self.inner = inner
         self.name = inner.name
         self.noisy = inner.noisy
+        self.runs_circuits = getattr(inner, "runs_circuits", True)
+        self.submits_jobs = False
         self._jobs = list(jobs)
 
     @property

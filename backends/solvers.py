@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from backends.classical_master_equation import exact_success_probability
-from backends.ising_kmc import simulate_memory
-from backends.operator_lindblad import evolve_expectations, evolve_states
-from backends.propagators import reference_propagators
-from backends.reference import lindblad_reference, lindblad_state_at, liouvillian_slowest
+from qcompile.backends.classical_master_equation import exact_success_probability
+from qcompile.backends.ising_kmc import simulate_memory
+from qcompile.backends.operator_lindblad import evolve_expectations, evolve_states
+from qcompile.backends.propagators import reference_propagators
+from qcompile.backends.reference import lindblad_reference, lindblad_state_at, liouvillian_slowest
 
 __all__ = ["default_solvers"]
 

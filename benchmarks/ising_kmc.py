@@ -2,9 +2,10 @@
 
 Same model, same point (M = 15, Δ = 0.005κ, T = 800/κ, 10^5 trajectories by default), same
 machine, same run: the C reference of spec 004 §11.1 (``benchmarks/reference/ising_kmc.c``,
-compiled here with ``gcc -O2``) against ``backends.ising_kmc.simulate_memory`` on one thread
-and on all threads. Reports wall times, the ratio to C (goal: ≤ 2×) and both success
-probabilities with their standard errors. Usage:
+compiled here with ``gcc -O2``) against
+``qcompile.backends.ising_kmc.simulate_memory`` on one thread and on all threads. Reports
+wall times, the ratio to C (goal: ≤ 2×) and both success probabilities with their standard
+errors. Usage:
 ``python -m benchmarks.ising_kmc [--size 15] [--delta 0.005] [--trajectories 100000]``.
 """
 
@@ -19,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from backends.ising_kmc import simulate_memory
 from benchmarks.environment import write_results
+from qcompile.backends.ising_kmc import simulate_memory
 from qcompile.protocols.ising_memory import flip_rates
 
 SOURCE = Path(__file__).parent / "reference" / "ising_kmc.c"

@@ -3,10 +3,10 @@
 Same compiled circuits (homogenization tomography on FakeFez by default), same shots, seeds
 fixed; every path timed end to end (noise model construction included):
 
-* ``qcompile``: ``backends.aer.AerBackend`` — the device noise model built for the active
+* ``qcompile``: ``qcompile.backends.aer.AerBackend`` — the device noise model built for the active
   qubits only (the default local path);
 * ``aer_from_backend``: ``AerSimulator.from_backend(device)`` — the whole device's noise model;
-* ``runtime_local``: ``backends.ibm.IBMBackend`` on the fake device — qiskit-ibm-runtime's
+* ``runtime_local``: ``qcompile.backends.ibm.IBMBackend`` on the fake device — qiskit-ibm-runtime's
   client-side Sampler in local testing mode (the IBM code path without network).
 
 Counts are compared per circuit by the Hellinger distance, next to the distance between two
@@ -27,10 +27,10 @@ import numpy as np
 from qiskit_aer import AerSimulator
 from scipy.stats import chi2_contingency
 
-from backends.aer import AerBackend
-from backends.ibm import IBMBackend
-from backends.store import ResultStore
 from benchmarks.environment import write_results
+from qcompile.backends.aer import AerBackend
+from qcompile.backends.ibm import IBMBackend
+from qcompile.backends.store import ResultStore
 from qcompile.compile import compile_circuits
 from qcompile.protocols import homogenization
 from qcompile.tomography import measurement_circuits

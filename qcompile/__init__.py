@@ -3,10 +3,13 @@
 protocol spec → :class:`OpenSystem` model → lowering → pass layer → backend → results.
 """
 
+from qcompile.backends_alias import install as _install_backends_alias
 from qcompile.compile import CompileReport, compile_circuits, compile_protocol
 from qcompile.errors import BackendUnavailable, InvalidParameter, QCompileError, ResourceLimit
 from qcompile.lowering.swap_power import SwapPowerGate, partial_swap
 from qcompile.model import OpenSystem
+
+_install_backends_alias()
 
 __version__ = "0.1.0"
 

@@ -177,7 +177,7 @@ def noisy_fidelity(
     """Hellinger fidelity of the output distribution under device noise vs noiseless."""
     from qiskit_aer import AerSimulator
 
-    from backends.aer import active_qubits, compact, restricted_noise_model
+    from qcompile.backends.aer import active_qubits, compact, restricted_noise_model
 
     qubits = active_qubits([circuit])
     if len(qubits) > max_qubits:

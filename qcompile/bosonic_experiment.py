@@ -31,7 +31,7 @@ __all__ = ["run_gkp", "run_cat"]
 def _circuits(backend) -> bool:
     """True for a circuit backend (Aer); refuses the ones that cannot give unitaries."""
     name = getattr(backend, "name", "reference")
-    if name == "reference":
+    if not getattr(backend, "runs_circuits", False):
         return False
     if not hasattr(backend, "unitary"):
         raise InvalidParameter(

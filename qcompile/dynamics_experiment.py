@@ -22,6 +22,7 @@ from qcompile.experiment import (
     Progress,
     check_run,
     run_recipe,
+    runs_circuits,
     stored_run,
 )
 from qcompile.lowering.dynamics import lower_dynamics
@@ -102,7 +103,7 @@ def _run(
     observables: dict[str, Any] = {}
     ideal: dict[str, Any] = {}
     circuit_info: dict[str, Any] = {}
-    if backend.name != "reference":
+    if runs_circuits(backend):
         report("lowering", 0, 1)
         lowered = lower_dynamics(
             system,

@@ -24,7 +24,15 @@ from typing import Any
 import numpy as np
 
 from qcompile.compile import compile_circuits
-from qcompile.experiment import DEFAULT_SHOTS, Backend, Progress, check_run, run_recipe, stored_run
+from qcompile.experiment import (
+    DEFAULT_SHOTS,
+    Backend,
+    Progress,
+    check_run,
+    run_recipe,
+    runs_circuits,
+    stored_run,
+)
 from qcompile.metrics import circuit_metrics
 from qcompile.protocols.two_qubit_codes import encoding_observables, two_qubit_ensemble
 from qcompile.results import RunResult
@@ -83,7 +91,7 @@ def run_encodings(
     """Run ``protocol`` (``qcompile.protocols.dissipative_qubits``) and return its result.
 
     ``propagators(protocol, times, solver=..., heom=..., progress=...)`` gives the reference
-    maps (``backends.propagators.reference_propagators``); ``heom`` holds HEOM settings.
+    maps (``qcompile.backends.propagators.reference_propagators``); ``heom`` holds HEOM settings.
     """
     from qcompile.errors import InvalidParameter
 
@@ -141,7 +149,7 @@ def _run(
     observables: dict[str, Any] = {}
     ideal: dict[str, Any] = {}
     circuit_info: dict[str, Any] = {}
-    if backend.name != "reference":
+    if runs_circuits(backend):
         collision_dt = protocol.t_max / collisions
         circuit_times = [k * collision_dt for k in range(collisions + 1)]
         ideal = _ideal(protocol, backend, collisions, collision_dt, circuit_times, report)

@@ -1,8 +1,8 @@
 """Run a protocol end to end: lower → compile → execute → tomography → compare.
 
 The backend and the store are passed in (anything with the interface of
-``backends.aer.AerBackend`` and ``backends.store.ResultStore``), so this module never reaches
-down the chain. Three answers are put side by side:
+``qcompile.backends.aer.AerBackend`` and ``qcompile.backends.store.ResultStore``), so this
+module never reaches down the chain. Three answers are put side by side:
 
 * ``observables``: what the backend measured (shot-noise standard errors from a seeded
   bootstrap), or the exact state of the circuit on the ideal backend without shots;
@@ -35,6 +35,7 @@ __all__ = [
     "check_run",
     "stored_run",
     "run_recipe",
+    "runs_circuits",
     "max_abs_deviation",
     "DEFAULT_SHOTS",
     "MAX_SHOTS",
@@ -46,11 +47,15 @@ Progress = Callable[[str, int, int], None]
 
 
 class Backend(Protocol):
-    """What the experiments need of a backend (``backends.aer.AerBackend`` provides it; the
-    ``reference`` backend only names itself, since it runs no circuit)."""
+    """What the experiments need of a backend (``qcompile.backends.aer.AerBackend`` provides
+    it). Runners ask its capabilities, never its name: ``runs_circuits`` (false for the
+    ``reference`` backend, which only names itself), ``noisy`` (device noise: shots by default),
+    ``submits_jobs`` (jobs kept in the store and fetched by id)."""
 
     name: str
     noisy: bool
+    runs_circuits: bool
+    submits_jobs: bool
 
     @property
     def compile_target(self) -> BackendV2 | Target | None: ...
@@ -75,8 +80,14 @@ class Backend(Protocol):
         run_id: str | None = None,
     ) -> list[dict[str, int]]:
         """Counts per circuit; ``run_id`` lets a backend that submits jobs file them under
-        the run (``backends.ibm``)."""
+        the run (``qcompile.backends.ibm``)."""
         ...
+
+
+def runs_circuits(backend) -> bool:
+    """The backend's ``runs_circuits`` capability (a backend that does not declare it runs
+    circuits: only the ``reference`` backend says it does not)."""
+    return bool(getattr(backend, "runs_circuits", True))
 
 
 def check_run(
@@ -189,7 +200,7 @@ def _run(
     observables: dict[str, Any] = {}
     ideal: dict[str, Any] = {}
 
-    if backend.name != "reference":
+    if runs_circuits(backend):
         report("exact simulation", 0, len(tasks))
         exact = []
         for i, task in enumerate(tasks):

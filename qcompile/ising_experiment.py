@@ -20,7 +20,15 @@ from collections.abc import Callable
 from typing import Any
 
 from qcompile.compile import compile_circuits
-from qcompile.experiment import DEFAULT_SHOTS, Backend, Progress, check_run, run_recipe, stored_run
+from qcompile.experiment import (
+    DEFAULT_SHOTS,
+    Backend,
+    Progress,
+    check_run,
+    run_recipe,
+    runs_circuits,
+    stored_run,
+)
 from qcompile.metrics import circuit_metrics
 from qcompile.protocols.ising_memory import BETA_C, DELTA_C, majority_success
 from qcompile.results import RunResult
@@ -44,15 +52,15 @@ def run_ising_memory(
     sweep_point: tuple[str, int] | None = None,
 ) -> RunResult:
     """Run ``protocol`` (``qcompile.protocols.ising_memory``); ``simulate`` is
-    ``backends.ising_kmc.simulate_memory``, ``exact`` is
-    ``backends.classical_master_equation.exact_success_probability``."""
-    if backend.name != "reference":
+    ``qcompile.backends.ising_kmc.simulate_memory``, ``exact`` is
+    ``qcompile.backends.classical_master_equation.exact_success_probability``."""
+    if runs_circuits(backend):
         check_run(protocol, backend, shots, seed)
     else:
         check_run(protocol, backend, None, seed)
     if seed is None:
         seed = secrets.randbelow(2**31)
-    if backend.name != "reference" and shots is None:
+    if runs_circuits(backend) and shots is None:
         shots = DEFAULT_SHOTS
     recipe = run_recipe("ising", protocol, sweep_point, shots=shots, seed=seed)
     with stored_run(
@@ -82,7 +90,7 @@ def _run(protocol, backend, simulate, exact, shots, seed, progress, run_id) -> R
     observables: dict[str, Any] = {}
     ideal: dict[str, Any] = {}
     circuit_info: dict[str, Any] = {}
-    if backend.name == "reference":
+    if not runs_circuits(backend):
         stage = "trajectories"
         report(stage, 0, protocol.trajectories)
         kmc = simulate(

@@ -1,9 +1,9 @@
 """IBM Quantum jobs after submission: fetch, wait, cancel, and the runs they complete.
 
 A run on an ``ibm:`` backend files its job in the store before waiting on it
-(``backends.ibm``). If the process dies while waiting, :func:`fetch_job` gets the counts by
+(``qcompile.backends.ibm``). If the process dies while waiting, :func:`fetch_job` gets the counts by
 job id and completes the run: the run's stored recipe is executed again with the fetched
-counts in place of a new submission (``backends.replay``). Every step is seeded, so the
+counts in place of a new submission (``qcompile.backends.replay``). Every step is seeded, so the
 completed run is the one the dead process would have written.
 """
 
@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from backends.ibm import IBMBackend, IBMOptions
-from backends.replay import ReplayBackend
-from backends.solvers import default_solvers
-from backends.store import ResultStore
+from qcompile.backends.ibm import IBMBackend, IBMOptions
+from qcompile.backends.replay import ReplayBackend
+from qcompile.backends.solvers import default_solvers
+from qcompile.backends.store import ResultStore
 from qcompile.errors import QCompileError
 from qcompile.experiment import Progress
 from qcompile.recipe import execute

@@ -232,8 +232,8 @@ def run_point(
     ibm_options: dict[str, Any],
 ) -> dict[str, Any]:
     """Run one sweep point (in a worker); with ``store_path`` record it there."""
-    from backends import IBMOptions, ResultStore, get_backend
-    from backends.solvers import default_solvers
+    from qcompile.backends import IBMOptions, ResultStore, get_backend
+    from qcompile.backends.solvers import default_solvers
     from qcompile.recipe import execute
 
     store = ResultStore(store_path) if store_path else None

@@ -1,7 +1,7 @@
 """Run the photonic-Ising toy model (spec 004 §6): logical fidelities after memory and
 decoding, the strong symmetry, and the idealised lattice it maps to (§5, §7).
 
-The master-equation solver (``backends.reference.lindblad_state_at``) is passed in.
+The master-equation solver (``qcompile.backends.reference.lindblad_state_at``) is passed in.
 """
 
 from __future__ import annotations

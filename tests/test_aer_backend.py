@@ -8,8 +8,8 @@ import pytest
 from qiskit.quantum_info import Statevector, partial_trace
 from qiskit_aer import AerSimulator
 
-from backends import get_backend
-from backends.aer import active_qubits, compact, restricted_noise_model
+from qcompile.backends import get_backend
+from qcompile.backends.aer import active_qubits, compact, restricted_noise_model
 from qcompile.compile import compile_circuits
 from qcompile.errors import BackendUnavailable
 from qcompile.protocols import homogenization

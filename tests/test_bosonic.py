@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from test_cli import run_cli
 
-from backends.operator_lindblad import evolve_expectations
-from backends.reference import lindblad_state_at, liouvillian_slowest
+from qcompile.backends.operator_lindblad import evolve_expectations
+from qcompile.backends.reference import lindblad_state_at, liouvillian_slowest
 from qcompile.errors import InvalidParameter
 from qcompile.protocols.cat import cat
 from qcompile.protocols.gkp import (

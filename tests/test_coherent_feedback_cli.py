@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from test_cli import run_cli
 
-from backends import ResultStore, get_backend
-from backends.reference import lindblad_reference
+from qcompile.backends import ResultStore, get_backend
+from qcompile.backends.reference import lindblad_reference
 from qcompile.dynamics_experiment import run_dynamics
 from qcompile.protocols.coherent_feedback import FIG1_TABLE, coherent_feedback, plateau
 

@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from backends.heom import HEOMSettings, heom_propagators
-from backends.propagators import reference_propagators
+from qcompile.backends.heom import HEOMSettings, heom_propagators
+from qcompile.backends.propagators import reference_propagators
 from qcompile.protocols import dissipative_qubits
 from qcompile.protocols.two_qubit_codes import OCTAHEDRON, PHYSICAL, af, encoding_observables
 from qcompile.protocols.two_qubit_codes import nsymm as nsymm_code

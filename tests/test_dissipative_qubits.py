@@ -16,10 +16,10 @@ from qiskit import transpile
 from qiskit.quantum_info import DensityMatrix, partial_trace
 from test_cli import run_cli
 
-from backends import get_backend
-from backends.heom import HEOMSettings, check_heom_memory
-from backends.propagators import reference_propagators
-from backends.reference import lindblad_reference
+from qcompile.backends import get_backend
+from qcompile.backends.heom import HEOMSettings, check_heom_memory
+from qcompile.backends.propagators import reference_propagators
+from qcompile.backends.reference import lindblad_reference
 from qcompile.encoding_experiment import rank_encodings, run_encodings
 from qcompile.errors import InvalidParameter, ResourceLimit
 from qcompile.lowering.cascade_channel import cascade_channel_circuit, cascade_kraus
@@ -399,7 +399,7 @@ def test_fit_of_eq_24_recovers_known_parameters():
 def test_sweep_over_alpha_on_the_reference():
     from concurrent.futures import ThreadPoolExecutor
 
-    from backends import ResultStore
+    from qcompile.backends import ResultStore
     from qcompile.sweep import grid_points, parse_grid, plan_sweep, run_sweep
 
     points = grid_points([parse_grid("alpha=0.02,0.08")], {"J": 2, "t_max": 20, "dt": 1,

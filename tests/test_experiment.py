@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import SPEC_XI
 
-from backends import ResultStore, get_backend
+from qcompile.backends import ResultStore, get_backend
 from qcompile.errors import InvalidParameter
 from qcompile.experiment import run_experiment
 from qcompile.protocols import homogenization

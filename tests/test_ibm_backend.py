@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 from test_cli import run_cli
 
-from backends import AerBackend, IBMBackend, IBMOptions, ResultStore, get_backend
-from backends.retry import RetriesExhausted, RetryPolicy
+from qcompile.backends import AerBackend, IBMBackend, IBMOptions, ResultStore, get_backend
+from qcompile.backends.retry import RetriesExhausted, RetryPolicy
 from qcompile.compile import compile_circuits
 from qcompile.errors import InvalidParameter, QCompileError
 from qcompile.experiment import run_experiment

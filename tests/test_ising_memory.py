@@ -16,13 +16,13 @@ import scipy.linalg as sla
 from qiskit_aer import AerSimulator
 from test_cli import run_cli
 
-from backends import get_backend
-from backends.classical_master_equation import (
+from qcompile.backends import get_backend
+from qcompile.backends.classical_master_equation import (
     exact_success_probability,
     flip_generator,
     stationary_distribution,
 )
-from backends.ising_kmc import simulate_memory
+from qcompile.backends.ising_kmc import simulate_memory
 from qcompile.errors import InvalidParameter, ResourceLimit
 from qcompile.ising_experiment import exponential_fit, run_ising_memory
 from qcompile.protocols.ising_memory import (
@@ -224,7 +224,7 @@ def test_cli_json_contract(tmp_path, capsys):
 def test_cat_steady_state_has_alpha_squared_minus_2i_lambda_over_kappa2():
     """Spec 004 §2: with H = λ(a² + a†²), L₂ = √κ₂ a² the steady state from vacuum has
     ⟨a²⟩ = −2iλ/κ₂ and ⟨n⟩ = 2N tanh 2N (the paper's |α|² = N is off by 2)."""
-    from backends.reference import lindblad_state_at
+    from qcompile.backends.reference import lindblad_state_at
     from qcompile.model import OpenSystem
     from qcompile.protocols.photonic_ising import cat_amplitude
 
@@ -249,7 +249,7 @@ def test_cat_steady_state_has_alpha_squared_minus_2i_lambda_over_kappa2():
      (0.5, 0.0, {"0_L": 0.8006, "1_L": 0.6426, "+_L": 0.6805})],
 )  # fmt: skip
 def test_toy_model_reproduces_spec_table(photons, kappa_nn, expected):
-    from backends.reference import lindblad_state_at
+    from qcompile.backends.reference import lindblad_state_at
     from qcompile.protocols.photonic_ising import photonic_ising_toy
 
     toy = photonic_ising_toy(photons=photons, kappa_nn=kappa_nn)
@@ -307,7 +307,7 @@ def test_fig2_two_regimes_for_m_3_to_15():
 
 
 def test_order_parameters_sketch():
-    from backends.reference import lindblad_state_at
+    from qcompile.backends.reference import lindblad_state_at
     from qcompile.protocols.photonic_ising import cat_order_parameter, order_parameters
 
     assert cat_order_parameter(1.0, 0.0, 0.0, lindblad_state_at) == pytest.approx(-2j, abs=1e-6)

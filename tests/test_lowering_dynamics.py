@@ -9,8 +9,8 @@ import scipy.linalg as sla
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import DensityMatrix, Operator, partial_trace
 
-from backends.aer import density_matrices_at
-from backends.reference import lindblad_reference
+from qcompile.backends.aer import density_matrices_at
+from qcompile.backends.reference import lindblad_reference
 from qcompile.errors import InvalidParameter
 from qcompile.lowering.collision import jump_collision
 from qcompile.lowering.dynamics import lower_dynamics

@@ -280,8 +280,8 @@ def test_gkp_circuit_rate_follows_the_grid_lindbladian():
     """Kraus iteration of the compiled (Aer) step vs the grid Lindbladian (operator-form
     integrator): equal to O(dt); both above the exact torus rate (truncation bias > 0); the
     few-step shot run agrees with the Kraus iteration within 4σ."""
-    from backends import get_backend
-    from backends.solvers import default_solvers
+    from qcompile.backends import get_backend
+    from qcompile.backends.solvers import default_solvers
     from qcompile.bosonic_experiment import run_gkp
 
     s = default_solvers()
@@ -300,9 +300,9 @@ def test_gkp_circuit_rate_follows_the_grid_lindbladian():
 def test_cat_circuit_rates_follow_the_lindbladian():
     """Parity decay of the compiled Fock-binary step vs the same Lindbladian; its phase-flip
     rate vs the slowest Liouvillian eigenvalue of the protocol (QuTiP, no loss)."""
-    from backends import get_backend
-    from backends.reference import liouvillian_slowest
-    from backends.solvers import default_solvers
+    from qcompile.backends import get_backend
+    from qcompile.backends.reference import liouvillian_slowest
+    from qcompile.backends.solvers import default_solvers
     from qcompile.bosonic_experiment import run_cat
 
     s = default_solvers()
@@ -320,8 +320,8 @@ def test_gkp_circuit_rate_on_a_commensurate_grid_m7():
     """m = 7 (η/Δq = 16: e^{iηq} is an exact lattice shift): the compiled step's Kraus rate
     follows the grid Lindbladian (O(dt)) and lies between the exact torus rate and the
     Fock cut-off-60 rate 0.08508 (spec 003 R7)."""
-    from backends import get_backend
-    from backends.solvers import default_solvers
+    from qcompile.backends import get_backend
+    from qcompile.backends.solvers import default_solvers
     from qcompile.bosonic_experiment import run_gkp
 
     s = default_solvers()

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from test_cli import run_cli
 
-from backends import get_backend
-from backends.readout_mitigation import mitigate_counts, nearest_probability
+from qcompile.backends import get_backend
+from qcompile.backends.readout_mitigation import mitigate_counts, nearest_probability
 from qcompile.experiment import run_experiment
 from qcompile.protocols import homogenization
 

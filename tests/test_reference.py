@@ -1,4 +1,4 @@
-"""The QuTiP reference (backends.reference) against closed forms and the spec 002 tables."""
+"""The QuTiP reference (qcompile.backends.reference) vs closed forms and the spec 002 tables."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.linalg as sla
 
-from backends.reference import lindblad_reference
+from qcompile.backends.reference import lindblad_reference
 from qcompile.errors import InvalidParameter
 from qcompile.lowering.collision import dissipator_superoperator
 from qcompile.model import InstantChannel, OpenSystem, embed

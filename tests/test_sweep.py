@@ -12,7 +12,7 @@ import time
 import pytest
 from test_cli import run_cli
 
-from backends import ResultStore, get_backend
+from qcompile.backends import ResultStore, get_backend
 from qcompile.errors import InvalidParameter
 from qcompile.experiment import run_experiment
 from qcompile.protocols import homogenization
