@@ -2,7 +2,8 @@
 
 For homogenization (spec 000 §3): fidelity of the system qubit to ξ after k collisions, and
 the final fidelity of each reservoir qubit R_j to ξ. For coherent feedback (spec 002): the
-trace distance D(t) to the desired trajectory, on linear and logarithmic axes.
+trace distance D(t) to the desired trajectory, on linear and logarithmic axes. Any other run
+(a user's ``lindblad`` model, the bosonic rates): every observable of its comparison.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from qcompile.results import RunResult, write_atomic
 
 __all__ = [
     "bench_figure",
+    "comparison_figure",
     "gkp_figure",
     "ising_figure",
     "plot_result",
@@ -55,7 +57,7 @@ def plot_result(result: RunResult):
     if result.protocol == "ising-memory":
         return ising_figure([result])
     if result.protocol != "homogenization":
-        raise ValueError(f"no plot defined for protocol {result.protocol!r}")
+        return comparison_figure(result)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [2, 1]})
     k = np.arange(len(result.reference["system_fidelity"]))
     _series(left, k, result, "system_fidelity")
@@ -77,6 +79,56 @@ def plot_result(result: RunResult):
     right.set_ylabel(r"$F(\rho_{R_j}, \xi)$ at the end")
     right.set_ylim(top=1.02)
     right.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def comparison_figure(result: RunResult):
+    """Any run: one panel per observable of :func:`qcompile.compare.compare_run` — reference
+    line, ideal-circuit markers, device points with standard errors (a time axis where the
+    run has one, else the points of the run side by side)."""
+    from qcompile.compare import compare_run
+
+    blocks = compare_run(result)["observables"]
+    if not blocks:
+        raise ValueError(f"run of {result.protocol!r} reports no observable to plot")
+    columns = min(3, len(blocks))
+    rows = -(-len(blocks) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.6 * rows), squeeze=False)
+    for ax, (name, block) in zip(axes.flat, blocks.items(), strict=False):
+        axis = block["axis"]
+        x = [r[axis] for r in block["rows"]]
+        scalar = len(x) == 1
+        for key, style, label in (("reference", "k--", "reference"),
+                                  ("ideal", "o", "ideal circuit")):  # fmt: skip
+            points = [(xi, r[key]) for xi, r in zip(x, block["rows"], strict=True)
+                      if r[key] is not None]  # fmt: skip
+            if points:
+                xs, ys = zip(*points, strict=True)
+                fmt = "k_" if scalar and key == "reference" else style
+                ax.plot(xs, ys, fmt, ms=14 if scalar else 5, mfc="none", label=label)
+        measured = [r for r in block["rows"] if r["device"] is not None]
+        if measured and result.shots:
+            ax.errorbar(
+                [r[axis] for r in measured],
+                [r["device"] for r in measured],
+                yerr=[r["stderr"] or 0.0 for r in measured],
+                fmt="s",
+                ms=4,
+                capsize=2,
+                color="tab:red",
+                label=f"{result.backend} ({result.shots} shots)",
+            )
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("t" if axis == "t" else axis)
+        if scalar:
+            ax.set_xticks([])
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(blocks) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=8)
+    title = result.parameters.get("title") or result.protocol
+    fig.suptitle(f"{title} on {result.backend}: device vs ideal circuit vs reference")
     fig.tight_layout()
     return fig
 

@@ -130,3 +130,20 @@ def cat(
 
 def from_mapping(values: Mapping[str, object]) -> Cat:
     return cat(**dict(values))
+
+
+def run(protocol: Cat, backend, *, solvers: Mapping, **options):
+    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
+    ``qcompile.bosonic_experiment.run_cat``;
+    ``options`` are the runner's (shots, seed, store, ...)."""
+    from qcompile.bosonic_experiment import run_cat
+
+    return run_cat(
+        protocol,
+        backend,
+        state_at=solvers["state_at"],
+        evolve=solvers["evolve"],
+        slowest=solvers["slowest"],
+        evolve_states=solvers["evolve_states"],
+        **options,
+    )

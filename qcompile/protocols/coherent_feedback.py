@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -389,3 +389,12 @@ def coherent_feedback(
 
 def from_mapping(values) -> CoherentFeedback:
     return coherent_feedback(**dict(values))
+
+
+def run(protocol: CoherentFeedback, backend, *, solvers: Mapping, **options):
+    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
+    ``qcompile.dynamics_experiment.run_dynamics``;
+    ``options`` are the runner's (shots, seed, store, ...)."""
+    from qcompile.dynamics_experiment import run_dynamics
+
+    return run_dynamics(protocol, backend, solvers["lindblad_reference"], **options)

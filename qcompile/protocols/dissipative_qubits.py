@@ -389,3 +389,12 @@ def from_mapping(values: Mapping[str, object]) -> DissipativeQubits:
     if isinstance(values.get("encodings"), list):
         values["encodings"] = [str(e) for e in values["encodings"]]
     return dissipative_qubits(**values)
+
+
+def run(protocol: DissipativeQubits, backend, *, solvers: Mapping, **options):
+    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
+    ``qcompile.encoding_experiment.run_encodings``;
+    ``options`` are the runner's (shots, seed, store, ...)."""
+    from qcompile.encoding_experiment import run_encodings
+
+    return run_encodings(protocol, backend, solvers["propagators"], **options)

@@ -366,7 +366,7 @@ def energy_trajectory(
 def logical_rate(protocol: GKP, evolve, horizon: float = 60.0, points: int = 31) -> float:
     """The logical Z decay rate of the truncated Lindbladian: ⟨Z⟩ of :meth:`GKP.logical_probe`
     fitted to an exponential on [T/3, T] (spec §5). ``evolve(jumps, H, ρ0, times, [Z])`` is
-    ``backends.operator_lindblad.evolve_expectations``."""
+    ``qcompile.backends.operator_lindblad.evolve_expectations``."""
     _, _, z = pauli_operators(protocol.cutoff, protocol.lattice, protocol.kappa)
     times = np.linspace(0, horizon, points)
     (signal,) = evolve(protocol.jump_operators(), protocol.hamiltonian(), protocol.logical_probe(),
@@ -414,3 +414,18 @@ def gkp(
 
 def from_mapping(values: Mapping[str, object]) -> GKP:
     return gkp(**dict(values))
+
+
+def run(protocol: GKP, backend, *, solvers: Mapping, **options):
+    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
+    ``qcompile.bosonic_experiment.run_gkp``;
+    ``options`` are the runner's (shots, seed, store, ...)."""
+    from qcompile.bosonic_experiment import run_gkp
+
+    return run_gkp(
+        protocol,
+        backend,
+        evolve=solvers["evolve"],
+        evolve_states=solvers["evolve_states"],
+        **options,
+    )

@@ -298,3 +298,12 @@ def from_mapping(values: Mapping[str, object]) -> Homogenization:
     ):
         values.pop("eta")
     return homogenization(**values)
+
+
+def run(protocol: Homogenization, backend, *, solvers: Mapping, **options):
+    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
+    ``qcompile.experiment.run_experiment``;
+    ``options`` are the runner's (shots, seed, store, ...)."""
+    from qcompile.experiment import run_experiment
+
+    return run_experiment(protocol, backend, **options)

@@ -299,3 +299,14 @@ def ising_memory(
 def from_mapping(values: Mapping[str, object]) -> IsingMemory:
     """Build from a parameter mapping (CLI ``--param``/JSON), keys as in :data:`PARAMETERS`."""
     return ising_memory(**dict(values))
+
+
+def run(protocol: IsingMemory, backend, *, solvers: Mapping, **options):
+    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
+    ``qcompile.ising_experiment.run_ising_memory``;
+    ``options`` are the runner's (shots, seed, store, ...)."""
+    from qcompile.ising_experiment import run_ising_memory
+
+    return run_ising_memory(
+        protocol, backend, simulate=solvers["kmc"], exact=solvers["exact_memory"], **options
+    )

@@ -1,4 +1,4 @@
-"""How a protocol describes its parameters, for ``qcompile protocols`` and validation messages."""
+"""How a protocol declares its parameters, for ``qcompile protocols``, JSON and messages."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ __all__ = ["Parameter"]
 
 @dataclass(frozen=True)
 class Parameter:
-    """One physical parameter: its name, kind, default (``None``: none) and allowed range."""
+    """One physical parameter: its name, kind, default (``None``: none) and allowed range,
+    with optional help text, unit and the spec section it comes from."""
 
     name: str
     kind: str
     default: object
     allowed: str
+    help: str = ""
+    unit: str = ""
+    spec: str = ""

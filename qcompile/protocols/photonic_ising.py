@@ -171,7 +171,7 @@ class PhotonicIsingToy:
     def fidelities(self, solver: Callable) -> dict[str, dict[str, float]]:
         """Evolve every logical state for ``time``, decode for ``decode_time``; fidelity to
         the initial state, ⟨QZ⟩ after the memory time and the trace (truncation check).
-        ``solver(system, t)`` returns ρ(t) (``backends.reference.lindblad_state_at``)."""
+        ``solver(system, t)`` returns ρ(t) (``qcompile.backends.reference.lindblad_state_at``)."""
         out = {}
         for name, psi in self.logical_states().items():
             rho = solver(self.open_system(initial=psi), self.time)
@@ -233,7 +233,7 @@ def cat_order_parameter(
 ) -> complex:
     """⟨a²⟩ of one cavity (H = λ(a² + a†²), L₂ = √κ₂a², L₁ = √κ₁a, L_d = √κ_d a†a) after
     ``time`` from vacuum — the cat order parameter (−2iλ/κ₂ without errors). ``solver(system,
-    t)`` returns ρ(t) (``backends.reference.lindblad_state_at``)."""
+    t)`` returns ρ(t) (``qcompile.backends.reference.lindblad_state_at``)."""
     d = cutoff or math.ceil(4 * photons + 16)
     a = np.diag(np.sqrt(np.arange(1, d)), 1).astype(complex)
     jumps = [math.sqrt(kappa2) * a @ a]
@@ -275,3 +275,12 @@ def ising_rates_of(photons: float, kappa1: float, kappa_nn: float):
     """Flip rates w(n) of the idealised lattice (for the trajectory simulator)."""
     rates = idealized_ising_rates(photons, kappa1, kappa_nn)
     return flip_rates(rates["delta"], rates["kappa"])
+
+
+def run(protocol: PhotonicIsingToy, backend, *, solvers: Mapping, **options):
+    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
+    ``qcompile.toy_experiment.run_photonic_toy``;
+    ``options`` are the runner's (shots, seed, store, ...)."""
+    from qcompile.toy_experiment import run_photonic_toy
+
+    return run_photonic_toy(protocol, backend, solver=solvers["state_at"], **options)

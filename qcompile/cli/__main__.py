@@ -1,0 +1,5 @@
+"""``python -m qcompile.cli``: the ``qcompile`` command."""
+
+from qcompile.cli import main
+
+main()

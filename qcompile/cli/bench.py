@@ -1,0 +1,96 @@
+"""``qcompile bench``: transpiler benchmarks against Qiskit and pytket."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qcompile.cli.common import (
+    JsonPath,
+    Seed,
+    _check_output_path,
+    _progress,
+    app,
+    err,
+    out,
+)
+from qcompile.errors import InvalidParameter
+
+
+# -- bench -----------------------------------------------------------------------------------
+@app.command("bench")
+def bench(
+    suite: Annotated[str, typer.Option(help="Benchmark suite: protocols.")] = "protocols",
+    against: Annotated[
+        str, typer.Option(help="Peers: any of qiskit (O2 and O3), pytket.")
+    ] = "qiskit,pytket",
+    targets: Annotated[
+        str, typer.Option(help="Comma-separated targets.")
+    ] = "fake_torino,fake_fez,fake_sherbrooke,all_to_all_cx",
+    quick: Annotated[
+        bool, typer.Option(help="A smaller suite (N in 2,4,8,16; shorter dynamics).")
+    ] = False,
+    seed: Seed = 1,
+    json_path: JsonPath = None,
+    markdown: Annotated[Path | None, typer.Option(help="Write the markdown table here.")] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write a PNG of the two-qubit ratios here.")
+    ] = None,
+) -> None:
+    """Transpiler benchmarks: qcompile vs Qiskit O2/O3 and pytket on the protocol circuits."""
+    from qcompile.benchmark_suite import (
+        TARGETS,
+        markdown_table,
+        pytket_available,
+        run_suite,
+        suite_circuits,
+    )
+    from qcompile.results import write_atomic
+
+    for name, path in (("json", json_path), ("markdown", markdown), ("plot", plot)):
+        _check_output_path(name, path)
+    if suite != "protocols":
+        raise InvalidParameter("suite", suite, "protocols")
+    peers = [p.strip() for p in against.split(",") if p.strip()]
+    unknown = [p for p in peers if p not in ("qiskit", "pytket")]
+    if unknown:
+        raise InvalidParameter("against", against, "a comma-separated subset of qiskit, pytket")
+    chosen_targets = [t.strip() for t in targets.split(",") if t.strip()]
+    for t in chosen_targets:
+        if t not in TARGETS:
+            raise InvalidParameter(
+                "targets", t, "a comma-separated subset of " + ", ".join(TARGETS)
+            )
+    compilers = ["qcompile", "qiskit_o2", "qiskit_o3"]
+    if "pytket" in peers:
+        if pytket_available():
+            compilers.append("pytket")
+        else:
+            err.print("pytket is not installed (pip install pytket pytket-qiskit): skipping it")
+    with _progress() as progress:
+        progress("building circuits", 0, 1)
+        circuits = suite_circuits(quick=quick)
+        progress("building circuits", 1, 1)
+        result = run_suite(circuits, chosen_targets, compilers, seed=seed, progress=progress)
+    table = markdown_table(result)
+    out.print(table, markup=False, highlight=False)
+    for name, info in result["summary"].items():
+        if isinstance(info, dict) and "geomean_ratio_two_qubit_gates" in info:
+            out.print(
+                f"{name}: two-qubit geomean vs O3 {info['geomean_ratio_two_qubit_gates']:.3f}, "
+                f"max {info['max_ratio_two_qubit_gates']:.3f}, compile time geomean vs O3 "
+                f"{info['geomean_ratio_compile_time']:.2f}"
+            )
+    if json_path:
+        write_atomic(json_path, json.dumps(result, indent=2).encode())
+        out.print(f"results: {json_path}")
+    if markdown:
+        write_atomic(markdown, table.encode())
+    if plot:
+        from qcompile.plots import bench_figure, save_figure
+
+        save_figure(bench_figure(result), plot)
+        out.print(f"plot: {plot}")

@@ -1,0 +1,199 @@
+"""What every ``qcompile`` command shares: the apps, consoles, options and checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from qcompile.errors import InvalidParameter
+
+app = typer.Typer(
+    help="Compile open-system protocols to hardware gates, run them, check them against "
+    "references.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+run_app = typer.Typer(
+    help="Compile and run a protocol; compare device, ideal and reference.", no_args_is_help=True
+)
+compile_app = typer.Typer(
+    help="Compile a protocol for a target and print the compile report.", no_args_is_help=True
+)
+runs_app = typer.Typer(help="Runs kept in the results store.", no_args_is_help=True)
+jobs_app = typer.Typer(
+    help="Jobs submitted to IBM Quantum (or runtime's local mode), kept in the store.",
+    no_args_is_help=True,
+)
+app.add_typer(run_app, name="run")
+app.add_typer(compile_app, name="compile")
+app.add_typer(runs_app, name="runs")
+app.add_typer(jobs_app, name="jobs")
+
+out = Console()
+err = Console(stderr=True)
+
+# -- shared options --------------------------------------------------------------------------
+Alpha = Annotated[float | None, typer.Option(help="(SWAP)^alpha exponent; give --alpha or --eta.")]
+Eta = Annotated[float | None, typer.Option(help="Partial-swap angle eta (alpha = -2 eta/pi).")]
+Reservoir = Annotated[int, typer.Option(help="Reservoir qubits N (>= 1).")]
+Rounds = Annotated[int, typer.Option(help="Sweeps over the reservoir (>= 1).")]
+InputState = Annotated[
+    str, typer.Option(help="Initial system state: 0 1 + - +i -i, x,y,z or polar:theta,phi[,r].")
+]
+ReservoirState = Annotated[
+    str, typer.Option(help="Reservoir state xi, same forms as --input-state.")
+]
+Seed = Annotated[
+    int | None, typer.Option(help="Seed for layout, simulation and bootstrap (recorded).")
+]
+JsonPath = Annotated[
+    Path | None, typer.Option("--json", help="Write machine-readable results here.")
+]
+
+
+Mode = Annotated[
+    str, typer.Option(help="ibm: backends: batch (default; Open Plan) | session | job.")
+]
+DynamicalDecoupling = Annotated[
+    str | None, typer.Option("--dd", help="ibm: backends: dynamical decoupling XX | XpXm | XY4.")
+]
+Twirling = Annotated[
+    str, typer.Option(help="ibm: backends: Pauli twirling none | gates | measure | all.")
+]
+
+
+MitigateReadout = Annotated[
+    bool,
+    typer.Option(
+        "--mitigate-readout",
+        help="aer:<fake backend>: undo readout errors (tensored assignment matrices).",
+    ),
+]
+
+
+def _backend(
+    name: str, store, mode: str, dd: str | None, twirling: str, mitigate_readout: bool = False
+):
+    """The named backend; IBM execution options are refused for the other backends."""
+    from qcompile.backends import IBMOptions, get_backend
+    from qcompile.backends.aer import READOUT_MITIGATION_SUFFIX
+
+    if mitigate_readout:
+        if not name.strip().startswith("aer:"):
+            raise InvalidParameter(
+                "mitigate_readout", True, "only with an aer:<fake backend> backend (device noise)"
+            )
+        name = name.strip().removesuffix(READOUT_MITIGATION_SUFFIX) + READOUT_MITIGATION_SUFFIX
+
+    options = IBMOptions(mode=mode, dynamical_decoupling=dd, twirling=twirling)
+    if not name.strip().startswith("ibm:"):
+        for flag, value, default in (("mode", mode, "batch"), ("dd", dd, None),
+                                     ("twirling", twirling, "none")):  # fmt: skip
+            if value != default:
+                raise InvalidParameter(flag, value, f"{default!r} unless --backend is ibm:...")
+    backend = get_backend(name, store=store, ibm_options=options)
+    if hasattr(backend, "on_status"):  # a job on a real device: show its queue status
+        backend.on_status = lambda job_id, status: err.print(f"job {job_id}: {status}")
+    return backend
+
+
+def _check_output_path(name: str, path: Path | None) -> None:
+    """Refuse an output path before any work is done, so nothing is lost at the end."""
+    if path is None:
+        return
+    parent = path.expanduser().resolve().parent
+    if not parent.is_dir():
+        raise InvalidParameter(
+            name, str(path), f"a file in an existing directory ({parent} does not exist)"
+        )
+    if path.is_dir():
+        raise InvalidParameter(name, str(path), "a file path, not a directory")
+
+
+def _homogenization(alpha, eta, reservoir, rounds, input_state, reservoir_state):
+    from qcompile.protocols import homogenization
+
+    return homogenization(
+        alpha=alpha,
+        eta=eta,
+        reservoir=reservoir,
+        rounds=rounds,
+        input_state=input_state,
+        reservoir_state=reservoir_state,
+    )
+
+
+def _fmt(value, digits: int = 6) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _circuit_only(circuits: bool, **options) -> None:
+    """Circuit options (grid size, dt) are refused for the reference backend."""
+    for name, value in options.items():
+        if value is not None and not circuits:
+            raise InvalidParameter(name, value, "only with --backend aer or aer:<fake backend>")
+
+
+def _float_list(name: str, text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise InvalidParameter(
+            name, text, "a number or a comma-separated list of numbers"
+        ) from None
+    if not values:
+        raise InvalidParameter(name, text, "a number or a comma-separated list of numbers")
+    return values
+
+
+def _check_lowering(lowering: dict) -> None:
+    from qcompile.lowering.dynamics import COLLISIONS, RULES, SYNTHESES
+
+    for name, allowed in (("rule", RULES), ("synthesis", SYNTHESES), ("collision", COLLISIONS)):
+        if lowering[name] not in allowed:
+            raise InvalidParameter(name, lowering[name], "one of " + ", ".join(allowed))
+    if lowering["order"] not in (1, 2):
+        raise InvalidParameter("order", lowering["order"], "1 or 2")
+
+
+def _progress():
+    """A rich progress display on stderr; returns (context, callback)."""
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    tasks: dict[str, int] = {}
+
+    class _Context:
+        def __enter__(self):
+            bar.__enter__()
+            return self.update
+
+        def __exit__(self, *exc):
+            return bar.__exit__(*exc)
+
+        @staticmethod
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done)
+
+    return _Context()
+
+
+def _param_value(text: str):
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    return text

@@ -1,0 +1,133 @@
+"""``qcompile compile PROTOCOL``: compile only, print the report, write QPY or OpenQASM 3."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from qcompile.cli.common import (
+    Alpha,
+    Eta,
+    InputState,
+    JsonPath,
+    Reservoir,
+    ReservoirState,
+    Rounds,
+    Seed,
+    _check_output_path,
+    _homogenization,
+    compile_app,
+    out,
+)
+from qcompile.cli.run_lindblad import (
+    Collision,
+    Dt,
+    ModelPath,
+    Order,
+    Rule,
+    Synthesis,
+    TMax,
+    lindblad_protocol,
+    lowering_overrides,
+)
+
+OutputPath = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write the compiled circuit: OpenQASM 3 for *.qasm, else QPY."
+    ),
+]
+Target = Annotated[
+    str, typer.Option(help="A fake IBM backend (fake_torino, ...) or all_to_all_cx.")
+]
+
+
+def circuit_bytes(circuit, path: Path) -> bytes:
+    """The circuit as OpenQASM 3 text when ``path`` ends in ``.qasm``, else as QPY."""
+    import io
+
+    from qiskit import qasm3, qpy
+
+    if path.suffix.lower() == ".qasm":
+        return qasm3.dumps(circuit).encode()
+    buffer = io.BytesIO()
+    qpy.dump(circuit, buffer)
+    return buffer.getvalue()
+
+
+def compile_and_report(protocol, target: str, output: Path | None, seed, json_path) -> None:
+    """Compile ``protocol.circuit()`` for ``target``; print the report, write what was asked."""
+    from qcompile.compile import compile_protocol
+    from qcompile.results import write_atomic
+    from qcompile.targets import GENERIC_TARGETS, fake_backend
+
+    resolved = None if target in GENERIC_TARGETS else fake_backend(target)
+    if resolved is not None:
+        protocol.check_fits(resolved.num_qubits, f"{target} ({resolved.num_qubits} qubits)")
+    circuit, report = compile_protocol(protocol, resolved, seed=seed)
+    table = Table(title=f"compile report: {protocol.name} on {report.target}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in report.to_dict().items():
+        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    out.print(table)
+    if output:
+        write_atomic(output, circuit_bytes(circuit, output))
+        kind = "OpenQASM 3" if output.suffix.lower() == ".qasm" else "QPY"
+        out.print(f"circuit ({kind}): {output}")
+    if json_path:
+        payload = {
+            "protocol": protocol.name,
+            "parameters": protocol.parameters(),
+            "seed": seed,
+            "circuit": report.to_dict(),
+            "compile_time_s": report.compile_time_s,
+        }
+        write_atomic(json_path, json.dumps(payload, indent=2).encode())
+
+
+@compile_app.command("homogenization")
+def compile_homogenization(
+    alpha: Alpha = None,
+    eta: Eta = None,
+    reservoir: Reservoir = 4,
+    rounds: Rounds = 1,
+    input_state: InputState = "0",
+    reservoir_state: ReservoirState = "+",
+    target: Target = "fake_torino",
+    output: OutputPath = None,
+    seed: Seed = 0,
+    json_path: JsonPath = None,
+) -> None:
+    """Compile the homogenization circuit and print the compile report."""
+    _check_output_path("output", output)
+    _check_output_path("json", json_path)
+    protocol = _homogenization(alpha, eta, reservoir, rounds, input_state, reservoir_state)
+    compile_and_report(protocol, target, output, seed, json_path)
+
+
+@compile_app.command("lindblad")
+def compile_lindblad(
+    model: ModelPath,
+    t_max: TMax = None,
+    dt: Dt = None,
+    rule: Rule = None,
+    synthesis: Synthesis = None,
+    order: Order = None,
+    collision: Collision = None,
+    target: Target = "fake_torino",
+    output: OutputPath = None,
+    seed: Seed = 0,
+    json_path: JsonPath = None,
+) -> None:
+    """Compile a TOML open-system model (the whole time evolution) and print the report."""
+    _check_output_path("output", output)
+    _check_output_path("json", json_path)
+    protocol = lindblad_protocol(model, t_max, dt, None)
+    overrides = lowering_overrides(rule, synthesis, order, collision)
+    lowered = protocol.with_lowering(overrides)
+    compile_and_report(lowered, target, output, seed, json_path)

@@ -1,0 +1,133 @@
+"""``qcompile runs`` and ``qcompile jobs``: what the results store keeps."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from qcompile.cli.common import (
+    _progress,
+    err,
+    jobs_app,
+    out,
+    runs_app,
+)
+
+
+# -- runs ------------------------------------------------------------------------------------
+@runs_app.command("list")
+def runs_list(
+    limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20,
+) -> None:
+    """List stored runs, newest first."""
+    from qcompile.backends import ResultStore
+
+    store = ResultStore()
+    table = Table(title=f"runs in {store.path}")
+    for column in ("id", "created", "protocol", "backend", "status"):
+        table.add_column(column)
+    for row in store.list_runs(limit):
+        table.add_row(
+            row["id"], row["created"][:19], row["protocol"], row["backend"], row["status"]
+        )
+    out.print(table)
+
+
+@runs_app.command("show")
+def runs_show(run_id: str) -> None:
+    """Print a stored run as JSON."""
+    from qcompile.backends import ResultStore
+
+    row = ResultStore().get_run(run_id)
+    if row["result"] is not None:
+        print(row["result"].to_json())
+    else:
+        print(json.dumps({k: v for k, v in row.items() if k != "result"}, indent=2))
+
+
+# -- jobs ------------------------------------------------------------------------------------
+@jobs_app.command("list")
+def jobs_list(
+    limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20,
+) -> None:
+    """List remembered jobs, newest first."""
+    from qcompile.backends import ResultStore
+
+    store = ResultStore()
+    table = Table(title=f"jobs in {store.path}")
+    for column in ("job id", "run", "created", "backend", "mode", "status", "circuits", "shots"):
+        table.add_column(column)
+    for row in store.list_jobs(limit):
+        table.add_row(
+            row["id"],
+            row["run_id"] or "—",
+            row["created"][:19],
+            row["backend"] + (" (local)" if row["local"] else ""),
+            row["mode"],
+            row["status"],
+            str(row["num_circuits"]),
+            str(row["shots"]),
+        )
+    out.print(table)
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: str) -> None:
+    """Print a job as JSON: backend, mode, options, calibration time, status, counts."""
+    from qcompile.backends import ResultStore
+
+    print(json.dumps(ResultStore().get_job(job_id), indent=2))
+
+
+def _job_done(job: dict, result) -> None:
+    out.print(f"job {job['id']}: {job['status']} ({job['num_circuits']} circuits)")
+    if result is not None:
+        out.print(f"run {result.run_id} is complete: `qcompile compare {result.run_id}`")
+
+
+@jobs_app.command("fetch")
+def jobs_fetch(job_id: str) -> None:
+    """Fetch a job's result (waiting while it runs) and complete the run it belongs to."""
+    from qcompile.backends import ResultStore
+    from qcompile.jobs import fetch_job
+
+    with _progress() as progress:
+        job, result = fetch_job(job_id, ResultStore(), progress)
+    _job_done(job, result)
+
+
+@jobs_app.command("wait")
+def jobs_wait(
+    job_id: str,
+    poll: Annotated[float, typer.Option(min=0.1, help="Seconds between status checks.")] = 10.0,
+    timeout: Annotated[
+        float | None, typer.Option(min=0, help="Give up after this many seconds.")
+    ] = None,
+) -> None:
+    """Wait until a job is final, printing its status changes; then fetch it."""
+    from qcompile.backends import ResultStore
+    from qcompile.jobs import wait_job
+
+    with _progress() as progress:
+        job, result = wait_job(
+            job_id,
+            ResultStore(),
+            poll_s=poll,
+            timeout_s=timeout,
+            on_status=lambda status: err.print(f"job {job_id}: {status}"),
+            progress=progress,
+        )
+    _job_done(job, result)
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(job_id: str) -> None:
+    """Cancel a job that has not finished."""
+    from qcompile.backends import ResultStore
+    from qcompile.jobs import cancel_job
+
+    job = cancel_job(job_id, ResultStore())
+    out.print(f"job {job['id']}: {job['status']}")

@@ -1,0 +1,101 @@
+"""``qcompile sweep``: a protocol over a parameter grid, in parallel, resumable."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from qcompile.cli.common import (
+    DynamicalDecoupling,
+    JsonPath,
+    Mode,
+    Twirling,
+    _backend,
+    _check_output_path,
+    _param_value,
+    _progress,
+    app,
+    out,
+)
+from qcompile.errors import InvalidParameter
+
+
+# -- sweep -----------------------------------------------------------------------------------
+@app.command("sweep")
+def sweep(
+    protocol: Annotated[str, typer.Argument(help="A protocol (see `qcompile protocols`).")],
+    grid: Annotated[
+        list[str],
+        typer.Option(help="A swept parameter: name=start:stop:count or name=v1,v2 (repeat)."),
+    ],
+    param: Annotated[
+        list[str] | None, typer.Option(help="A fixed parameter name=value (repeatable).")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="As for `qcompile run`.")] = "aer:fake_torino",
+    shots: Annotated[int | None, typer.Option(help="Shots per circuit (device default).")] = None,
+    seed: Annotated[int, typer.Option(help="Point i uses seed + i (fixes the sweep id).")] = 1,
+    executor: Annotated[
+        str, typer.Option(help="processes (local pool) or dask://HOST:PORT.")
+    ] = "processes",
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Local worker processes (default min(4, CPUs)).")
+    ] = None,
+    mode: Mode = "batch",
+    dd: DynamicalDecoupling = None,
+    twirling: Twirling = "none",
+    json_path: JsonPath = None,
+) -> None:
+    """Run a protocol over a parameter grid in parallel; re-running the same sweep resumes it."""
+    from qcompile.backends import ResultStore
+    from qcompile.experiment import check_run
+    from qcompile.protocols import get_protocol
+    from qcompile.results import write_atomic
+    from qcompile.sweep import grid_points, open_executor, parse_grid, plan_sweep, run_sweep
+
+    _check_output_path("json", json_path)
+    get_protocol(protocol)
+    fixed = {}
+    for item in param or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InvalidParameter("param", item, "name=value")
+        fixed[name.strip().replace("-", "_")] = _param_value(value.strip())
+    points = grid_points([parse_grid(g) for g in grid], fixed)
+    store = ResultStore()
+    chosen = _backend(backend, store, mode, dd, twirling)  # validates name and options early
+    module = get_protocol(protocol)
+    for point in points:
+        check_run(module.from_mapping(point), chosen, shots, seed)
+    ibm_options = chosen.options.to_dict() if backend.strip().startswith("ibm:") else {}
+    plan = plan_sweep(protocol, points, backend, shots=shots, seed=seed, ibm_options=ibm_options)
+    pool, shares_store = open_executor(executor, workers)
+    try:
+        with _progress() as progress:
+            result = run_sweep(
+                plan, store, executor=pool, shares_store=shares_store, progress=progress
+            )
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    out.print(
+        f"sweep {result.sweep_id}: {len(result.results)} points "
+        f"({result.skipped} read from the store, {result.ran} run)"
+    )
+    table = Table(title=f"{protocol} sweep on {backend}")
+    swept = [parse_grid(g).name for g in grid]
+    for column in (*swept, "run"):
+        table.add_column(column)
+    for run in result.results:
+        table.add_row(*(f"{run.parameters.get(n)!s}" for n in swept), run.run_id)
+    out.print(table)
+    if json_path:
+        payload = {
+            "sweep_id": result.sweep_id,
+            "protocol": protocol,
+            "backend": backend,
+            "points": [r.to_dict() for r in result.results],
+        }
+        write_atomic(json_path, json.dumps(payload, indent=2).encode())
+        out.print(f"results: {json_path}")

@@ -1,0 +1,128 @@
+"""The protocol plugin interface and its registry (entry-point group ``qcompile.protocols``).
+
+A protocol plugin is any object — usually a module — with
+
+* ``NAME`` (its CLI name), ``SUMMARY`` (one line), ``PARAMETERS`` (a tuple of
+  :class:`~qcompile.protocols.parameters.Parameter`, declared once: validation messages,
+  ``qcompile protocols`` and the JSON parameter block come from it);
+* ``from_mapping(values)``: the validated protocol from a parameter mapping (CLI, JSON, a
+  stored recipe); its ``parameters()`` round-trips through ``from_mapping``;
+* ``run(protocol, backend, *, solvers, shots, seed, store, progress, run_id, sweep_point,
+  **options)``: the whole run (reference, lowering, compiling, execution, estimation) as a
+  :class:`~qcompile.results.RunResult`; ``solvers`` is
+  ``qcompile.backends.solvers.default_solvers()``, passed in so protocols never import the
+  backends.
+
+Every protocol, the built-in ones included, is found through the entry points of the
+installed distributions, in the spirit of Qiskit's transpiler stage plugins. A third-party
+package adds one with a single line in its ``pyproject.toml``::
+
+    [project.entry-points."qcompile.protocols"]
+    my-protocol = "my_package.my_protocol"
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Mapping
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Any, Protocol, runtime_checkable
+
+from qcompile.errors import InvalidParameter, QCompileError
+from qcompile.protocols.parameters import Parameter
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PROTOCOLS",
+    "ProtocolPlugin",
+    "get_protocol",
+    "protocol_plugins",
+    "refresh",
+]
+
+ENTRY_POINT_GROUP = "qcompile.protocols"
+
+
+@runtime_checkable
+class ProtocolPlugin(Protocol):
+    """What qcompile needs of a protocol (see the module docstring)."""
+
+    NAME: str
+    SUMMARY: str
+    PARAMETERS: tuple[Parameter, ...]
+
+    def from_mapping(self, values: Mapping[str, Any]) -> Any: ...
+
+    def run(self, protocol: Any, backend: Any, **options: Any) -> Any: ...
+
+
+@cache
+def protocol_plugins() -> dict[str, ProtocolPlugin]:
+    """Every installed protocol plugin by name (cached; :func:`refresh` reloads).
+
+    A plugin that fails to load, or lacks part of the interface, is skipped with a warning
+    naming its entry point, so a broken third-party package never breaks qcompile.
+    """
+    found: dict[str, ProtocolPlugin] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            plugin = ep.load()
+        except Exception as exc:  # a third party's import error must not break qcompile
+            warnings.warn(
+                f"protocol plugin {ep.name!r} ({ep.value}) failed to load: {exc}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            continue
+        missing = [a for a in ("NAME", "SUMMARY", "PARAMETERS", "from_mapping", "run")
+                   if not hasattr(plugin, a)]  # fmt: skip
+        if missing or plugin.NAME != ep.name:
+            why = f"lacks {', '.join(missing)}" if missing else f"NAME is {plugin.NAME!r}"
+            warnings.warn(
+                f"protocol plugin {ep.name!r} ({ep.value}) skipped: {why}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            continue
+        found.setdefault(ep.name, plugin)
+    if not found:
+        raise QCompileError(
+            "no protocol is registered: qcompile's entry points are missing — install the "
+            "package (`python -m pip install .` or `-e .`) rather than running from the source"
+        )
+    return found
+
+
+def refresh() -> None:
+    """Forget the cached registry (after installing a plugin in a running session)."""
+    protocol_plugins.cache_clear()
+
+
+def get_protocol(name: str) -> ProtocolPlugin:
+    """The protocol plugin registered under ``name``."""
+    plugins = protocol_plugins()
+    try:
+        return plugins[name]
+    except KeyError:
+        raise InvalidParameter("protocol", name, "one of " + ", ".join(plugins)) from None
+
+
+class _Registry(Mapping[str, ProtocolPlugin]):
+    """A read-only view of the registry as a mapping name → plugin."""
+
+    def __getitem__(self, name: str) -> ProtocolPlugin:
+        return protocol_plugins()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(protocol_plugins())
+
+    def __len__(self) -> int:
+        return len(protocol_plugins())
+
+    def __repr__(self) -> str:
+        return f"PROTOCOLS({', '.join(self)})"
+
+
+#: Every registered protocol by name (a live view of the entry points).
+PROTOCOLS: Mapping[str, ProtocolPlugin] = _Registry()

@@ -1,0 +1,200 @@
+"""Protocols are plugins: the built-ins come through the ``qcompile.protocols`` entry points,
+a third-party package installed in the test session adds one without touching qcompile, a
+broken one is skipped with a warning, and no bare ``backends`` import name is installed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from test_cli import run_cli
+
+from qcompile.backends import get_backend
+from qcompile.backends.solvers import default_solvers
+from qcompile.protocols import PROTOCOLS, ProtocolPlugin, get_protocol
+from qcompile.protocols.plugin import refresh
+from qcompile.recipe import execute, make_recipe
+
+BUILT_IN = {"homogenization", "coherent-feedback", "dissipative-qubits", "ising-memory",
+            "photonic-ising-toy", "gkp", "cat", "lindblad"}  # fmt: skip
+
+#: A third party's protocol: one qubit rotated by R_y(θ); ⟨Z⟩ = cos θ exactly.
+PLUGIN_SOURCE = '''
+"""A third-party protocol: R_y(theta) on one qubit, <Z> = cos(theta)."""
+import math
+from qcompile.protocols.parameters import Parameter
+from qcompile.results import RunResult
+
+NAME = "tilt"
+SUMMARY = "one qubit tilted by R_y(theta)"
+PARAMETERS = (Parameter("theta", "float", 0.5, "any real angle"),)
+
+
+class Tilt:
+    name = NAME
+
+    def __init__(self, theta):
+        self.theta = float(theta)
+
+    def parameters(self):
+        return {"theta": self.theta}
+
+
+def from_mapping(values):
+    return Tilt(values.get("theta", 0.5))
+
+
+def run(protocol, backend, *, solvers, shots=None, seed=None, **options):
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import Statevector
+
+    qc = QuantumCircuit(1)
+    qc.ry(protocol.theta, 0)
+    z = float(Statevector(qc).expectation_value(_z()).real)
+    return RunResult(protocol=NAME, parameters=protocol.parameters(), backend=backend.name,
+                     seed=seed, shots=shots, circuit={}, observables={"Z": [z]},
+                     ideal={"Z": [z]}, reference={"Z": [math.cos(protocol.theta)]})
+
+
+def _z():
+    from qiskit.quantum_info import SparsePauliOp
+    return SparsePauliOp("Z")
+'''
+
+
+def _install(site, name: str, module_source: str, entry: str) -> None:
+    """A minimal installed distribution: the module and its dist-info with entry points."""
+    (site / f"{name}.py").write_text(module_source)
+    info = site / f"{name}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[qcompile.protocols]\n{entry}\n")
+
+
+@pytest.fixture
+def third_party(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    _install(site, "tilt_plugin", PLUGIN_SOURCE, "tilt = tilt_plugin")
+    monkeypatch.syspath_prepend(str(site))
+    refresh()
+    yield site
+    monkeypatch.undo()
+    sys.modules.pop("tilt_plugin", None)
+    refresh()
+
+
+def test_built_ins_are_registered_through_entry_points():
+    assert BUILT_IN <= set(PROTOCOLS)
+    for name in BUILT_IN:
+        plugin = get_protocol(name)
+        assert isinstance(plugin, ProtocolPlugin)
+        assert plugin.NAME == name
+        defaults = {p.name: p.default for p in plugin.PARAMETERS}
+        assert set(defaults) and all(p.allowed for p in plugin.PARAMETERS)
+
+
+def test_a_third_party_protocol_runs_without_touching_qcompile(third_party):
+    assert "tilt" in PROTOCOLS
+    recipe = make_recipe("tilt", {"theta": 1.1}, seed=4)
+    result = execute(recipe, get_backend("aer"), solvers=default_solvers())
+    assert result.observables["Z"][0] == pytest.approx(np.cos(1.1), abs=1e-12)
+    assert result.reference["Z"][0] == pytest.approx(np.cos(1.1), abs=1e-12)
+
+
+def test_third_party_protocol_is_listed_by_the_cli(third_party, tmp_path, capsys):
+    listing = tmp_path / "p.json"
+    assert run_cli("protocols", "--json", str(listing)) == 0
+    data = json.loads(listing.read_text())
+    assert data["tilt"]["summary"] == "one qubit tilted by R_y(theta)"
+    assert "--theta" in capsys.readouterr().out
+
+
+def test_a_broken_plugin_is_skipped_with_a_warning(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    _install(site, "broken_plugin", "raise ImportError('missing dependency')\n",
+             "broken = broken_plugin")  # fmt: skip
+    _install(site, "partial_plugin", "NAME = 'partial'\n", "partial = partial_plugin")
+    monkeypatch.syspath_prepend(str(site))
+    refresh()
+    try:
+        with pytest.warns(RuntimeWarning) as caught:
+            names = set(PROTOCOLS)
+        assert BUILT_IN <= names and not {"broken", "partial"} & names
+        messages = " ".join(str(w.message) for w in caught)
+        assert "broken" in messages and "partial" in messages
+    finally:
+        monkeypatch.undo()
+        refresh()
+
+
+def test_unknown_protocol_lists_the_registered_ones(capsys):
+    assert run_cli("sweep", "nonesuch", "--grid", "alpha=0.1,0.2") == 2
+    err = capsys.readouterr().err
+    assert "--protocol" in err and "homogenization" in err and "lindblad" in err
+
+
+def test_no_bare_backends_or_benchmarks_package_is_installed(tmp_path):
+    """Outside the repository, before qcompile is imported, neither name resolves."""
+    script = (
+        "import importlib.util as u; "
+        "print(u.find_spec('backends'), u.find_spec('benchmarks'), u.find_spec('qcompile.backends')"
+        " is not None)"
+    )
+    env = os.environ | {"PYTHONPATH": ""}
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["None", "None", "True"]
+
+
+def test_a_users_backends_py_does_not_shadow_qcompile(tmp_path):
+    """A user's own backends.py (or benchmarks.py) beside their script breaks nothing."""
+    (tmp_path / "backends.py").write_text("raise ImportError('the user module')\n")
+    (tmp_path / "benchmarks.py").write_text("raise ImportError('the user module')\n")
+    env = os.environ | {"PYTHONPATH": ""}
+    script = textwrap.dedent(
+        """
+        from qcompile.backends import ResultStore, get_backend
+        from qcompile.protocols import homogenization
+        from qcompile.experiment import run_experiment
+        r = run_experiment(homogenization(alpha=0.5, reservoir=2), get_backend("aer"), seed=1)
+        print(round(r.reference["system_fidelity"][-1], 6))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    cli = subprocess.run([sys.executable, "-m", "qcompile.cli", "run", "homogenization",
+                          "--alpha", "0.5", "--reservoir", "2", "--backend", "reference"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True)  # fmt: skip
+    assert cli.returncode == 0, cli.stderr
+
+
+def test_the_old_import_name_still_works_after_importing_qcompile(tmp_path):
+    """``from backends import get_backend`` (the README's old example) keeps working, with a
+    DeprecationWarning, and gives the very same classes."""
+    script = textwrap.dedent(
+        """
+        import warnings
+        import qcompile
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            from backends import ResultStore, get_backend
+            from backends.aer import AerBackend
+        import qcompile.backends.aer as real
+        assert AerBackend is real.AerBackend
+        assert any(issubclass(w.category, DeprecationWarning) for w in caught)
+        print(type(get_backend("aer")).__name__)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "AerBackend"
