@@ -27,12 +27,12 @@ from qcompile.experiment import (
 )
 from qcompile.lowering.dynamics import lower_dynamics
 from qcompile.metrics import circuit_metrics
+from qcompile.protocols.coherent_feedback import DEFAULT_LOWERING
 from qcompile.results import RunResult
 from qcompile.tomography import estimate_state, state_tomography_circuits
 
 __all__ = ["run_dynamics", "DEFAULT_LOWERING"]
 
-DEFAULT_LOWERING = {"rule": "rotating", "synthesis": "exact", "order": 1, "collision": "exact"}
 ReferenceSolver = Callable[..., Any]
 
 

@@ -108,7 +108,7 @@ def comparison_figure(result: RunResult):
                 fmt = "k_" if scalar and key == "reference" else style
                 ax.plot(xs, ys, fmt, ms=14 if scalar else 5, mfc="none", label=label)
         measured = [r for r in block["rows"] if r["device"] is not None]
-        if measured and result.shots:
+        if measured and (result.shots or not result.ideal):  # shots, or a solver's answer
             ax.errorbar(
                 [r[axis] for r in measured],
                 [r["device"] for r in measured],
@@ -117,7 +117,8 @@ def comparison_figure(result: RunResult):
                 ms=4,
                 capsize=2,
                 color="tab:red",
-                label=f"{result.backend} ({result.shots} shots)",
+                label=f"observed on {result.backend}"
+                + (f" ({result.shots} shots)" if result.shots else ""),
             )
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("t" if axis == "t" else axis)

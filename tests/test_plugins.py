@@ -198,3 +198,53 @@ def test_the_old_import_name_still_works_after_importing_qcompile(tmp_path):
                           text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "AerBackend"
+
+
+def test_generated_run_command_for_a_third_party_protocol(third_party, tmp_path):
+    """`qcompile run tilt` exists because the plugin is installed: options from its
+    declaration, results on the JSON contract, ⟨Z⟩ = cos θ."""
+    out = tmp_path / "tilt.json"
+    env = os.environ | {"PYTHONPATH": str(third_party)}
+    done = subprocess.run([sys.executable, "-m", "qcompile.cli", "run", "tilt", "--theta", "1.1",
+                           "--backend", "aer", "--seed", "2", "--json", str(out)],
+                          env=env, capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    data = json.loads(out.read_text())
+    assert data["protocol"] == "tilt" and data["parameters"] == {"theta": 1.1}
+    assert data["observables"]["Z"][0] == pytest.approx(np.cos(1.1), abs=1e-12)
+    bad = subprocess.run([sys.executable, "-m", "qcompile.cli", "run", "tilt", "--theta", "x"],
+                         env=env, capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode == 2 and "--theta" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_generated_compile_commands(tmp_path, capsys):
+    """`compile PROTOCOL` for the protocols with a circuit; the others say so in one line.
+    A parameter named like the command's own option is spelled --protocol-<name>."""
+    from qiskit import qpy
+
+    circuit_path, report = tmp_path / "cf.qpy", tmp_path / "cf.json"
+    code = run_cli("compile", "coherent-feedback", "--gamma", "5", "--t-max", "0.5", "--dt",
+                   "0.1", "--protocol-target", "01", "--target", "fake_torino",
+                   "-o", str(circuit_path), "--json", str(report))  # fmt: skip
+    assert code == 0
+    with circuit_path.open("rb") as handle:
+        (circuit,) = qpy.load(handle)
+    data = json.loads(report.read_text())
+    assert data["parameters"]["target"] == "01" and data["parameters"]["gamma"] == 5
+    two_qubit = sum(1 for inst in circuit.data if inst.operation.num_qubits == 2)
+    assert data["circuit"]["two_qubit_gates"] == two_qubit > 0
+    capsys.readouterr()
+    assert run_cli("compile", "photonic-ising-toy") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no single circuit" in err[0]
+    assert run_cli("compile", "coherent-feedback", "--gamma", "-1") == 2
+    assert "--gamma" in capsys.readouterr().err
+
+
+def test_compare_plot_for_a_scalar_protocol(tmp_path, capsys):
+    """`compare --plot` draws every protocol (it raised for the toy model, gkp and cat)."""
+    assert run_cli("run", "photonic-ising-toy", "--cutoff", "12", "--time", "2",
+                   "--decode-time", "2") == 0  # fmt: skip
+    png = tmp_path / "toy.png"
+    assert run_cli("compare", "--latest", "--plot", str(png)) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"

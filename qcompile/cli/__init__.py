@@ -23,7 +23,10 @@ from qcompile.cli import (  # noqa: F401
     sweep,
 )
 from qcompile.cli.common import app
+from qcompile.cli.generated import register
 from qcompile.errors import InvalidParameter, QCompileError
+
+register()  # run/compile commands from the declarations of protocols without their own
 
 __all__ = ["app", "main"]
 

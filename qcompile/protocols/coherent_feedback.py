@@ -32,6 +32,7 @@ import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
 from qcompile.errors import InvalidParameter
+from qcompile.lowering.dynamics import lower_dynamics
 from qcompile.model import InstantChannel, OpenSystem, TimeDependentTerm, embed
 from qcompile.protocols.parameters import Parameter
 
@@ -51,6 +52,9 @@ NAME = "coherent-feedback"
 RUNNER = "dynamics"
 SUMMARY = "plant kept on its ideal trajectory by a damped controller qubit (spec 002)"
 MAX_PLANT_QUBITS = 4
+#: The lowering of spec 002 §7: the end-point rule in the rotating frame, exact step unitaries
+#: and exact collisions (``qcompile.dynamics_experiment`` runs with it by default).
+DEFAULT_LOWERING = {"rule": "rotating", "synthesis": "exact", "order": 1, "collision": "exact"}
 PARAMETERS = (
     Parameter("gamma", "float", 5.0, "gamma >= 0; feedback strength (0: no feedback)"),
     Parameter("t_max", "float", 6.0, "t_max > 0; final time"),
@@ -266,6 +270,13 @@ class CoherentFeedback:
             and self.target == "00"
             and self.plant_hamiltonian.replace(" ", "") in ("XX", "1*XX", "1.0*XX")
         )
+
+    def circuit(self):
+        """The whole lowered evolution with the default lowering (``qcompile compile``)."""
+        return lower_dynamics(
+            self.open_system(), t_max=self.t_max, dt=self.dt, frame=self.frame(),
+            **DEFAULT_LOWERING,
+        ).circuit  # fmt: skip
 
     def sample_times(self) -> list[float]:
         """Reported times: multiples of ``sample_every`` (and t_a), as multiples of dt."""

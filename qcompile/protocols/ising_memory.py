@@ -185,9 +185,12 @@ class IsingMemory:
             angles.append(2 * math.asin(math.sqrt(probabilities[misaligned])))
         return angles, controls
 
-    def circuit(self, steps: int, dt: float | None = None) -> QuantumCircuit:
-        """|0̄⟩, ``steps`` collision rounds (sites in order), every site measured."""
+    def circuit(self, steps: int | None = None, dt: float | None = None) -> QuantumCircuit:
+        """|0̄⟩, ``steps`` collision rounds (sites in order; default: the rounds that reach
+        the memory time), every site measured."""
         dt = self.dt if dt is None else dt
+        if steps is None:
+            steps = max(1, round(self.time / dt))
         sites = QuantumRegister(self.sites, "site")
         ancilla = QuantumRegister(1, "anc")
         readout = ClassicalRegister(self.sites, "c")

@@ -26,6 +26,7 @@ import numpy as np
 from qiskit.circuit import QuantumCircuit
 
 from qcompile.errors import InvalidParameter
+from qcompile.lowering.dynamics import COLLISIONS, RULES, SYNTHESES, lower_dynamics
 from qcompile.model import OpenSystem
 from qcompile.protocols.lindblad_file import LindbladModel, load_model, parse_model
 from qcompile.protocols.parameters import Parameter
@@ -148,8 +149,6 @@ class Lindblad:
 
     def circuit(self) -> QuantumCircuit:
         """The lowered circuit with the default lowering (what ``qcompile compile`` compiles)."""
-        from qcompile.lowering.dynamics import lower_dynamics
-
         return lower_dynamics(
             self.system, t_max=self.t_max, dt=self.dt, **self.lowering_options()
         ).circuit
@@ -221,8 +220,6 @@ def lindblad(
 
 def check_lowering(options: Mapping[str, Any]) -> None:
     """Refuse an unknown rule, synthesis, collision or order, naming the option."""
-    from qcompile.lowering.dynamics import COLLISIONS, RULES, SYNTHESES
-
     for name, allowed in (("rule", RULES), ("synthesis", SYNTHESES), ("collision", COLLISIONS)):
         if name in options and options[name] not in allowed:
             raise InvalidParameter(name, options[name], "one of " + ", ".join(allowed))
