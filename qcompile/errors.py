@@ -33,6 +33,11 @@ class InvalidParameter(QCompileError, ValueError):
         self.allowed = allowed
         super().__init__(f"invalid {name}={value!r}: allowed {allowed}")
 
+    def __reduce__(self):
+        """Pickle by the three fields, so the error crosses process boundaries intact (a
+        sweep worker's validation error reaches the parent as itself)."""
+        return (type(self), (self.name, self.value, self.allowed))
+
     def as_flag(self) -> str:
         """The same message with the parameter spelled as a CLI flag."""
         flag = "--" + self.name.replace("_", "-")

@@ -284,11 +284,20 @@ def test_cli_run_compile_and_sweep(tmp_path, capsys):
 
     sweep_json = tmp_path / "sweep.json"
     code = run_cli("sweep", "lindblad", "--param", f"model={model}", "--param", "t_max=1",
-                   "--grid", "dt=0.1,0.05", "--backend", "aer", "--workers", "1",
-                   "--json", str(sweep_json))  # fmt: skip
+                   "--grid", "dt=0.1,0.05", "--option", "order=1", "--backend", "aer",
+                   "--workers", "1", "--json", str(sweep_json))  # fmt: skip
     assert code == 0
     points = json.loads(sweep_json.read_text())["points"]
     assert [p["parameters"]["dt"] for p in points] == [0.1, 0.05]
+    assert all(p["parameters"]["lowering"]["order"] == 1 for p in points)
+    # first-order splitting: the error halves with dt (the exact map is the reference)
+    errors = [max(abs(a - b) for a, b in zip(p["ideal"]["Z"], p["reference"]["Z"], strict=True))
+              for p in points]  # fmt: skip
+    assert 1.6 < errors[0] / errors[1] < 2.4
+    capsys.readouterr()
+    assert run_cli("sweep", "lindblad", "--param", f"model={model}", "--grid", "dt=0.1,0.05",
+                   "--option", "bogus=1", "--backend", "aer") == 2  # fmt: skip
+    assert "--option" in capsys.readouterr().err
     model.unlink()  # the stored table is enough to run a point again
     replayed = lindblad(points[1]["parameters"]["model"])
     assert replayed.dt == 0.05

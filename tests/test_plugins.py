@@ -248,3 +248,15 @@ def test_compare_plot_for_a_scalar_protocol(tmp_path, capsys):
     png = tmp_path / "toy.png"
     assert run_cli("compare", "--latest", "--plot", str(png)) == 0
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_validation_errors_cross_process_boundaries_intact():
+    """A sweep worker's InvalidParameter reaches the parent as itself (not BrokenProcessPool)."""
+    import pickle
+
+    from qcompile.errors import InvalidParameter
+
+    error = pickle.loads(pickle.dumps(InvalidParameter("order", 3, "1 or 2")))
+    assert isinstance(error, InvalidParameter)
+    assert (error.name, error.value, error.allowed) == ("order", 3, "1 or 2")
+    assert error.as_flag() == "invalid --order=3: allowed 1 or 2"

@@ -14,7 +14,6 @@ from qcompile.cli.common import (
 )
 
 
-# -- protocols -------------------------------------------------------------------------------
 @app.command("protocols")
 def protocols_command(json_path: JsonPath = None) -> None:
     """List protocols with their parameters and allowed ranges."""
@@ -33,10 +32,14 @@ def protocols_command(json_path: JsonPath = None) -> None:
                 "—" if p.default is None else str(p.default),
                 p.allowed,
             )
+        run_options = getattr(module, "RUN_OPTIONS", ())
+        for p in run_options:  # `sweep --option name=value`, and the run command's flags
+            table.add_row(f"option {p.name}", p.kind, "—", p.allowed)
         out.print(table)
         listing[name] = {
             "summary": module.SUMMARY,
             "parameters": [p.__dict__ for p in module.PARAMETERS],
+            "run_options": [p.__dict__ for p in run_options],
         }
     if json_path:
         from qcompile.results import write_atomic

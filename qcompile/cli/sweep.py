@@ -43,6 +43,10 @@ def sweep(
     workers: Annotated[
         int | None, typer.Option(min=1, help="Local worker processes (default min(4, CPUs)).")
     ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(help="A run option name=value (repeatable; see `qcompile protocols`)."),
+    ] = None,
     mode: Mode = "batch",
     dd: DynamicalDecoupling = None,
     twirling: Twirling = "none",
@@ -64,13 +68,16 @@ def sweep(
             raise InvalidParameter("param", item, "name=value")
         fixed[name.strip().replace("-", "_")] = _param_value(value.strip())
     points = grid_points([parse_grid(g) for g in grid], fixed)
+    module = get_protocol(protocol)
+    options = run_options(module, option or [])
     store = ResultStore()
     chosen = _backend(backend, store, mode, dd, twirling)  # validates name and options early
-    module = get_protocol(protocol)
     for point in points:
         check_run(module.from_mapping(point), chosen, shots, seed)
     ibm_options = chosen.options.to_dict() if backend.strip().startswith("ibm:") else {}
-    plan = plan_sweep(protocol, points, backend, shots=shots, seed=seed, ibm_options=ibm_options)
+    plan = plan_sweep(
+        protocol, points, backend, shots=shots, seed=seed, ibm_options=ibm_options, **options
+    )
     pool, shares_store = open_executor(executor, workers)
     try:
         with _progress() as progress:
@@ -99,3 +106,24 @@ def sweep(
         }
         write_atomic(json_path, json.dumps(payload, indent=2).encode())
         out.print(f"results: {json_path}")
+
+
+def run_options(plugin, items: list[str]) -> dict:
+    """``name=value`` items checked against the plugin's declared ``RUN_OPTIONS`` and read
+    as their declared kind."""
+    declared = {p.name: p for p in getattr(plugin, "RUN_OPTIONS", ())}
+    options = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or name not in declared:
+            allowed = ", ".join(f"{n}=..." for n in declared) or "none for this protocol"
+            raise InvalidParameter("option", item, f"name=value with name one of: {allowed}")
+        kind = declared[name].kind
+        value = _param_value(text.strip())
+        if kind in ("int", "float") and (
+            isinstance(value, str) or (kind == "int" and isinstance(value, float))
+        ):
+            raise InvalidParameter("option", item, f"{name}: {declared[name].allowed}")
+        options[name] = value
+    return options

@@ -56,7 +56,14 @@ from qcompile.lowering.trotter import (
 from qcompile.metrics import circuit_metrics
 from qcompile.model import OpenSystem
 
-__all__ = ["LoweredDynamics", "lower_dynamics", "RULES", "SYNTHESES", "COLLISIONS"]
+__all__ = [
+    "LoweredDynamics",
+    "lower_dynamics",
+    "split_lowering_options",
+    "RULES",
+    "SYNTHESES",
+    "COLLISIONS",
+]
 
 RULES = ("left", "midpoint", "end", "rotating")
 SYNTHESES = ("trotter", "exact")
@@ -122,6 +129,21 @@ def _check(
         if channel.time <= t_max and abs(k - round(k)) > 1e-9:
             raise InvalidParameter("dt", dt, f"a divisor of the channel time {channel.time:g}")
     return steps
+
+
+def split_lowering_options(options: dict) -> tuple[dict, dict]:
+    """``(lowering, rest)``: a ``lowering`` mapping merged with flat ``rule``, ``synthesis``,
+    ``order``, ``collision`` options (``None`` = not given; dropped, like a ``None``
+    ``device_every``), and the other options as they are."""
+    rest = dict(options)
+    lowering = dict(rest.pop("lowering", None) or {})
+    for name in ("rule", "synthesis", "order", "collision"):
+        value = rest.pop(name, None)
+        if value is not None:
+            lowering[name] = value
+    if rest.get("device_every", 0) is None:
+        rest.pop("device_every")
+    return lowering, rest
 
 
 def _sample_time(rule: str, t: float, dt: float) -> float:

@@ -34,6 +34,12 @@ PARAMETERS = (
     Parameter("cutoff", "int", 40, "Fock cutoff >= 4|alpha|^2 + 12"),
 )
 
+#: Options of this protocol's run (``qcompile sweep --option name=value``, recipes).
+RUN_OPTIONS = (
+    Parameter("dt", "float", None, "0 < dt, dt*max||L||^2 <= 0.2; compiled step (aer backends)"),
+    Parameter("horizon", "float", None, "horizon > 0; time over which the rate is fitted"),
+)
+
 
 @dataclass(frozen=True)
 class Cat:

@@ -32,7 +32,7 @@ import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
 from qcompile.errors import InvalidParameter
-from qcompile.lowering.dynamics import lower_dynamics
+from qcompile.lowering.dynamics import lower_dynamics, split_lowering_options
 from qcompile.model import InstantChannel, OpenSystem, TimeDependentTerm, embed
 from qcompile.protocols.parameters import Parameter
 
@@ -69,6 +69,15 @@ PARAMETERS = (
     ),
     Parameter("target", "str", "00", f"bit string |phi0>, 1..{MAX_PLANT_QUBITS} plant qubits"),
     Parameter("sample_every", "float", 0.1, "a multiple of dt; spacing of reported times"),
+)
+
+#: Options of this protocol's run (``qcompile sweep --option name=value``, recipes).
+RUN_OPTIONS = (
+    Parameter("rule", "str", None, "rotating | end | midpoint | left (coefficient sampling)"),
+    Parameter("synthesis", "str", None, "trotter | exact (one unitary per step)"),
+    Parameter("order", "int", None, "1 or 2 (product-formula order)"),
+    Parameter("collision", "str", None, "exact | dilation | channel (jump operators)"),
+    Parameter("device_every", "int", None, "an integer >= 1: tomograph every k-th time"),
 )
 
 #: Spec 002 §6a, Fig. 1 scenario (γ = 5, t_a = 1, H_P = XX, φ₀ = |00⟩): D(t) after the kick.
@@ -408,4 +417,7 @@ def run(protocol: CoherentFeedback, backend, *, solvers: Mapping, **options):
     ``options`` are the runner's (shots, seed, store, ...)."""
     from qcompile.dynamics_experiment import run_dynamics
 
-    return run_dynamics(protocol, backend, solvers["lindblad_reference"], **options)
+    lowering, options = split_lowering_options(options)
+    return run_dynamics(
+        protocol, backend, solvers["lindblad_reference"], lowering=lowering, **options
+    )

@@ -93,6 +93,14 @@ def coupling_operator() -> np.ndarray:
     return (np.kron(_SZ, _I2) + np.kron(_I2, _SZ)) / 2
 
 
+#: Options of this protocol's run (``qcompile sweep --option name=value``, recipes).
+RUN_OPTIONS = (
+    Parameter("solver", "str", None, "lindblad | heom (the reference)"),
+    Parameter("collisions", "int", None, "an integer >= 1; bath collisions in the circuits"),
+    Parameter("device_every", "int", None, "an integer >= 1: tomograph every k-th collision"),
+)
+
+
 @dataclass(frozen=True)
 class Spectrum:
     """Energies (−R, −J, J, R) and eigenstates ψ₁ … ψ₄ (columns of ``states``) of H_S."""

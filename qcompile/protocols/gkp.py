@@ -259,6 +259,14 @@ def asymptotic_rate(
     return 96 * epsilon * prefactor * math.exp(-4 / h)
 
 
+#: Options of this protocol's run (``qcompile sweep --option name=value``, recipes).
+RUN_OPTIONS = (
+    Parameter("grid_qubits", "int", None, "2..12; position-grid qubits (aer backends)"),
+    Parameter("dt", "float", None, "0 < dt, dt*max||L||^2 <= 0.2; compiled step (aer backends)"),
+    Parameter("horizon", "float", None, "horizon > 0; time over which the rate is fitted"),
+)
+
+
 @dataclass(frozen=True)
 class GKP:
     """Validated parameters of one GKP run."""

@@ -26,7 +26,13 @@ import numpy as np
 from qiskit.circuit import QuantumCircuit
 
 from qcompile.errors import InvalidParameter
-from qcompile.lowering.dynamics import COLLISIONS, RULES, SYNTHESES, lower_dynamics
+from qcompile.lowering.dynamics import (
+    COLLISIONS,
+    RULES,
+    SYNTHESES,
+    lower_dynamics,
+    split_lowering_options,
+)
 from qcompile.model import OpenSystem
 from qcompile.protocols.lindblad_file import LindbladModel, load_model, parse_model
 from qcompile.protocols.parameters import Parameter
@@ -64,6 +70,15 @@ PARAMETERS = (
         "a multiple of dt; overrides times.sample_every",
         unit="model time",
     ),  # fmt: skip
+)
+
+#: Options of this protocol's run (``qcompile sweep --option name=value``, recipes).
+RUN_OPTIONS = (
+    Parameter("rule", "str", None, "midpoint | left | end | rotating (coefficient sampling)"),
+    Parameter("synthesis", "str", None, "trotter | exact (one unitary per step)"),
+    Parameter("order", "int", None, "1 or 2 (product-formula order)"),
+    Parameter("collision", "str", None, "exact | dilation | channel (jump operators)"),
+    Parameter("device_every", "int", None, "an integer >= 1: tomograph every k-th time"),
 )
 
 
@@ -248,8 +263,11 @@ def from_mapping(values: Mapping[str, Any]) -> Lindblad:
 
 def run(protocol: Lindblad, backend, *, solvers: Mapping, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.open_system_experiment.run_open_system``;
-    ``options`` are the runner's (lowering, shots, seed, store, ...)."""
+    ``qcompile.open_system_experiment.run_open_system``; ``options`` are the runner's
+    (lowering, shots, seed, store, ...) or flat :data:`RUN_OPTIONS` (``rule=...``)."""
     from qcompile.open_system_experiment import run_open_system
 
-    return run_open_system(protocol, backend, solvers["lindblad_reference"], **options)
+    lowering, options = split_lowering_options(options)
+    return run_open_system(
+        protocol, backend, solvers["lindblad_reference"], lowering=lowering, **options
+    )
