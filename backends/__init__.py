@@ -14,7 +14,7 @@ from qcompile.backends.aer import READOUT_MITIGATION_SUFFIX, AerBackend
 from qcompile.backends.ibm import IBMBackend, IBMOptions
 from qcompile.backends.store import ResultStore, default_store_path
 from qcompile.errors import BackendUnavailable
-from qcompile.targets import fake_backend_names
+from qcompile.passes.targets import fake_backend_names
 
 __all__ = [
     "AerBackend",

@@ -27,8 +27,8 @@ from qcompile.backends.readout_mitigation import (
     measured_qubits,
     mitigate_counts,
 )
-from qcompile.circuit_states import MAX_STATEVECTOR_QUBITS
-from qcompile.targets import fake_backend
+from qcompile.passes.targets import fake_backend
+from qcompile.states.circuit_states import MAX_STATEVECTOR_QUBITS
 
 __all__ = [
     "AerBackend",

@@ -38,7 +38,7 @@ from qcompile.backends.aer import MAX_SIMULATED_QUBITS, active_qubits, density_m
 from qcompile.backends.retry import RetryPolicy, call_with_retries
 from qcompile.backends.store import ResultStore
 from qcompile.errors import BackendUnavailable, InvalidParameter, QCompileError, ResourceLimit
-from qcompile.targets import fake_backend, fake_backend_names
+from qcompile.passes.targets import fake_backend, fake_backend_names
 
 __all__ = [
     "IBMBackend",

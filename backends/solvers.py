@@ -1,6 +1,6 @@
 """The reference solvers the runners need, by name, for code that replays stored recipes.
 
-``qcompile.recipe.execute`` (jobs fetched later, sweep points) takes this mapping so that the
+``qcompile.run.recipe.execute`` (jobs fetched later, sweep points) takes this mapping so that the
 runners never import the backends themselves.
 """
 

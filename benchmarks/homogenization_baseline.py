@@ -16,10 +16,10 @@ import time
 from qiskit.transpiler import generate_preset_pass_manager
 
 from benchmarks.environment import write_results
-from qcompile.compile import circuit_metrics
 from qcompile.passes import build_pass_manager
+from qcompile.passes.compile import circuit_metrics
+from qcompile.passes.targets import fake_backend
 from qcompile.protocols import homogenization
-from qcompile.targets import fake_backend
 
 TARGETS = ("fake_torino", "fake_sherbrooke")
 

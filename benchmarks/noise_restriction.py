@@ -31,9 +31,9 @@ from benchmarks.environment import write_results
 from qcompile.backends.aer import AerBackend
 from qcompile.backends.ibm import IBMBackend
 from qcompile.backends.store import ResultStore
-from qcompile.compile import compile_circuits
+from qcompile.passes.compile import compile_circuits
 from qcompile.protocols import homogenization
-from qcompile.tomography import measurement_circuits
+from qcompile.states.tomography import measurement_circuits
 
 
 def hellinger(p: dict[str, int], q: dict[str, int]) -> float:

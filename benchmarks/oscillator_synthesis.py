@@ -23,7 +23,6 @@ from qiskit import QuantumCircuit, transpile
 from qiskit.quantum_info import Operator
 
 from benchmarks.environment import write_results
-from qcompile.compile import compile_circuits
 from qcompile.lowering.oscillator import (
     FockBinary,
     PositionGrid,
@@ -36,6 +35,7 @@ from qcompile.lowering.oscillator import (
     position_phase,
 )
 from qcompile.lowering.oscillator_collision import cat_collisions, gkp_collisions, step_circuit
+from qcompile.passes.compile import compile_circuits
 from qcompile.protocols import cat, gkp
 
 BASIS = ["cx", "rz", "sx", "x"]
@@ -103,7 +103,7 @@ def operator_rows(sizes: list[int], grids: list[int]) -> list[dict]:
 
 def step_rows(grids: list[int], device: str = "fake_torino") -> list[dict]:
     """One full step (collisions + resets) compiled for ``device`` with qcompile's passes."""
-    from qcompile.targets import fake_backend
+    from qcompile.passes.targets import fake_backend
 
     backend = fake_backend(device)
     rows = []

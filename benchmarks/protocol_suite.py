@@ -1,6 +1,6 @@
 """The protocol transpiler benchmark (issue: beat Qiskit O3 on every protocol circuit).
 
-Runs :mod:`qcompile.benchmark_suite` — qcompile vs Qiskit O2/O3 and pytket, on FakeTorino,
+Runs :mod:`qcompile.app.benchmark_suite` — qcompile vs Qiskit O2/O3 and pytket, on FakeTorino,
 FakeFez, FakeSherbrooke and an all-to-all CX target — and writes JSON, markdown and a plot to
 ``benchmarks/results/``. Same as ``qcompile bench --suite protocols``. Usage:
 ``python -m benchmarks.protocol_suite [--quick]``.

@@ -10,10 +10,10 @@ from qiskit_aer import AerSimulator
 
 from qcompile.backends import get_backend
 from qcompile.backends.aer import active_qubits, compact, restricted_noise_model
-from qcompile.compile import compile_circuits
 from qcompile.errors import BackendUnavailable
+from qcompile.passes.compile import compile_circuits
+from qcompile.passes.targets import fake_backend
 from qcompile.protocols import homogenization
-from qcompile.targets import fake_backend
 
 
 def test_restricted_noise_equals_full_device_noise():

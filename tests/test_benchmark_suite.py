@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from test_cli import run_cli
 
-from qcompile.benchmark_suite import SuiteCircuit, markdown_table, run_suite
+from qcompile.app.benchmark_suite import SuiteCircuit, markdown_table, run_suite
 from qcompile.protocols import homogenization
 
 

@@ -110,8 +110,8 @@ def _product(f, g, rotation):
 def test_r2_two_dimensional_ordered_symbol_identity(lattice, sigma):
     """R2: L*(f(ηq/2) g(ηq_θX/2)) equals the ordered symbol of Theorem 3 / 5's torus operator
     applied to f(x)g(y) (quadrature noise σ included); 35 × 35 block of n_f = 120."""
-    from qcompile.oscillator_basis import quadratures
     from qcompile.protocols.gkp import code_parameters
+    from qcompile.states.oscillator_basis import quadratures
 
     nf, eps = 120, 0.1
     params = code_parameters(lattice)
@@ -169,8 +169,8 @@ def test_r6_heisenberg_energy_closed_form_and_bound():
     """R6 (checks C2, C3): Σ_k D*[L_k](N) equals the pair formula Σ_j R_j 𝒫 R_j† (1e-8), and
     L*(N) + αN − β is negative on the 60-level block, with Theorem 1's constants; the optimal-δ
     constants reproduce the spec's table."""
-    from qcompile.oscillator_basis import quadratures
     from qcompile.protocols.gkp import energy_bound
+    from qcompile.states.oscillator_basis import quadratures
 
     eps, nb = 0.1, 220
     eta = 2 * np.sqrt(np.pi)

@@ -20,7 +20,6 @@ from qcompile.backends import get_backend
 from qcompile.backends.heom import HEOMSettings, check_heom_memory
 from qcompile.backends.propagators import reference_propagators
 from qcompile.backends.reference import lindblad_reference
-from qcompile.encoding_experiment import rank_encodings, run_encodings
 from qcompile.errors import InvalidParameter, ResourceLimit
 from qcompile.lowering.cascade_channel import cascade_channel_circuit, cascade_kraus
 from qcompile.lowering.collision import channel_circuit
@@ -42,6 +41,7 @@ from qcompile.protocols.two_qubit_codes import (
     nsymm,
     state_ensemble,
 )
+from qcompile.run.encodings import rank_encodings, run_encodings
 
 S, TAF, TFP, TFM = BELL["S"], BELL["T_AF"], BELL["T_F+"], BELL["T_F-"]
 SWAP = np.eye(4)[[0, 2, 1, 3]]
@@ -399,8 +399,8 @@ def test_fit_of_eq_24_recovers_known_parameters():
 def test_sweep_over_alpha_on_the_reference():
     from concurrent.futures import ThreadPoolExecutor
 
+    from qcompile.app.sweep import grid_points, parse_grid, plan_sweep, run_sweep
     from qcompile.backends import ResultStore
-    from qcompile.sweep import grid_points, parse_grid, plan_sweep, run_sweep
 
     points = grid_points([parse_grid("alpha=0.02,0.08")], {"J": 2, "t_max": 20, "dt": 1,
                                                             "encodings": "af"})  # fmt: skip

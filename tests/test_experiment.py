@@ -9,9 +9,9 @@ from conftest import SPEC_XI
 
 from qcompile.backends import ResultStore, get_backend
 from qcompile.errors import InvalidParameter
-from qcompile.experiment import run_experiment
 from qcompile.protocols import homogenization
 from qcompile.results import RunResult
+from qcompile.run.experiment import run_experiment
 
 
 def test_exact_ideal_run_equals_reference():

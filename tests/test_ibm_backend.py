@@ -21,14 +21,14 @@ import numpy as np
 import pytest
 from test_cli import run_cli
 
+from qcompile.app.jobs import cancel_job, complete_run, fetch_job, wait_job
 from qcompile.backends import AerBackend, IBMBackend, IBMOptions, ResultStore, get_backend
 from qcompile.backends.retry import RetriesExhausted, RetryPolicy
-from qcompile.compile import compile_circuits
 from qcompile.errors import InvalidParameter, QCompileError
-from qcompile.experiment import run_experiment
-from qcompile.jobs import cancel_job, complete_run, fetch_job, wait_job
+from qcompile.passes.compile import compile_circuits
 from qcompile.protocols import homogenization
-from qcompile.tomography import measurement_circuits
+from qcompile.run.experiment import run_experiment
+from qcompile.states.tomography import measurement_circuits
 
 DEVICE = "fake_manila"  # 5 qubits: runtime local mode takes ~1 s per job here
 NO_WAIT = RetryPolicy(attempts=3, backoff_s=0.0)

@@ -24,7 +24,6 @@ from qcompile.backends.classical_master_equation import (
 )
 from qcompile.backends.ising_kmc import simulate_memory
 from qcompile.errors import InvalidParameter, ResourceLimit
-from qcompile.ising_experiment import exponential_fit, run_ising_memory
 from qcompile.protocols.ising_memory import (
     BETA_C,
     DELTA_C,
@@ -35,6 +34,7 @@ from qcompile.protocols.ising_memory import (
     majority_success,
     neighbours,
 )
+from qcompile.run.ising_memory import exponential_fit, run_ising_memory
 
 EXACT_T800 = {  # spec 004 §0 / §9.1
     (3, 0.005): 0.990268, (3, 0.01): 0.935970, (3, 0.02): 0.708494, (3, 0.05): 0.500140,

@@ -282,7 +282,7 @@ def test_gkp_circuit_rate_follows_the_grid_lindbladian():
     few-step shot run agrees with the Kraus iteration within 4σ."""
     from qcompile.backends import get_backend
     from qcompile.backends.solvers import default_solvers
-    from qcompile.bosonic_experiment import run_gkp
+    from qcompile.run.bosonic import run_gkp
 
     s = default_solvers()
     r = run_gkp(gkp(epsilon=0.1), get_backend("aer"), evolve=s["evolve"],
@@ -303,7 +303,7 @@ def test_cat_circuit_rates_follow_the_lindbladian():
     from qcompile.backends import get_backend
     from qcompile.backends.reference import liouvillian_slowest
     from qcompile.backends.solvers import default_solvers
-    from qcompile.bosonic_experiment import run_cat
+    from qcompile.run.bosonic import run_cat
 
     s = default_solvers()
     protocol = cat(photons=1.0, kappa1=0.05, kappa_d=0.1, cutoff=20)
@@ -322,7 +322,7 @@ def test_gkp_circuit_rate_on_a_commensurate_grid_m7():
     Fock cut-off-60 rate 0.08508 (spec 003 R7)."""
     from qcompile.backends import get_backend
     from qcompile.backends.solvers import default_solvers
-    from qcompile.bosonic_experiment import run_gkp
+    from qcompile.run.bosonic import run_gkp
 
     s = default_solvers()
     r = run_gkp(gkp(epsilon=0.1), get_backend("aer"), evolve=s["evolve"],

@@ -10,10 +10,10 @@ from qiskit.converters import circuit_to_dag
 from qiskit.quantum_info import DensityMatrix, Operator, partial_trace
 from qiskit.transpiler import generate_preset_pass_manager
 
-from qcompile.compile import compile_circuits
 from qcompile.passes.collision_chain import find_collision_chain
+from qcompile.passes.compile import compile_circuits
+from qcompile.passes.targets import fake_backend
 from qcompile.protocols import homogenization
-from qcompile.targets import fake_backend
 
 SMALL_DEVICES = ["fake_nairobi", "fake_jakarta"]  # 7 qubits: full operators are cheap
 

@@ -18,7 +18,7 @@ from qcompile.backends import get_backend
 from qcompile.backends.solvers import default_solvers
 from qcompile.protocols import PROTOCOLS, ProtocolPlugin, get_protocol
 from qcompile.protocols.plugin import refresh
-from qcompile.recipe import execute, make_recipe
+from qcompile.run.recipe import execute, make_recipe
 
 BUILT_IN = {"homogenization", "coherent-feedback", "dissipative-qubits", "ising-memory",
             "photonic-ising-toy", "gkp", "cat", "lindblad"}  # fmt: skip
@@ -163,7 +163,7 @@ def test_a_users_backends_py_does_not_shadow_qcompile(tmp_path):
         """
         from qcompile.backends import ResultStore, get_backend
         from qcompile.protocols import homogenization
-        from qcompile.experiment import run_experiment
+        from qcompile.run.experiment import run_experiment
         r = run_experiment(homogenization(alpha=0.5, reservoir=2), get_backend("aer"), seed=1)
         print(round(r.reference["system_fidelity"][-1], 6))
         """

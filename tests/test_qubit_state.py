@@ -10,7 +10,7 @@ from qiskit import QuantumCircuit
 from qiskit.quantum_info import DensityMatrix, partial_trace, random_density_matrix, state_fidelity
 
 from qcompile.errors import InvalidParameter
-from qcompile.qubit_state import bloch_fidelity, bloch_vector, parse_qubit_state
+from qcompile.states.qubit_state import bloch_fidelity, bloch_vector, parse_qubit_state
 
 
 @pytest.mark.parametrize(

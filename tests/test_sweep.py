@@ -12,11 +12,11 @@ import time
 import pytest
 from test_cli import run_cli
 
+from qcompile.app.sweep import Grid, grid_points, parse_grid, plan_sweep, run_sweep
 from qcompile.backends import ResultStore, get_backend
 from qcompile.errors import InvalidParameter
-from qcompile.experiment import run_experiment
 from qcompile.protocols import homogenization
-from qcompile.sweep import Grid, grid_points, parse_grid, plan_sweep, run_sweep
+from qcompile.run.experiment import run_experiment
 
 
 def test_grids_parse_and_expand():
@@ -124,7 +124,7 @@ def test_killed_sweep_resumes_with_nothing_lost_or_duplicated(isolated_store):
 
 def test_sweep_on_a_dask_cluster():
     distributed = pytest.importorskip("distributed")
-    from qcompile.sweep import open_executor
+    from qcompile.app.sweep import open_executor
 
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", dashboard_address=None

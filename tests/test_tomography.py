@@ -6,8 +6,8 @@ import numpy as np
 from qiskit.quantum_info import DensityMatrix, Pauli, Statevector
 
 from qcompile.protocols import homogenization
-from qcompile.qubit_state import bloch_fidelity, parse_qubit_state
-from qcompile.tomography import TomographyTask, estimate_bloch, measurement_circuits
+from qcompile.states.qubit_state import bloch_fidelity, parse_qubit_state
+from qcompile.states.tomography import TomographyTask, estimate_bloch, measurement_circuits
 
 
 def _sample_counts(circuit, shots, rng):

@@ -41,7 +41,7 @@ def bench(
     ] = None,
 ) -> None:
     """Transpiler benchmarks: qcompile vs Qiskit O2/O3 and pytket on the protocol circuits."""
-    from qcompile.benchmark_suite import (
+    from qcompile.app.benchmark_suite import (
         TARGETS,
         markdown_table,
         pytket_available,
@@ -90,7 +90,7 @@ def bench(
     if markdown:
         write_atomic(markdown, table.encode())
     if plot:
-        from qcompile.plots import bench_figure, save_figure
+        from qcompile.app.plots import bench_figure, save_figure
 
         save_figure(bench_figure(result), plot)
         out.print(f"plot: {plot}")

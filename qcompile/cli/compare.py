@@ -29,8 +29,8 @@ def compare(
     plot: Annotated[Path | None, typer.Option(help="Write a PNG plot here.")] = None,
 ) -> None:
     """Device vs ideal vs reference for one run: observables with errors, and a plot."""
+    from qcompile.app.compare import compare_run
     from qcompile.backends import ResultStore
-    from qcompile.compare import compare_run
     from qcompile.results import write_atomic
 
     _check_output_path("json", json_path)
@@ -59,7 +59,7 @@ def compare(
         write_atomic(json_path, json.dumps(comparison, indent=2).encode())
         out.print(f"comparison: {json_path}")
     if plot:
-        from qcompile.plots import save_plot
+        from qcompile.app.plots import save_plot
 
         save_plot(result, plot)
         out.print(f"plot: {plot}")

@@ -61,9 +61,9 @@ def circuit_bytes(circuit, path: Path) -> bytes:
 
 def compile_and_report(protocol, target: str, output: Path | None, seed, json_path) -> None:
     """Compile ``protocol.circuit()`` for ``target``; print the report, write what was asked."""
-    from qcompile.compile import compile_protocol
+    from qcompile.passes.compile import compile_protocol
+    from qcompile.passes.targets import GENERIC_TARGETS, fake_backend
     from qcompile.results import write_atomic
-    from qcompile.targets import GENERIC_TARGETS, fake_backend
 
     resolved = None if target in GENERIC_TARGETS else fake_backend(target)
     if resolved is not None:

@@ -98,11 +98,11 @@ def run_command(name: str, plugin):
     """``qcompile run NAME``: the plugin's run on a backend, compared and stored."""
 
     def command(**kwargs: Any) -> None:
+        from qcompile.app.compare import compare_run
         from qcompile.backends import ResultStore
         from qcompile.backends.solvers import default_solvers
         from qcompile.cli.compare import print_comparison
-        from qcompile.compare import compare_run
-        from qcompile.experiment import check_run
+        from qcompile.run.experiment import check_run
 
         _check_output_path("json", kwargs["json_path"])
         _check_output_path("plot", kwargs["plot"])
@@ -120,7 +120,7 @@ def run_command(name: str, plugin):
             result.write_json(kwargs["json_path"])
             out.print(f"results: {kwargs['json_path']}")
         if kwargs["plot"]:
-            from qcompile.plots import save_plot
+            from qcompile.app.plots import save_plot
 
             save_plot(result, kwargs["plot"])
             out.print(f"plot: {kwargs['plot']}")

@@ -56,8 +56,8 @@ def run_gkp_command(
     or vs the compiled collision step on the position grid (--backend aer)."""
     from qcompile.backends import ResultStore
     from qcompile.backends.solvers import default_solvers
-    from qcompile.bosonic_experiment import run_gkp
     from qcompile.protocols.gkp import gkp
+    from qcompile.run.bosonic import run_gkp
 
     _check_output_path("json", json_path)
     _check_output_path("plot", plot)
@@ -127,7 +127,7 @@ def run_gkp_command(
             write_atomic(json_path, json.dumps(payload, indent=2).encode())
         out.print(f"results: {json_path}")
     if plot:
-        from qcompile.plots import gkp_figure, save_figure
+        from qcompile.app.plots import gkp_figure, save_figure
 
         save_figure(gkp_figure(results), plot)
         out.print(f"plot: {plot}")
@@ -155,8 +155,8 @@ def run_cat_command(
     Lindbladian or from the compiled Fock-binary collision step (--backend aer)."""
     from qcompile.backends import ResultStore
     from qcompile.backends.solvers import default_solvers
-    from qcompile.bosonic_experiment import run_cat
     from qcompile.protocols.cat import cat
+    from qcompile.run.bosonic import run_cat
 
     _check_output_path("json", json_path)
     protocol = cat(photons=photons, kappa2=kappa2, kappa1=kappa1, kappa_d=kappa_d, cutoff=cutoff)

@@ -80,9 +80,9 @@ def run_coherent_feedback(
     """Coherent feedback (spec 002): trace distance D(t) of the plant to its ideal trajectory."""
     from qcompile.backends import ResultStore
     from qcompile.backends.reference import lindblad_reference
-    from qcompile.dynamics_experiment import run_dynamics
-    from qcompile.experiment import check_run
     from qcompile.protocols.coherent_feedback import coherent_feedback
+    from qcompile.run.dynamics import run_dynamics
+    from qcompile.run.experiment import check_run
 
     _check_output_path("json", json_path)
     _check_output_path("plot", plot)
@@ -137,7 +137,7 @@ def run_coherent_feedback(
             write_atomic(json_path, json.dumps(payload, indent=2).encode())
         out.print(f"results: {json_path}")
     if plot:
-        from qcompile.plots import save_plot
+        from qcompile.app.plots import save_plot
 
         save_plot(results[-1], plot)
         out.print(f"plot: {plot}" + (" (last gamma of the sweep)" if len(results) > 1 else ""))

@@ -86,9 +86,9 @@ def run_dissipative_qubits(
     from qcompile.backends import ResultStore
     from qcompile.backends.heom import HEOMSettings, check_heom_memory
     from qcompile.backends.propagators import SOLVERS, reference_propagators
-    from qcompile.encoding_experiment import run_encodings
-    from qcompile.experiment import check_run
     from qcompile.protocols.dissipative_qubits import dissipative_qubits
+    from qcompile.run.encodings import run_encodings
+    from qcompile.run.experiment import check_run
 
     _check_output_path("json", json_path)
     _check_output_path("plot", plot)
@@ -136,7 +136,7 @@ def run_dissipative_qubits(
         result.write_json(json_path)
         out.print(f"results: {json_path}")
     if plot:
-        from qcompile.plots import save_plot
+        from qcompile.app.plots import save_plot
 
         save_plot(result, plot)
         out.print(f"plot: {plot}")
@@ -146,7 +146,7 @@ def run_dissipative_qubits(
 def _print_encodings(result) -> None:
     import numpy as np
 
-    from qcompile.encoding_experiment import rank_encodings
+    from qcompile.run.encodings import rank_encodings
 
     ref, ideal, obs = result.reference, result.ideal, result.observables
     info = result.circuit

@@ -65,7 +65,7 @@ def run_homogenization(
 ) -> None:
     """Homogenization (spec 000): system fidelity to xi after k = 0..N collisions."""
     from qcompile.backends import ResultStore
-    from qcompile.experiment import check_run, run_experiment
+    from qcompile.run.experiment import check_run, run_experiment
 
     _check_output_path("json", json_path)
     _check_output_path("plot", plot)
@@ -82,7 +82,7 @@ def run_homogenization(
         result.write_json(json_path)
         out.print(f"results: {json_path}")
     if plot:
-        from qcompile.plots import save_plot
+        from qcompile.app.plots import save_plot
 
         save_plot(result, plot)
         out.print(f"plot: {plot}")

@@ -49,8 +49,8 @@ def run_ising_memory_command(
     """The dissipative 2D Ising memory (spec 004): decoded success from |0> after time T."""
     from qcompile.backends import ResultStore, get_backend
     from qcompile.backends.solvers import default_solvers
-    from qcompile.ising_experiment import exponential_fit, run_ising_memory
     from qcompile.protocols.ising_memory import BETA_C, ising_memory
+    from qcompile.run.ising_memory import exponential_fit, run_ising_memory
 
     _check_output_path("json", json_path)
     _check_output_path("plot", plot)
@@ -130,7 +130,7 @@ def run_ising_memory_command(
             write_atomic(json_path, json.dumps(payload, indent=2).encode())
         out.print(f"results: {json_path}")
     if plot:
-        from qcompile.plots import ising_figure, save_figure
+        from qcompile.app.plots import ising_figure, save_figure
 
         save_figure(ising_figure(results), plot)
         out.print(f"plot: {plot}")
@@ -154,7 +154,7 @@ def run_photonic_ising_toy(
     from qcompile.backends import ResultStore
     from qcompile.backends.reference import lindblad_state_at
     from qcompile.protocols.photonic_ising import photonic_ising_toy
-    from qcompile.toy_experiment import run_photonic_toy
+    from qcompile.run.photonic_toy import run_photonic_toy
 
     _check_output_path("json", json_path)
     protocol = photonic_ising_toy(

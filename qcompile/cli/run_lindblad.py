@@ -92,8 +92,8 @@ def run_lindblad(
     the ideal circuit and QuTiP's master equation."""
     from qcompile.backends import ResultStore
     from qcompile.backends.solvers import default_solvers
-    from qcompile.experiment import check_run
     from qcompile.protocols.lindblad import run
+    from qcompile.run.experiment import check_run
 
     _check_output_path("json", json_path)
     _check_output_path("plot", plot)
@@ -120,7 +120,7 @@ def run_lindblad(
         result.write_json(json_path)
         out.print(f"results: {json_path}")
     if plot:
-        from qcompile.plots import save_plot
+        from qcompile.app.plots import save_plot
 
         save_plot(result, plot)
         out.print(f"plot: {plot}")
@@ -129,8 +129,8 @@ def run_lindblad(
 
 def print_observables(result) -> None:
     """The model, its lowering and compiled cost, then device vs ideal vs reference."""
+    from qcompile.app.compare import compare_run
     from qcompile.cli.compare import print_comparison
-    from qcompile.compare import compare_run
 
     parameters = result.parameters
     lowering = result.circuit.get("lowering", {})

@@ -91,8 +91,8 @@ def _job_done(job: dict, result) -> None:
 @jobs_app.command("fetch")
 def jobs_fetch(job_id: str) -> None:
     """Fetch a job's result (waiting while it runs) and complete the run it belongs to."""
+    from qcompile.app.jobs import fetch_job
     from qcompile.backends import ResultStore
-    from qcompile.jobs import fetch_job
 
     with _progress() as progress:
         job, result = fetch_job(job_id, ResultStore(), progress)
@@ -108,8 +108,8 @@ def jobs_wait(
     ] = None,
 ) -> None:
     """Wait until a job is final, printing its status changes; then fetch it."""
+    from qcompile.app.jobs import wait_job
     from qcompile.backends import ResultStore
-    from qcompile.jobs import wait_job
 
     with _progress() as progress:
         job, result = wait_job(
@@ -126,8 +126,8 @@ def jobs_wait(
 @jobs_app.command("cancel")
 def jobs_cancel(job_id: str) -> None:
     """Cancel a job that has not finished."""
+    from qcompile.app.jobs import cancel_job
     from qcompile.backends import ResultStore
-    from qcompile.jobs import cancel_job
 
     job = cancel_job(job_id, ResultStore())
     out.print(f"job {job['id']}: {job['status']}")

@@ -53,11 +53,11 @@ def sweep(
     json_path: JsonPath = None,
 ) -> None:
     """Run a protocol over a parameter grid in parallel; re-running the same sweep resumes it."""
+    from qcompile.app.sweep import grid_points, open_executor, parse_grid, plan_sweep, run_sweep
     from qcompile.backends import ResultStore
-    from qcompile.experiment import check_run
     from qcompile.protocols import get_protocol
     from qcompile.results import write_atomic
-    from qcompile.sweep import grid_points, open_executor, parse_grid, plan_sweep, run_sweep
+    from qcompile.run.experiment import check_run
 
     _check_output_path("json", json_path)
     get_protocol(protocol)

@@ -38,7 +38,7 @@ from qiskit.circuit.library import DiagonalGate, UCRZGate
 from qiskit.synthesis import synth_qft_full
 
 from qcompile.errors import InvalidParameter
-from qcompile.oscillator_basis import momentum_wavefunction, position_wavefunction
+from qcompile.states.oscillator_basis import momentum_wavefunction, position_wavefunction
 
 __all__ = [
     "FockBinary",

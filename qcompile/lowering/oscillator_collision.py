@@ -278,7 +278,7 @@ def lower_step(collisions: Sequence[Collision], dt: float) -> tuple[QuantumCircu
     (CX count and depth after Qiskit's level-1 preset in the cx/rz/sx/x basis)."""
     from qiskit.transpiler import generate_preset_pass_manager
 
-    from qcompile.compile import circuit_metrics
+    from qcompile.metrics import circuit_metrics
 
     step = step_circuit(collisions)
     basis = ["cx", "rz", "sx", "x", "reset"]

@@ -140,9 +140,9 @@ def from_mapping(values: Mapping[str, object]) -> Cat:
 
 def run(protocol: Cat, backend, *, solvers: Mapping, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.bosonic_experiment.run_cat``;
+    ``qcompile.run.bosonic.run_cat``;
     ``options`` are the runner's (shots, seed, store, ...)."""
-    from qcompile.bosonic_experiment import run_cat
+    from qcompile.run.bosonic import run_cat
 
     return run_cat(
         protocol,

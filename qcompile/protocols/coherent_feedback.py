@@ -48,12 +48,12 @@ __all__ = [
 ]
 
 NAME = "coherent-feedback"
-#: Which runner executes this protocol (``qcompile.recipe``).
+#: Which runner executes this protocol (``qcompile.run.recipe``).
 RUNNER = "dynamics"
 SUMMARY = "plant kept on its ideal trajectory by a damped controller qubit (spec 002)"
 MAX_PLANT_QUBITS = 4
 #: The lowering of spec 002 §7: the end-point rule in the rotating frame, exact step unitaries
-#: and exact collisions (``qcompile.dynamics_experiment`` runs with it by default).
+#: and exact collisions (``qcompile.run.dynamics`` runs with it by default).
 DEFAULT_LOWERING = {"rule": "rotating", "synthesis": "exact", "order": 1, "collision": "exact"}
 PARAMETERS = (
     Parameter("gamma", "float", 5.0, "gamma >= 0; feedback strength (0: no feedback)"),
@@ -63,7 +63,12 @@ PARAMETERS = (
         "transient_at", "float", None, "0 <= t_a <= t_max, a multiple of dt; eq. (84) dephasing"
     ),
     Parameter("noise", "str", "none", "none | persistent (eq. 86, two-qubit plant)"),
-    Parameter("initial", "str", "ideal", "ideal | imperfect (eq. 88, two-qubit plant)"),
+    Parameter(
+        "initial",
+        "str",
+        None,
+        "ideal | imperfect (eq. 88, two-qubit plant); default imperfect with persistent noise",
+    ),  # fmt: skip
     Parameter(
         "plant_hamiltonian", "str", "XX", "Pauli sum, e.g. 'XX' or '0.5*XZ+ZI' (qubit 1 leftmost)"
     ),
@@ -413,9 +418,9 @@ def from_mapping(values) -> CoherentFeedback:
 
 def run(protocol: CoherentFeedback, backend, *, solvers: Mapping, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.dynamics_experiment.run_dynamics``;
+    ``qcompile.run.dynamics.run_dynamics``;
     ``options`` are the runner's (shots, seed, store, ...)."""
-    from qcompile.dynamics_experiment import run_dynamics
+    from qcompile.run.dynamics import run_dynamics
 
     lowering, options = split_lowering_options(options)
     return run_dynamics(

@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 NAME = "dissipative-qubits"
-#: Which runner executes this protocol (``qcompile.recipe``).
+#: Which runner executes this protocol (``qcompile.run.recipe``).
 RUNNER = "encodings"
 SUMMARY = "one logical qubit in two coupled qubits in a common Ohmic bath (spec 001)"
 MAX_TIME_POINTS = 5000
@@ -401,8 +401,8 @@ def from_mapping(values: Mapping[str, object]) -> DissipativeQubits:
 
 def run(protocol: DissipativeQubits, backend, *, solvers: Mapping, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.encoding_experiment.run_encodings``;
+    ``qcompile.run.encodings.run_encodings``;
     ``options`` are the runner's (shots, seed, store, ...)."""
-    from qcompile.encoding_experiment import run_encodings
+    from qcompile.run.encodings import run_encodings
 
     return run_encodings(protocol, backend, solvers["propagators"], **options)

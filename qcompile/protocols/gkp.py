@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from qcompile.errors import InvalidParameter
-from qcompile.oscillator_basis import hermite_functions, quadratures
 from qcompile.protocols.parameters import Parameter
+from qcompile.states.oscillator_basis import hermite_functions, quadratures
 
 __all__ = [
     "GKP",
@@ -426,9 +426,9 @@ def from_mapping(values: Mapping[str, object]) -> GKP:
 
 def run(protocol: GKP, backend, *, solvers: Mapping, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.bosonic_experiment.run_gkp``;
+    ``qcompile.run.bosonic.run_gkp``;
     ``options`` are the runner's (shots, seed, store, ...)."""
-    from qcompile.bosonic_experiment import run_gkp
+    from qcompile.run.bosonic import run_gkp
 
     return run_gkp(
         protocol,

@@ -26,18 +26,18 @@ from dataclasses import dataclass
 import numpy as np
 from qiskit.circuit import QuantumCircuit, QuantumRegister
 
-from qcompile.circuit_states import reduced_qubit_states
 from qcompile.errors import InvalidParameter, ResourceLimit
 from qcompile.lowering.swap_power import SwapPowerGate, alpha_from_eta, eta_from_alpha
 from qcompile.model import OpenSystem, TimeDependentTerm, embed
 from qcompile.protocols.parameters import Parameter
-from qcompile.qubit_state import QubitState, bloch_fidelity, bloch_vector, parse_qubit_state
-from qcompile.tomography import TomographyTask
+from qcompile.states.circuit_states import reduced_qubit_states
+from qcompile.states.qubit_state import QubitState, bloch_fidelity, bloch_vector, parse_qubit_state
+from qcompile.states.tomography import TomographyTask
 
 __all__ = ["Homogenization", "homogenization", "PARAMETERS", "NAME"]
 
 NAME = "homogenization"
-#: Which runner executes this protocol (``qcompile.recipe``).
+#: Which runner executes this protocol (``qcompile.run.recipe``).
 RUNNER = "experiment"
 SUMMARY = "system qubit driven to a reservoir state ξ by N (SWAP)^α collisions (spec 000)"
 MAX_RESERVOIR = 1000
@@ -302,8 +302,8 @@ def from_mapping(values: Mapping[str, object]) -> Homogenization:
 
 def run(protocol: Homogenization, backend, *, solvers: Mapping, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.experiment.run_experiment``;
+    ``qcompile.run.experiment.run_experiment``;
     ``options`` are the runner's (shots, seed, store, ...)."""
-    from qcompile.experiment import run_experiment
+    from qcompile.run.experiment import run_experiment
 
     return run_experiment(protocol, backend, **options)

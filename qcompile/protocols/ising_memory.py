@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 NAME = "ising-memory"
-#: Which runner executes this protocol (``qcompile.recipe``).
+#: Which runner executes this protocol (``qcompile.run.recipe``).
 RUNNER = "ising"
 SUMMARY = "passively protected 2D Ising memory, exact trajectories and decoder (spec 004)"
 BETA_C = math.log(1 + math.sqrt(2)) / 2
@@ -306,9 +306,9 @@ def from_mapping(values: Mapping[str, object]) -> IsingMemory:
 
 def run(protocol: IsingMemory, backend, *, solvers: Mapping, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.ising_experiment.run_ising_memory``;
+    ``qcompile.run.ising_memory.run_ising_memory``;
     ``options`` are the runner's (shots, seed, store, ...)."""
-    from qcompile.ising_experiment import run_ising_memory
+    from qcompile.run.ising_memory import run_ising_memory
 
     return run_ising_memory(
         protocol, backend, simulate=solvers["kmc"], exact=solvers["exact_memory"], **options

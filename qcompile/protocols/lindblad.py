@@ -263,9 +263,9 @@ def from_mapping(values: Mapping[str, Any]) -> Lindblad:
 
 def run(protocol: Lindblad, backend, *, solvers: Mapping, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.open_system_experiment.run_open_system``; ``options`` are the runner's
+    ``qcompile.run.open_system.run_open_system``; ``options`` are the runner's
     (lowering, shots, seed, store, ...) or flat :data:`RUN_OPTIONS` (``rule=...``)."""
-    from qcompile.open_system_experiment import run_open_system
+    from qcompile.run.open_system import run_open_system
 
     lowering, options = split_lowering_options(options)
     return run_open_system(

@@ -279,8 +279,8 @@ def ising_rates_of(photons: float, kappa1: float, kappa_nn: float):
 
 def run(protocol: PhotonicIsingToy, backend, *, solvers: Mapping, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.toy_experiment.run_photonic_toy``;
+    ``qcompile.run.photonic_toy.run_photonic_toy``;
     ``options`` are the runner's (shots, seed, store, ...)."""
-    from qcompile.toy_experiment import run_photonic_toy
+    from qcompile.run.photonic_toy import run_photonic_toy
 
     return run_photonic_toy(protocol, backend, solver=solvers["state_at"], **options)

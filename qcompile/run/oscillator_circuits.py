@@ -29,9 +29,7 @@ import numpy as np
 from qiskit.circuit import QuantumCircuit
 from qiskit.circuit.library import StatePreparation
 
-from qcompile.compile import compile_circuits
 from qcompile.errors import InvalidParameter
-from qcompile.experiment import Progress, run_recipe, stored_run
 from qcompile.lowering.oscillator import FockBinary, PositionGrid
 from qcompile.lowering.oscillator_collision import (
     Collision,
@@ -43,7 +41,9 @@ from qcompile.lowering.oscillator_collision import (
     iterate_step,
     step_circuit,
 )
+from qcompile.passes.compile import compile_circuits
 from qcompile.results import RunResult
+from qcompile.run.runner import Progress, RunContext, execute_run
 
 __all__ = ["run_gkp_circuits", "run_cat_circuits", "auto_dt", "decay_rate"]
 
@@ -143,11 +143,9 @@ def run_gkp_circuits(
     shots = 4000 if shots is None else shots
     seed = secrets.randbelow(2**31) if seed is None else seed
     options = {"grid_qubits": grid_qubits, "dt": dt, "horizon": horizon}
-    recipe = run_recipe("gkp", protocol, sweep_point, seed=seed, shots=shots, **options)
-    with stored_run(
-        store, protocol.name, backend.name, protocol.parameters(), recipe, run_id
-    ) as run_id:
-        report = (lambda *a: progress(*a)) if progress else (lambda *a: None)
+
+    def body(run: RunContext) -> RunResult:
+        report = run.report
         stage = f"GKP grid m = {grid_qubits}: compile, Kraus, iterate"
         report(stage, 0, 4)
         kraus, resources = _compile(backend, collisions)
@@ -173,7 +171,7 @@ def run_gkp_circuits(
         report(stage, 4, 4)
         vacuum = np.zeros(protocol.cutoff)
         vacuum[0] = 1
-        result = RunResult(
+        return RunResult(
             protocol=protocol.name, parameters=protocol.parameters(), backend=backend.name,
             seed=seed, shots=shots,
             circuit={
@@ -195,9 +193,11 @@ def run_gkp_circuits(
             },
             reference=protocol.rate_reference(),
         )  # fmt: skip
-        if store is not None:
-            store.finish_run(run_id, result, sweep_point)
-    return result
+
+    return execute_run(
+        protocol, backend.name, body, runner="gkp", store=store, progress=progress, run_id=run_id,
+        sweep_point=sweep_point, seed=seed, shots=shots, **options,
+    )  # fmt: skip
 
 
 def run_cat_circuits(
@@ -212,11 +212,9 @@ def run_cat_circuits(
     shots = 4000 if shots is None else shots
     seed = secrets.randbelow(2**31) if seed is None else seed
     options = {"dt": dt, "horizon": horizon}
-    recipe = run_recipe("cat", protocol, sweep_point, seed=seed, shots=shots, **options)
-    with stored_run(
-        store, protocol.name, backend.name, protocol.parameters(), recipe, run_id
-    ) as run_id:
-        report = (lambda *a: progress(*a)) if progress else (lambda *a: None)
+
+    def body(run: RunContext) -> RunResult:
+        report = run.report
         stage = f"cat Fock-binary ({fock.qubits} qubits): compile, Kraus, iterate"
         report(stage, 0, 4)
         kraus, resources = _compile(backend, collisions)
@@ -244,7 +242,7 @@ def run_cat_circuits(
             rho = apply_step(kraus, rho)
         report(stage, 4, 4)
         two_n = 2 * protocol.photons
-        result = RunResult(
+        return RunResult(
             protocol=protocol.name, parameters=protocol.parameters(), backend=backend.name,
             seed=seed, shots=shots,
             circuit={
@@ -273,9 +271,11 @@ def run_cat_circuits(
                 "note": "parity decays at 2 kappa1 |alpha|^2 (spec 004 §2)",
             },
         )  # fmt: skip
-        if store is not None:
-            store.finish_run(run_id, result, sweep_point)
-    return result
+
+    return execute_run(
+        protocol, backend.name, body, runner="cat", store=store, progress=progress, run_id=run_id,
+        sweep_point=sweep_point, seed=seed, shots=shots, **options,
+    )  # fmt: skip
 
 
 def _coherent_tail(alpha: complex, cutoff: int) -> np.ndarray:

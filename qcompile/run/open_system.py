@@ -14,27 +14,26 @@ the tomography's size and the lowering itself (it is cheap next to the run).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from qcompile.compile import compile_circuits
 from qcompile.errors import InvalidParameter
-from qcompile.experiment import (
+from qcompile.lowering.dynamics import LoweredDynamics, lower_dynamics
+from qcompile.metrics import circuit_metrics
+from qcompile.passes.compile import compile_circuits
+from qcompile.results import RunResult
+from qcompile.run.runner import (
     DEFAULT_SHOTS,
     Backend,
     Progress,
+    RunContext,
     check_run,
-    run_recipe,
+    execute_run,
     runs_circuits,
-    stored_run,
 )
-from qcompile.lowering.dynamics import LoweredDynamics, lower_dynamics
-from qcompile.metrics import circuit_metrics
-from qcompile.results import RunResult
-from qcompile.tomography import estimate_state, state_tomography_circuits
+from qcompile.states.tomography import estimate_state, state_tomography_circuits
 
 __all__ = ["run_open_system"]
 
@@ -59,7 +58,7 @@ def run_open_system(
 
     ``lowering`` overrides the protocol's lowering options (rule, synthesis, order,
     collision); ``device_every`` tomographs every k-th sample time (and the last).
-    ``store``, ``run_id`` and ``sweep_point`` as in :func:`qcompile.experiment.run_experiment`.
+    ``store``, ``run_id`` and ``sweep_point`` as in :func:`qcompile.run.experiment.run_experiment`.
     """
     options = protocol.lowering_options(lowering)
     check_run(protocol, backend, shots, seed)
@@ -68,8 +67,6 @@ def run_open_system(
     circuits = runs_circuits(backend)
     if circuits:
         protocol.check_device(shots, backend.noisy)
-    if seed is None:
-        seed = secrets.randbelow(2**31)
     if backend.noisy and shots is None:
         shots = DEFAULT_SHOTS
     times = protocol.sample_times()
@@ -83,18 +80,17 @@ def run_open_system(
             frame=protocol.frame(),
             **options,
         )
-    parameters = protocol.parameters() | {"lowering": options}
-    recipe = run_recipe(
-        "open-system", protocol, sweep_point, lowering=options, shots=shots, seed=seed,
+
+    def body(run: RunContext) -> RunResult:
+        return _run(protocol, backend, reference_solver, lowered, times, run.shots, run.seed,
+                    device_every, run.report, run.run_id)  # fmt: skip
+
+    return execute_run(
+        protocol, backend.name, body, runner="open-system", shots=shots, seed=seed, store=store,
+        progress=progress, run_id=run_id, sweep_point=sweep_point,
+        parameters=protocol.parameters() | {"lowering": options}, lowering=options,
         device_every=device_every,
     )  # fmt: skip
-    with stored_run(store, protocol.name, backend.name, parameters, recipe, run_id) as run_id:
-        result = _run(protocol, backend, reference_solver, lowered, times, shots, seed,
-                      device_every, progress, run_id)  # fmt: skip
-        result.parameters = parameters
-        if store is not None:
-            store.finish_run(run_id, result, sweep_point)
-    return result
 
 
 def _run(
@@ -106,10 +102,10 @@ def _run(
     shots: int | None,
     seed: int,
     device_every: int,
-    progress: Progress | None,
+    progress: Progress,
     run_id: str | None,
 ) -> RunResult:
-    report = progress or (lambda *a: None)
+    report = progress
     report("reference (master equation)", 0, 1)
     solution = reference_solver(protocol.open_system(), times)
     report("reference (master equation)", 1, 1)

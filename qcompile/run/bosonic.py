@@ -8,7 +8,7 @@ amplitude from vacuum (⟨a²⟩ = −2iλ/κ₂, ⟨n⟩ = 2N tanh 2N), the bit
 2κ₁|α|², the phase-flip rate (slowest Liouvillian eigenvalue). The solvers are passed in.
 
 On ``aer`` / ``aer:<fake>`` the same runs go through the compiled collision step
-(:mod:`qcompile.oscillator_experiment`).
+(:mod:`qcompile.run.oscillator_circuits`).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from collections.abc import Callable
 import numpy as np
 
 from qcompile.errors import InvalidParameter
-from qcompile.experiment import Progress, run_recipe, stored_run
-from qcompile.oscillator_experiment import run_cat_circuits, run_gkp_circuits
 from qcompile.protocols.gkp import energy_trajectory, logical_rate
 from qcompile.results import RunResult
+from qcompile.run.oscillator_circuits import run_cat_circuits, run_gkp_circuits
+from qcompile.run.runner import Progress, RunContext, execute_run
 
 __all__ = ["run_gkp", "run_cat"]
 
@@ -59,11 +59,9 @@ def run_gkp(
                                + ", ".join(circuit_options))  # fmt: skip
     horizon = 60.0 if horizon is None else horizon
     seed = secrets.randbelow(2**31) if seed is None else seed
-    recipe = run_recipe("gkp", protocol, sweep_point, seed=seed)
-    with stored_run(
-        store, protocol.name, "reference", protocol.parameters(), recipe, run_id
-    ) as run_id:
-        report = (lambda *a: progress(*a)) if progress else (lambda *a: None)
+
+    def body(run: RunContext) -> RunResult:
+        report = run.report
         report(f"Lindblad at cutoff {protocol.cutoff}", 0, 1)
         rate = logical_rate(protocol, evolve, horizon)
         report(f"Lindblad at cutoff {protocol.cutoff}", 1, 1)
@@ -77,14 +75,16 @@ def run_gkp(
             observables["truncation_bias"] = rate - reference["torus_rate"]
         if protocol.noise == "none" or protocol.sigma == 0:
             observables["energy"] = _energy_check(protocol, evolve)
-        result = RunResult(
+        return RunResult(
             protocol=protocol.name, parameters=protocol.parameters(), backend="reference",
             seed=seed, shots=None, circuit={}, observables=observables, ideal={},
             reference=reference,
         )  # fmt: skip
-        if store is not None:
-            store.finish_run(run_id, result, sweep_point)
-    return result
+
+    return execute_run(
+        protocol, "reference", body, runner="gkp", store=store, progress=progress, run_id=run_id,
+        sweep_point=sweep_point, seed=seed,
+    )  # fmt: skip
 
 
 def _energy_check(protocol, evolve, horizon: float = 10.0) -> dict:
@@ -114,11 +114,9 @@ def run_cat(
         raise InvalidParameter("backend", "reference", "aer or aer:<fake> for circuit options "
                                + ", ".join(circuit_options))  # fmt: skip
     seed = secrets.randbelow(2**31) if seed is None else seed
-    recipe = run_recipe("cat", protocol, sweep_point, seed=seed)
-    with stored_run(
-        store, protocol.name, "reference", protocol.parameters(), recipe, run_id
-    ) as run_id:
-        report = (lambda *a: progress(*a)) if progress else (lambda *a: None)
+
+    def body(run: RunContext) -> RunResult:
+        report = run.report
         stages = "cat: steady state, parity decay, Liouvillian gap"
         report(stages, 0, 3)
         obs = protocol.observables()
@@ -140,7 +138,7 @@ def run_cat(
             phase_flip = float(-values[2].real)
         report(stages, 3, 3)
         two_n = 2 * protocol.photons
-        result = RunResult(
+        return RunResult(
             protocol=protocol.name, parameters=protocol.parameters(), backend="reference",
             seed=seed, shots=None, circuit={},
             observables={
@@ -159,6 +157,8 @@ def run_cat(
                 "at 2 kappa1 |alpha|^2; phase flips: slowest non-zero Liouvillian eigenvalue",
             },
         )  # fmt: skip
-        if store is not None:
-            store.finish_run(run_id, result, sweep_point)
-    return result
+
+    return execute_run(
+        protocol, "reference", body, runner="cat", store=store, progress=progress, run_id=run_id,
+        sweep_point=sweep_point, seed=seed,
+    )  # fmt: skip

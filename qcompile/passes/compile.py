@@ -17,7 +17,7 @@ from qiskit.transpiler import Target
 from qcompile.errors import ResourceLimit
 from qcompile.metrics import circuit_metrics
 from qcompile.passes import build_pass_manager
-from qcompile.targets import resolve_target
+from qcompile.passes.targets import resolve_target
 
 __all__ = ["CompileReport", "compile_circuits", "compile_protocol", "circuit_metrics"]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from qcompile.experiment import Progress, run_recipe, stored_run
 from qcompile.protocols.ising_memory import BETA_C
 from qcompile.protocols.photonic_ising import (
     cat_amplitude,
@@ -17,6 +16,7 @@ from qcompile.protocols.photonic_ising import (
     mean_field_magnetization,
 )
 from qcompile.results import RunResult
+from qcompile.run.runner import Progress, RunContext, execute_run
 
 __all__ = ["run_photonic_toy"]
 
@@ -36,11 +36,9 @@ def run_photonic_toy(
     """Fidelities of |0_L⟩, |1_L⟩, |±_L⟩ after ``time`` and ``decode_time``; reference only."""
     if seed is None:
         seed = secrets.randbelow(2**31)
-    recipe = run_recipe("toy", protocol, sweep_point, shots=None, seed=seed)
-    with stored_run(
-        store, protocol.name, "reference", protocol.parameters(), recipe, run_id
-    ) as run_id:
-        report = (lambda *a: progress(*a)) if progress else (lambda *a: None)
+
+    def body(run: RunContext) -> RunResult:
+        report = run.report
         report("master equation (4 logical states)", 0, 1)
         states = protocol.fidelities(solver)
         report("master equation (4 logical states)", 1, 1)
@@ -51,7 +49,7 @@ def run_photonic_toy(
                 ideal_lattice["delta"], ideal_lattice["kappa"]
             )
         alpha = cat_amplitude(protocol.photons)
-        result = RunResult(
+        return RunResult(
             protocol=protocol.name,
             parameters=protocol.parameters(),
             backend="reference",
@@ -69,6 +67,8 @@ def run_photonic_toy(
                 "idealized_lattice": ideal_lattice,
             },
         )
-        if store is not None:
-            store.finish_run(run_id, result, sweep_point)
-    return result
+
+    return execute_run(
+        protocol, "reference", body, runner="toy", store=store, progress=progress, run_id=run_id,
+        sweep_point=sweep_point, shots=None, seed=seed,
+    )  # fmt: skip

@@ -15,23 +15,22 @@ this module stays above them in the data flow.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Any
 
-from qcompile.compile import compile_circuits
-from qcompile.experiment import (
+from qcompile.metrics import circuit_metrics
+from qcompile.passes.compile import compile_circuits
+from qcompile.protocols.ising_memory import BETA_C, DELTA_C, majority_success
+from qcompile.results import RunResult
+from qcompile.run.runner import (
     DEFAULT_SHOTS,
     Backend,
     Progress,
+    RunContext,
     check_run,
-    run_recipe,
+    execute_run,
     runs_circuits,
-    stored_run,
 )
-from qcompile.metrics import circuit_metrics
-from qcompile.protocols.ising_memory import BETA_C, DELTA_C, majority_success
-from qcompile.results import RunResult
 
 __all__ = ["run_ising_memory", "exponential_fit", "EXACT_MAX_SIZE"]
 
@@ -58,22 +57,21 @@ def run_ising_memory(
         check_run(protocol, backend, shots, seed)
     else:
         check_run(protocol, backend, None, seed)
-    if seed is None:
-        seed = secrets.randbelow(2**31)
     if runs_circuits(backend) and shots is None:
         shots = DEFAULT_SHOTS
-    recipe = run_recipe("ising", protocol, sweep_point, shots=shots, seed=seed)
-    with stored_run(
-        store, protocol.name, backend.name, protocol.parameters(), recipe, run_id
-    ) as run_id:
-        result = _run(protocol, backend, simulate, exact, shots, seed, progress, run_id)
-        if store is not None:
-            store.finish_run(run_id, result, sweep_point)
-    return result
+
+    def body(run: RunContext) -> RunResult:
+        return _run(protocol, backend, simulate, exact, run.shots, run.seed, run.report,
+                    run.run_id)  # fmt: skip
+
+    return execute_run(
+        protocol, backend.name, body, runner="ising", shots=shots, seed=seed, store=store,
+        progress=progress, run_id=run_id, sweep_point=sweep_point,
+    )  # fmt: skip
 
 
 def _run(protocol, backend, simulate, exact, shots, seed, progress, run_id) -> RunResult:
-    report = (lambda *a: progress(*a)) if progress else (lambda *a: None)
+    report = progress
     reference: dict[str, Any] = {
         "beta": protocol.beta,
         "beta_c": BETA_C,

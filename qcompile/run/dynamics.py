@@ -9,27 +9,26 @@ backend and the reference solver are passed in, so this module never reaches dow
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from qcompile.compile import compile_circuits
-from qcompile.experiment import (
+from qcompile.lowering.dynamics import lower_dynamics
+from qcompile.metrics import circuit_metrics
+from qcompile.passes.compile import compile_circuits
+from qcompile.protocols.coherent_feedback import DEFAULT_LOWERING
+from qcompile.results import RunResult
+from qcompile.run.runner import (
     DEFAULT_SHOTS,
     Backend,
     Progress,
+    RunContext,
     check_run,
-    run_recipe,
+    execute_run,
     runs_circuits,
-    stored_run,
 )
-from qcompile.lowering.dynamics import lower_dynamics
-from qcompile.metrics import circuit_metrics
-from qcompile.protocols.coherent_feedback import DEFAULT_LOWERING
-from qcompile.results import RunResult
-from qcompile.tomography import estimate_state, state_tomography_circuits
+from qcompile.states.tomography import estimate_state, state_tomography_circuits
 
 __all__ = ["run_dynamics", "DEFAULT_LOWERING"]
 
@@ -54,41 +53,29 @@ def run_dynamics(
 
     ``lowering`` overrides :data:`DEFAULT_LOWERING`; ``device_every`` thins the sample times
     at which the device is tomographed (every k-th sample time, plus the last). ``store``,
-    ``run_id`` and ``sweep_point`` as in :func:`qcompile.experiment.run_experiment`.
+    ``run_id`` and ``sweep_point`` as in :func:`qcompile.run.experiment.run_experiment`.
     """
     options = DEFAULT_LOWERING | (lowering or {})
     check_run(protocol, backend, shots, seed)
-    if seed is None:
-        seed = secrets.randbelow(2**31)
     if backend.noisy and shots is None:
         shots = DEFAULT_SHOTS
-    parameters = protocol.parameters() | {"lowering": options}
-    recipe = run_recipe(
-        "dynamics", protocol, sweep_point, lowering=options, shots=shots, seed=seed,
+
+    def body(run: RunContext) -> RunResult:
+        return _run(protocol, backend, reference_solver, options, run.shots, run.seed,
+                    device_every, run.report, run.run_id)  # fmt: skip
+
+    return execute_run(
+        protocol, backend.name, body, runner="dynamics", shots=shots, seed=seed, store=store,
+        progress=progress, run_id=run_id, sweep_point=sweep_point,
+        parameters=protocol.parameters() | {"lowering": options}, lowering=options,
         device_every=device_every,
     )  # fmt: skip
-    with stored_run(store, protocol.name, backend.name, parameters, recipe, run_id) as run_id:
-        result = _run(
-            protocol,
-            backend,
-            reference_solver,
-            options,
-            shots,
-            seed,
-            device_every,
-            progress,
-            run_id,
-        )
-        result.parameters = parameters
-        if store is not None:
-            store.finish_run(run_id, result, sweep_point)
-    return result
 
 
 def _run(
     protocol, backend, reference_solver, options, shots, seed, device_every, progress, run_id
 ) -> RunResult:
-    report = (lambda *a: progress(*a)) if progress else (lambda *a: None)
+    report = progress
     system = protocol.open_system()
     times = protocol.sample_times()
     report("reference (master equation)", 0, 1)

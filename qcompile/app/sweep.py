@@ -1,6 +1,6 @@
 """Parameter sweeps: the Cartesian product of grids, run in parallel, resumable.
 
-A sweep is a list of recipes (``qcompile.recipe``), one per grid point, with seeds
+A sweep is a list of recipes (``qcompile.run.recipe``), one per grid point, with seeds
 ``seed + index``. Its id is a hash of everything that defines it (protocol, points, backend,
 shots, seed, options), so running the same sweep again *resumes* it: points already recorded
 in the store's ``sweep_points`` table are read back and skipped, and the store's primary key
@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from qcompile.errors import InvalidParameter, QCompileError
-from qcompile.recipe import make_recipe
 from qcompile.results import RunResult
+from qcompile.run.recipe import make_recipe
 
 __all__ = [
     "Grid",
@@ -234,7 +234,7 @@ def run_point(
     """Run one sweep point (in a worker); with ``store_path`` record it there."""
     from qcompile.backends import IBMOptions, ResultStore, get_backend
     from qcompile.backends.solvers import default_solvers
-    from qcompile.recipe import execute
+    from qcompile.run.recipe import execute
 
     store = ResultStore(store_path) if store_path else None
     chosen = get_backend(

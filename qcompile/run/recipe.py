@@ -1,6 +1,6 @@
 """Recipes: a run as data (protocol, parameters, runner options, seed), executable again.
 
-Every run stores its recipe when it starts (``qcompile.experiment.run_recipe``). Executing a
+Every run stores its recipe when it starts (``qcompile.run.experiment.run_recipe``). Executing a
 recipe with the same seed gives the same compiled circuits and the same estimates, which is
 what lets a run be completed from jobs fetched later, and what a sweep point is made of.
 
@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from qcompile.experiment import Progress
 from qcompile.protocols.plugin import get_protocol
 from qcompile.results import RunResult
+from qcompile.run.experiment import Progress
 
 __all__ = ["make_recipe", "execute"]
 
@@ -50,7 +50,7 @@ def execute(
     progress: Progress | None = None,
 ) -> RunResult:
     """Run ``recipe`` on ``backend`` through its protocol plugin's ``run``; ``store``,
-    ``run_id``, ``sweep_point`` as in :func:`qcompile.experiment.run_experiment`. ``solvers``
+    ``run_id``, ``sweep_point`` as in :func:`qcompile.run.experiment.run_experiment`. ``solvers``
     maps the reference solvers the runners need (``qcompile.backends.solvers.
     default_solvers()``): ``lindblad_reference``, ``propagators``, ``kmc``, ``exact_memory``,
     ``state_at``, ``evolve``, ``slowest``."""

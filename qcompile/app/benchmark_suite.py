@@ -32,8 +32,8 @@ from qiskit.transpiler import generate_preset_pass_manager
 
 from qcompile.metrics import circuit_metrics
 from qcompile.passes import DEFAULT_BASIS, build_pass_manager
+from qcompile.passes.targets import fake_backend
 from qcompile.results import package_versions
-from qcompile.targets import fake_backend
 
 __all__ = ["SuiteCircuit", "suite_circuits", "COMPILERS", "run_suite", "markdown_table", "TARGETS"]
 

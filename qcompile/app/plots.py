@@ -84,10 +84,10 @@ def plot_result(result: RunResult):
 
 
 def comparison_figure(result: RunResult):
-    """Any run: one panel per observable of :func:`qcompile.compare.compare_run` — reference
+    """Any run: one panel per observable of :func:`qcompile.app.compare.compare_run` — reference
     line, ideal-circuit markers, device points with standard errors (a time axis where the
     run has one, else the points of the run side by side)."""
-    from qcompile.compare import compare_run
+    from qcompile.app.compare import compare_run
 
     blocks = compare_run(result)["observables"]
     if not blocks:

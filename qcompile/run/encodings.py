@@ -17,26 +17,25 @@ protects the logical qubit best on that device. Figures of merit are those of
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from qcompile.compile import compile_circuits
-from qcompile.experiment import (
+from qcompile.metrics import circuit_metrics
+from qcompile.passes.compile import compile_circuits
+from qcompile.protocols.two_qubit_codes import encoding_observables, two_qubit_ensemble
+from qcompile.results import RunResult
+from qcompile.run.runner import (
     DEFAULT_SHOTS,
     Backend,
     Progress,
+    RunContext,
     check_run,
-    run_recipe,
+    execute_run,
     runs_circuits,
-    stored_run,
 )
-from qcompile.metrics import circuit_metrics
-from qcompile.protocols.two_qubit_codes import encoding_observables, two_qubit_ensemble
-from qcompile.results import RunResult
-from qcompile.tomography import estimate_state, state_tomography_circuits
+from qcompile.states.tomography import estimate_state, state_tomography_circuits
 
 __all__ = ["run_encodings", "rank_encodings", "DEFAULT_COLLISIONS"]
 
@@ -100,31 +99,26 @@ def run_encodings(
     if isinstance(device_every, bool) or int(device_every) != device_every or device_every < 1:
         raise InvalidParameter("device_every", device_every, "an integer >= 1")
     check_run(protocol, backend, shots, seed)
-    if seed is None:
-        seed = secrets.randbelow(2**31)
     if backend.noisy and shots is None:
         shots = DEFAULT_SHOTS
-    recipe = run_recipe(
-        "encodings", protocol, sweep_point, solver=solver, heom=heom, collisions=collisions,
-        device_every=device_every, shots=shots, seed=seed,
+
+    def body(run: RunContext) -> RunResult:
+        return _run(protocol, backend, propagators, solver, heom, collisions, device_every,
+                    run.shots, run.seed, run.report, run.run_id)  # fmt: skip
+
+    return execute_run(
+        protocol, backend.name, body, runner="encodings", shots=shots, seed=seed, store=store,
+        progress=progress, run_id=run_id, sweep_point=sweep_point,
+        parameters=protocol.parameters() | {"solver": solver, "collisions": collisions},
+        solver=solver, heom=heom, collisions=collisions, device_every=device_every,
     )  # fmt: skip
-    parameters = protocol.parameters() | {"solver": solver, "collisions": collisions}
-    with stored_run(store, protocol.name, backend.name, parameters, recipe, run_id) as run_id:
-        result = _run(
-            protocol, backend, propagators, solver, heom, collisions, device_every, shots, seed,
-            progress, run_id,
-        )  # fmt: skip
-        result.parameters = parameters
-        if store is not None:
-            store.finish_run(run_id, result, sweep_point)
-    return result
 
 
 def _run(
     protocol, backend, propagators, solver, heom, collisions, device_every, shots, seed,
     progress, run_id,
 ) -> RunResult:  # fmt: skip
-    report = (lambda *a: progress(*a)) if progress else (lambda *a: None)
+    report = progress
     times = protocol.times()
     stage = f"reference ({solver})"
     report(stage, 0, 1)

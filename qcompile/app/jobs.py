@@ -17,9 +17,9 @@ from qcompile.backends.replay import ReplayBackend
 from qcompile.backends.solvers import default_solvers
 from qcompile.backends.store import ResultStore
 from qcompile.errors import QCompileError
-from qcompile.experiment import Progress
-from qcompile.recipe import execute
 from qcompile.results import RunResult
+from qcompile.run.experiment import Progress
+from qcompile.run.recipe import execute
 
 __all__ = ["backend_for_job", "fetch_job", "wait_job", "cancel_job", "complete_run"]
 

@@ -1,0 +1,170 @@
+"""Run homogenization (spec 000) end to end: lower → compile → execute → tomography.
+
+The lifecycle (check, store, seed, recipe) is :func:`qcompile.run.runner.execute_run`;
+``check_run``, ``stored_run``, ``run_recipe`` and ``DEFAULT_SHOTS`` are re-exported from here
+as before. Three answers are put side by side:
+
+* ``observables``: what the backend measured (shot-noise standard errors from a seeded
+  bootstrap), or the exact state of the circuit on the ideal backend without shots;
+* ``ideal``: exact noiseless reduced states of the lowered circuits (statevector);
+* ``reference``: the protocol's own exact answer, independent of any circuit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from qcompile.passes.compile import circuit_metrics, compile_circuits
+from qcompile.results import RunResult
+from qcompile.run.runner import (
+    DEFAULT_SHOTS,
+    MAX_SHOTS,
+    Backend,
+    Progress,
+    RunContext,
+    check_run,
+    execute_run,
+    run_recipe,
+    runs_circuits,
+    stored_run,
+)
+from qcompile.states.circuit_states import reduced_qubit_states
+from qcompile.states.qubit_state import bloch_vector
+from qcompile.states.tomography import BlochEstimate, estimate_bloch, measurement_circuits
+
+__all__ = [
+    "Backend",
+    "Progress",
+    "run_experiment",
+    "check_run",
+    "stored_run",
+    "run_recipe",
+    "runs_circuits",
+    "max_abs_deviation",
+    "DEFAULT_SHOTS",
+    "MAX_SHOTS",
+]
+
+
+def _tolist(values: dict[str, np.ndarray]) -> dict[str, Any]:
+    return {k: np.asarray(v).tolist() for k, v in values.items()}
+
+
+def run_experiment(
+    protocol,
+    backend: Backend,
+    *,
+    shots: int | None = None,
+    seed: int | None = None,
+    store=None,
+    progress: Progress | None = None,
+    run_id: str | None = None,
+    sweep_point: tuple[str, int] | None = None,
+) -> RunResult:
+    """Run ``protocol`` on ``backend`` and return the :class:`RunResult`.
+
+    Noisy backends always sample (``shots`` defaults to :data:`DEFAULT_SHOTS`); the ideal
+    backend samples only when ``shots`` is given. With ``store`` the run is recorded as
+    ``running`` first, with its recipe (protocol parameters, shots, resolved seed), and
+    completed or marked failed at the end; ``run_id`` completes an existing ``running`` run
+    instead (a job fetched after its process died), ``sweep_point`` files it in a sweep.
+    """
+    check_run(protocol, backend, shots, seed)
+    if backend.noisy and shots is None:
+        shots = DEFAULT_SHOTS
+
+    def body(run: RunContext) -> RunResult:
+        save = (lambda circuits: store.save_circuits(run.run_id, circuits)) if store else None
+        return _run(protocol, backend, run.shots, run.seed, run.report, save, run.run_id)
+
+    return execute_run(protocol, backend.name, body, runner="experiment", shots=shots,
+                       seed=seed, store=store, progress=progress, run_id=run_id,
+                       sweep_point=sweep_point)  # fmt: skip
+
+
+def _run(
+    protocol,
+    backend: Backend,
+    shots: int | None,
+    seed: int | None,
+    progress: Progress,
+    store_circuits: Callable | None,
+    run_id: str | None = None,
+) -> RunResult:
+    report = progress
+    tasks = protocol.tomography_tasks()
+    reference = protocol.reference()
+    circuit_info: dict[str, Any] = {}
+    observables: dict[str, Any] = {}
+    ideal: dict[str, Any] = {}
+
+    if runs_circuits(backend):
+        report("exact simulation", 0, len(tasks))
+        exact = []
+        for i, task in enumerate(tasks):
+            states = reduced_qubit_states(task.circuit, task.qubits)
+            exact.append(BlochEstimate.exact(np.array([bloch_vector(r) for r in states])))
+            report("exact simulation", i + 1, len(tasks))
+        ideal = _tolist(protocol.observables([e.mean for e in exact]))
+
+        full = protocol.circuit()
+        circuits = [c for task in tasks for c in measurement_circuits(task)]
+        compiled, compile_report = compile_circuits(
+            [full, *circuits], backend.compile_target, seed=seed, layout_from=full
+        )
+        compiled_full, compiled = compiled[0], compiled[1:]
+        circuit_info = circuit_metrics(compiled_full) | {
+            "target": compile_report.target,
+            "compile_time_s": compile_report.compile_time_s,
+        }
+        if store_circuits is not None:
+            store_circuits([compiled_full])
+
+        if shots is None:
+            observables = dict(ideal)
+            observables.update({f"{k}_stderr": [0.0] * len(v) for k, v in ideal.items()})
+        else:
+            done = 0
+
+            def advance(n: int) -> None:
+                nonlocal done
+                done += n
+                report("shots", done, len(compiled))
+
+            report("shots", 0, len(compiled))
+            counts = backend.run(compiled, shots, seed=seed, progress=advance, run_id=run_id)
+            rng = np.random.default_rng(seed)
+            estimates = [
+                estimate_bloch(counts[3 * i : 3 * i + 3], len(task.qubits), rng=rng)
+                for i, task in enumerate(tasks)
+            ]
+            mean = protocol.observables([e.mean for e in estimates])
+            spread = protocol.observables([e.samples for e in estimates])
+            observables = _tolist(mean)
+            observables.update(
+                {f"{k}_stderr": np.std(v, axis=0, ddof=1).tolist() for k, v in spread.items()}
+            )
+
+    return RunResult(
+        protocol=protocol.name,
+        parameters=protocol.parameters(),
+        backend=backend.name,
+        seed=seed,
+        shots=shots,
+        circuit=circuit_info,
+        observables=observables,
+        ideal=ideal,
+        reference=reference,
+    )
+
+
+def max_abs_deviation(a: dict[str, Any], b: dict[str, Any]) -> float:
+    """Largest |a − b| over the observables the two blocks share (NaN if none)."""
+    diffs = [
+        np.max(np.abs(np.subtract(a[k], b[k]))) for k in a if k in b and not k.endswith("_stderr")
+    ]
+    return float(max(diffs)) if diffs else math.nan

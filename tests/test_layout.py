@@ -1,0 +1,89 @@
+"""The layout shows the layers: no module imports a layer above its own, modules stay small,
+and every old module name still imports as the very same module."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+from qcompile.aliases import MOVED
+
+PACKAGE = Path(__file__).resolve().parent.parent / "qcompile"
+#: Who may import whom: a module imports only its own layer or lower ones.
+RANK = {"core": 0, "lowering": 1, "passes": 2, "protocols": 3, "backends": 4, "run": 5,
+        "app": 6, "cli": 7}  # fmt: skip
+CORE = {"errors", "model", "results", "metrics", "resources", "aliases", "states"}
+MAX_LINES = 500
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "qcompile":
+        return None
+    if len(parts) == 1 or parts[1] in CORE:
+        return "core"
+    return parts[1] if parts[1] in RANK else None
+
+
+def _modules():
+    """(path, module name) of every module: the package, and the repository's backends/
+    folder, installed as qcompile.backends."""
+    folders = [(PACKAGE, "qcompile"), (PACKAGE.parent / "backends", "qcompile.backends")]
+    for root, name in folders:
+        for path in sorted(root.rglob("*.py")):
+            if "backends" in path.relative_to(root).parts:
+                continue  # the qcompile/backends link: read once, from its folder
+            parts = path.relative_to(root).with_suffix("").parts
+            module = ".".join((name, *parts)).removesuffix(".__init__")
+            yield path, module
+
+
+def _imports(tree: ast.AST):
+    """(module imported, enclosing function name or None) for every qcompile import."""
+
+    def visit(node, function):
+        for child in ast.iter_child_nodes(node):
+            name = (
+                child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+            )
+            if isinstance(child, ast.ImportFrom) and child.module:
+                yield child.module, function
+            elif isinstance(child, ast.Import):
+                for alias in child.names:
+                    yield alias.name, function
+            yield from visit(child, name or function)
+
+    yield from visit(tree, None)
+
+
+def test_no_module_imports_a_higher_layer():
+    """Data flows one way. The one sanctioned crossing: a protocol plugin's ``run`` function
+    (its entry into the run layer, :mod:`qcompile.protocols.plugin`) imports its runner."""
+    violations = []
+    for path, module in _modules():
+        if module == "qcompile":  # the package facade re-exports the public API
+            continue
+        source = _layer(module)
+        for imported, function in _imports(ast.parse(path.read_text())):
+            target = _layer(imported)
+            if target is None or RANK[target] <= RANK[source]:
+                continue
+            if source == "protocols" and target == "run" and function == "run":
+                continue
+            violations.append(f"{module} ({source}) imports {imported} ({target})")
+    assert violations == []
+
+
+def test_modules_stay_small():
+    long = {module: n for path, module in _modules()
+            if (n := len(path.read_text().splitlines())) > MAX_LINES}  # fmt: skip
+    assert long == {}
+
+
+@pytest.mark.parametrize("old", sorted(MOVED))
+def test_old_module_names_are_the_same_modules(old):
+    assert importlib.import_module(old) is importlib.import_module(MOVED[old])
+    assert importlib.import_module(MOVED[old]).__spec__.name == MOVED[old]
