@@ -311,6 +311,9 @@ def test_cli_run_compile_and_sweep(tmp_path, capsys):
         (["--rule", "magic"], "--rule"),
         (["--dt", "0.07"], "--times.dt"),
         (["--backend", "aer:fake_nowhere"], "fake_torino"),
+        (["--json", "/proc/x.json"], "--json"),  # a directory that takes no file
+        (["--json", "/tmp/" + "a" * 300 + ".json"], "--json"),  # a name too long
+        (["--plot", "/tmp"], "--plot"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_nothing_is_stored(args, flag, tmp_path, capsys):
@@ -319,7 +322,9 @@ def test_cli_bad_input_is_one_line_and_nothing_is_stored(args, flag, tmp_path, c
     if "--backend" not in args:
         args = [*args, "--backend", "aer"]
     out = tmp_path / "r.json"
-    code = run_cli("run", "lindblad", *args, "--json", str(out))
+    if "--json" not in args:
+        args = [*args, "--json", str(out)]
+    code = run_cli("run", "lindblad", *args)
     captured = capsys.readouterr()
     assert code == 2
     lines = captured.err.strip().splitlines()

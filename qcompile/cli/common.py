@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -103,16 +105,36 @@ def _backend(
 
 
 def _check_output_path(name: str, path: Path | None) -> None:
-    """Refuse an output path before any work is done, so nothing is lost at the end."""
+    """Refuse an output path before any work is done, so nothing is lost at the end: its
+    directory must exist and take a new file (tried: a probe file is created and removed),
+    and its name must fit the file system."""
     if path is None:
         return
-    parent = path.expanduser().resolve().parent
+    try:
+        target = path.expanduser().resolve()
+    except (OSError, RuntimeError) as exc:
+        raise InvalidParameter(name, str(path), f"a usable file path ({exc})") from None
+    parent = target.parent
     if not parent.is_dir():
         raise InvalidParameter(
             name, str(path), f"a file in an existing directory ({parent} does not exist)"
         )
-    if path.is_dir():
+    try:
+        limit = os.pathconf(parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    if len(target.name.encode()) > limit:
+        raise InvalidParameter(name, str(path), f"a file name of at most {limit} bytes")
+    if target.is_dir():
         raise InvalidParameter(name, str(path), "a file path, not a directory")
+    try:
+        handle, probe = tempfile.mkstemp(dir=parent, prefix=".qcompile-probe-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InvalidParameter(
+            name, str(path), f"a file in a writable directory ({parent}: {exc.strerror})"
+        ) from None
 
 
 def _homogenization(alpha, eta, reservoir, rounds, input_state, reservoir_state):
