@@ -20,6 +20,7 @@ from qcompile.results import RunResult, write_atomic
 
 __all__ = [
     "bench_figure",
+    "FIGURES",
     "comparison_figure",
     "gkp_figure",
     "ising_figure",
@@ -49,15 +50,13 @@ def _series(ax, x, result: RunResult, key: str) -> None:
 
 
 def plot_result(result: RunResult):
-    """A matplotlib ``Figure`` of ``result``."""
-    if result.protocol == "coherent-feedback":
-        return _plot_trace_distance(result)
-    if result.protocol == "dissipative-qubits":
-        return _plot_encodings(result)
-    if result.protocol == "ising-memory":
-        return ising_figure([result])
-    if result.protocol != "homogenization":
-        return comparison_figure(result)
+    """A matplotlib ``Figure`` of ``result``: the protocol's own figure where it has one
+    (:data:`FIGURES`), else :func:`comparison_figure`, which draws any run."""
+    return FIGURES.get(result.protocol, comparison_figure)(result)
+
+
+def _plot_homogenization(result: RunResult):
+    """System fidelity after k collisions and the final fidelity of each reservoir qubit."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [2, 1]})
     k = np.arange(len(result.reference["system_fidelity"]))
     _series(left, k, result, "system_fidelity")
@@ -319,6 +318,16 @@ def bench_figure(result: dict):
     axes[0, 0].legend(fontsize=7, ncol=len(compilers))
     fig.tight_layout()
     return fig
+
+
+#: Protocols whose runs have a figure of their own; every other run (a plugin's, ``lindblad``,
+#: the bosonic rates) gets :func:`comparison_figure`.
+FIGURES = {
+    "homogenization": _plot_homogenization,
+    "coherent-feedback": _plot_trace_distance,
+    "dissipative-qubits": _plot_encodings,
+    "ising-memory": lambda result: ising_figure([result]),
+}
 
 
 def save_figure(fig, path: str | os.PathLike) -> Path:

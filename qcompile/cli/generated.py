@@ -132,6 +132,18 @@ def run_command(name: str, plugin):
     return command
 
 
+def _has_single_circuit(protocol) -> bool:
+    """Whether ``protocol.circuit()`` exists and needs no argument."""
+    circuit = getattr(protocol, "circuit", None)
+    if not callable(circuit):
+        return False
+    try:
+        inspect.signature(circuit).bind()
+    except TypeError:
+        return False
+    return True
+
+
 def compile_command(name: str, plugin):
     """``qcompile compile NAME``: the protocol's ``circuit()`` compiled for a target."""
 
@@ -141,7 +153,7 @@ def compile_command(name: str, plugin):
         _check_output_path("output", kwargs["output"])
         _check_output_path("json", kwargs["json_path"])
         protocol = plugin.from_mapping(_values(kwargs, _COMPILE_OPTIONS))
-        if not callable(getattr(protocol, "circuit", None)):
+        if not _has_single_circuit(protocol):
             raise QCompileError(
                 f"protocol {name!r} defines no single circuit to compile (protocol.circuit()); "
                 f"where it runs circuits, `qcompile run {name} --backend aer` compiles them and "

@@ -46,6 +46,8 @@ from qcompile.lowering.report import LoweringReport
 
 __all__ = [
     "Collision",
+    "auto_dt",
+    "default_step",
     "grid_dissipator",
     "gkp_collisions",
     "gkp_grid_jumps",
@@ -244,6 +246,19 @@ def cat_collisions(protocol, fock: FockBinary, dt: float) -> list[Collision]:
                            math.sqrt(protocol.kappa_d * dt))  # fmt: skip
         out.append(Collision("dephasing", circ, jumps["dephasing"]))
     return out
+
+
+def auto_dt(collisions: Sequence[Collision], target: float = 0.2, largest: float = 0.01) -> float:
+    """dt with dt·max‖L‖² ≈ ``target`` (at most ``largest``), two significant digits."""
+    stiffness = max(np.linalg.norm(c.jump, 2) ** 2 for c in collisions)
+    dt = min(largest, target / stiffness)
+    return float(f"{dt:.2g}")
+
+
+def default_step(build: Callable[[float], list[Collision]]) -> tuple[float, list[Collision]]:
+    """``(dt, collisions)`` of a step built by ``build(dt)`` at :func:`auto_dt`."""
+    dt = auto_dt(build(1e-3))
+    return dt, build(dt)
 
 
 def _check_dt(dt: float) -> None:

@@ -15,8 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from qiskit.circuit import QuantumCircuit
 
 from qcompile.errors import InvalidParameter
+from qcompile.lowering.oscillator import FockBinary
+from qcompile.lowering.oscillator_collision import cat_collisions, default_step, lower_step
 from qcompile.model import OpenSystem
 from qcompile.protocols.parameters import Parameter
 from qcompile.protocols.photonic_ising import cat_amplitude
@@ -52,6 +55,13 @@ class Cat:
 
     def parameters(self) -> dict:
         return {p.name: getattr(self, p.name) for p in PARAMETERS}
+
+    def circuit(self) -> QuantumCircuit:
+        """One collision step in Fock-binary (⌈log₂ cutoff⌉ qubits and an ancilla) at the
+        automatic dt (dt·max‖L‖² ≈ 0.2): what ``qcompile compile cat`` compiles."""
+        fock = FockBinary(self.cutoff)
+        dt, collisions = default_step(lambda t: cat_collisions(self, fock, t))
+        return lower_step(collisions, dt)[0]
 
     @property
     def alpha(self) -> complex:

@@ -27,8 +27,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from qiskit.circuit import QuantumCircuit
 
 from qcompile.errors import InvalidParameter
+from qcompile.lowering.oscillator import PositionGrid
+from qcompile.lowering.oscillator_collision import default_step, gkp_collisions, lower_step
 from qcompile.protocols.parameters import Parameter
 from qcompile.states.oscillator_basis import hermite_functions, quadratures
 
@@ -282,6 +285,13 @@ class GKP:
 
     def parameters(self) -> dict:
         return {p.name: getattr(self, p.name) for p in PARAMETERS}
+
+    def circuit(self, grid_qubits: int = 6) -> QuantumCircuit:
+        """One collision step on a position grid of 2^``grid_qubits`` points at the automatic
+        dt (dt·max‖L‖² ≈ 0.2): what ``qcompile compile gkp`` compiles."""
+        grid = PositionGrid(grid_qubits, self.kappa)
+        dt, collisions = default_step(lambda t: gkp_collisions(self, grid, t))
+        return lower_step(collisions, dt)[0]
 
     @property
     def eta(self) -> float:

@@ -34,6 +34,7 @@ from qcompile.lowering.oscillator import FockBinary, PositionGrid
 from qcompile.lowering.oscillator_collision import (
     Collision,
     apply_step,
+    auto_dt,
     cat_collisions,
     check_step_size,
     collision_kraus,
@@ -49,13 +50,6 @@ __all__ = ["run_gkp_circuits", "run_cat_circuits", "auto_dt", "decay_rate"]
 
 #: Largest cat cutoff whose step channel is diagonalised for the phase-flip rate (d² = 2304).
 MAX_SPECTRUM_CUTOFF = 48
-
-
-def auto_dt(collisions: list[Collision], target: float = 0.2, largest: float = 0.01) -> float:
-    """dt with dt·max‖L‖² ≈ ``target`` (at most ``largest``), two significant digits."""
-    stiffness = max(np.linalg.norm(c.jump, 2) ** 2 for c in collisions)
-    dt = min(largest, target / stiffness)
-    return float(f"{dt:.2g}")
 
 
 def decay_rate(times: np.ndarray, signal: np.ndarray) -> float:
