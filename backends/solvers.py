@@ -1,7 +1,8 @@
-"""The reference solvers the runners need, by name, for code that replays stored recipes.
+"""The reference solvers the runners use by default, by name.
 
-``qcompile.run.recipe.execute`` (jobs fetched later, sweep points) takes this mapping so that the
-runners never import the backends themselves.
+Every runner picks its own solvers from ``qcompile.backends``; this mapping names them for a
+caller that wants to replace one (``solvers=`` of ``qcompile.run.recipe.execute`` and of a
+protocol plugin's ``run``), e.g. a test that substitutes a stub. Nothing requires it.
 """
 
 from __future__ import annotations

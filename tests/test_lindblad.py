@@ -14,7 +14,6 @@ from test_cli import run_cli
 
 from qcompile import OpenSystem
 from qcompile.backends import ResultStore, get_backend
-from qcompile.backends.solvers import default_solvers
 from qcompile.errors import InvalidParameter
 from qcompile.protocols.lindblad import lindblad, run
 from qcompile.protocols.lindblad_file import parse_model
@@ -24,7 +23,7 @@ HELD_OUT = Path(__file__).resolve().parent / "data" / "held_out_model.toml"
 
 
 def _run(protocol, backend="aer", **options):
-    return run(protocol, get_backend(backend), solvers=default_solvers(), seed=3, **options)
+    return run(protocol, get_backend(backend), seed=3, **options)
 
 
 def _model(**overrides) -> dict:

@@ -15,7 +15,6 @@ import pytest
 from test_cli import run_cli
 
 from qcompile.backends import get_backend
-from qcompile.backends.solvers import default_solvers
 from qcompile.protocols import PROTOCOLS, ProtocolPlugin, get_protocol
 from qcompile.protocols.plugin import refresh
 from qcompile.run.recipe import execute, make_recipe
@@ -49,7 +48,7 @@ def from_mapping(values):
     return Tilt(values.get("theta", 0.5))
 
 
-def run(protocol, backend, *, solvers, shots=None, seed=None, **options):
+def run(protocol, backend, *, solvers=None, shots=None, seed=None, **options):
     from qiskit import QuantumCircuit
     from qiskit.quantum_info import Statevector
 
@@ -102,7 +101,7 @@ def test_built_ins_are_registered_through_entry_points():
 def test_a_third_party_protocol_runs_without_touching_qcompile(third_party):
     assert "tilt" in PROTOCOLS
     recipe = make_recipe("tilt", {"theta": 1.1}, seed=4)
-    result = execute(recipe, get_backend("aer"), solvers=default_solvers())
+    result = execute(recipe, get_backend("aer"))
     assert result.observables["Z"][0] == pytest.approx(np.cos(1.1), abs=1e-12)
     assert result.reference["Z"][0] == pytest.approx(np.cos(1.1), abs=1e-12)
 

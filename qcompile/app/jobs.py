@@ -14,7 +14,6 @@ from typing import Any
 
 from qcompile.backends.ibm import IBMBackend, IBMOptions
 from qcompile.backends.replay import ReplayBackend
-from qcompile.backends.solvers import default_solvers
 from qcompile.backends.store import ResultStore
 from qcompile.errors import QCompileError
 from qcompile.results import RunResult
@@ -73,7 +72,6 @@ def complete_run(
         store=store,
         run_id=run_id,
         progress=progress,
-        solvers=default_solvers(),
     )
 
 

@@ -233,7 +233,6 @@ def run_point(
 ) -> dict[str, Any]:
     """Run one sweep point (in a worker); with ``store_path`` record it there."""
     from qcompile.backends import IBMOptions, ResultStore, get_backend
-    from qcompile.backends.solvers import default_solvers
     from qcompile.run.recipe import execute
 
     store = ResultStore(store_path) if store_path else None
@@ -245,7 +244,6 @@ def run_point(
         chosen,
         store=store,
         sweep_point=sweep_point if store is not None else None,
-        solvers=default_solvers(),
     )
     return result.to_dict()
 

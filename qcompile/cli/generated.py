@@ -100,7 +100,6 @@ def run_command(name: str, plugin):
     def command(**kwargs: Any) -> None:
         from qcompile.app.compare import compare_run
         from qcompile.backends import ResultStore
-        from qcompile.backends.solvers import default_solvers
         from qcompile.cli.compare import print_comparison
         from qcompile.run.experiment import check_run
 
@@ -112,9 +111,8 @@ def run_command(name: str, plugin):
                           kwargs["twirling"])  # fmt: skip
         check_run(protocol, chosen, kwargs["shots"], kwargs["seed"])
         with _progress() as progress:
-            result = plugin.run(protocol, chosen, solvers=default_solvers(),
-                                shots=kwargs["shots"], seed=kwargs["seed"], store=store,
-                                progress=progress)  # fmt: skip
+            result = plugin.run(protocol, chosen, solvers=None, shots=kwargs["shots"],
+                                seed=kwargs["seed"], store=store, progress=progress)  # fmt: skip
         print_comparison(result, compare_run(result))
         if kwargs["json_path"]:
             result.write_json(kwargs["json_path"])

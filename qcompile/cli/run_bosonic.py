@@ -55,7 +55,6 @@ def run_gkp_command(
     """GKP qubit protected by dissipation (spec 003): exact torus rate vs truncated Lindblad,
     or vs the compiled collision step on the position grid (--backend aer)."""
     from qcompile.backends import ResultStore
-    from qcompile.backends.solvers import default_solvers
     from qcompile.protocols.gkp import gkp
     from qcompile.run.bosonic import run_gkp
 
@@ -67,7 +66,6 @@ def run_gkp_command(
         for s in _float_list("sigma", sigma)
     ]  # fmt: skip
     store = ResultStore()
-    solved = default_solvers()
     chosen = _backend(backend, store, "batch", None, "none")
     circuits = chosen.runs_circuits
     _circuit_only(circuits, grid_qubits=grid_qubits, dt=dt)
@@ -76,10 +74,8 @@ def run_gkp_command(
     results = []
     with _progress() as progress:
         for protocol in protocols:
-            results.append(run_gkp(protocol, chosen, evolve=solved["evolve"],
-                                   evolve_states=solved["evolve_states"], seed=seed, store=store,
-                                   progress=progress, shots=shots if circuits else None,
-                                   **options))  # fmt: skip
+            results.append(run_gkp(protocol, chosen, seed=seed, store=store, progress=progress,
+                                   shots=shots if circuits else None, **options))  # fmt: skip
     theorem = "3" if lattice == "square" else "5"
     where = f"grid m = {grid_qubits} on {chosen.name}" if circuits else f"cutoff {cutoff}"
     table = Table(
@@ -154,21 +150,18 @@ def run_cat_command(
     """Cat qubit (spec 004 §2): steady amplitude, bit-flip and phase-flip rates, from the
     Lindbladian or from the compiled Fock-binary collision step (--backend aer)."""
     from qcompile.backends import ResultStore
-    from qcompile.backends.solvers import default_solvers
     from qcompile.protocols.cat import cat
     from qcompile.run.bosonic import run_cat
 
     _check_output_path("json", json_path)
     protocol = cat(photons=photons, kappa2=kappa2, kappa1=kappa1, kappa_d=kappa_d, cutoff=cutoff)
     store = ResultStore()
-    s = default_solvers()
     chosen = _backend(backend, store, "batch", None, "none")
     circuits = chosen.runs_circuits
     _circuit_only(circuits, dt=dt)
     with _progress() as progress:
         result = run_cat(
-            protocol, chosen, state_at=s["state_at"], evolve=s["evolve"], slowest=s["slowest"],
-            evolve_states=s["evolve_states"], seed=seed, store=store, progress=progress,
+            protocol, chosen, seed=seed, store=store, progress=progress,
             **({"dt": dt, "shots": shots} if circuits else {}),
         )  # fmt: skip
     obs, ref = result.observables, result.reference

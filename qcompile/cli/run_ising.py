@@ -48,7 +48,6 @@ def run_ising_memory_command(
 ) -> None:
     """The dissipative 2D Ising memory (spec 004): decoded success from |0> after time T."""
     from qcompile.backends import ResultStore, get_backend
-    from qcompile.backends.solvers import default_solvers
     from qcompile.protocols.ising_memory import BETA_C, ising_memory
     from qcompile.run.ising_memory import exponential_fit, run_ising_memory
 
@@ -66,7 +65,6 @@ def run_ising_memory_command(
     for protocol in points:
         if chosen.runs_circuits:
             protocol.check_fits(chosen.num_qubits, chosen.capacity)
-    solvers = default_solvers()
     results = []
     with _progress() as progress:
         for protocol in points:
@@ -74,8 +72,6 @@ def run_ising_memory_command(
                 run_ising_memory(
                     protocol,
                     chosen,
-                    simulate=solvers["kmc"],
-                    exact=solvers["exact_memory"],
                     shots=shots,
                     seed=seed,
                     store=store,

@@ -91,7 +91,6 @@ def run_lindblad(
     """Your own open system of qubits (a TOML model): observables vs time on the backend,
     the ideal circuit and QuTiP's master equation."""
     from qcompile.backends import ResultStore
-    from qcompile.backends.solvers import default_solvers
     from qcompile.protocols.lindblad import run
     from qcompile.run.experiment import check_run
 
@@ -107,7 +106,6 @@ def run_lindblad(
         result = run(
             protocol,
             chosen,
-            solvers=default_solvers(),
             lowering=lowering,
             shots=shots,
             seed=seed,

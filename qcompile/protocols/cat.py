@@ -148,18 +148,19 @@ def from_mapping(values: Mapping[str, object]) -> Cat:
     return cat(**dict(values))
 
 
-def run(protocol: Cat, backend, *, solvers: Mapping, **options):
+def run(protocol: Cat, backend, *, solvers: Mapping | None = None, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
     ``qcompile.run.bosonic.run_cat``;
     ``options`` are the runner's (shots, seed, store, ...)."""
     from qcompile.run.bosonic import run_cat
 
+    given = dict(solvers or {})  # optional overrides of the default solvers
     return run_cat(
         protocol,
         backend,
-        state_at=solvers["state_at"],
-        evolve=solvers["evolve"],
-        slowest=solvers["slowest"],
-        evolve_states=solvers["evolve_states"],
+        state_at=given.get("state_at"),
+        evolve=given.get("evolve"),
+        slowest=given.get("slowest"),
+        evolve_states=given.get("evolve_states"),
         **options,
     )

@@ -416,13 +416,15 @@ def from_mapping(values) -> CoherentFeedback:
     return coherent_feedback(**dict(values))
 
 
-def run(protocol: CoherentFeedback, backend, *, solvers: Mapping, **options):
+def run(protocol: CoherentFeedback, backend, *, solvers: Mapping | None = None, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
     ``qcompile.run.dynamics.run_dynamics``;
     ``options`` are the runner's (shots, seed, store, ...)."""
     from qcompile.run.dynamics import run_dynamics
 
+    given = dict(solvers or {})  # optional overrides of the default solvers
+
     lowering, options = split_lowering_options(options)
     return run_dynamics(
-        protocol, backend, solvers["lindblad_reference"], lowering=lowering, **options
+        protocol, backend, given.get("lindblad_reference"), lowering=lowering, **options
     )

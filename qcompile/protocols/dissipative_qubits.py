@@ -399,10 +399,11 @@ def from_mapping(values: Mapping[str, object]) -> DissipativeQubits:
     return dissipative_qubits(**values)
 
 
-def run(protocol: DissipativeQubits, backend, *, solvers: Mapping, **options):
+def run(protocol: DissipativeQubits, backend, *, solvers: Mapping | None = None, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
     ``qcompile.run.encodings.run_encodings``;
     ``options`` are the runner's (shots, seed, store, ...)."""
     from qcompile.run.encodings import run_encodings
 
-    return run_encodings(protocol, backend, solvers["propagators"], **options)
+    given = dict(solvers or {})  # optional overrides of the default solvers
+    return run_encodings(protocol, backend, given.get("propagators"), **options)

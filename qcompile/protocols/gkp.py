@@ -434,16 +434,17 @@ def from_mapping(values: Mapping[str, object]) -> GKP:
     return gkp(**dict(values))
 
 
-def run(protocol: GKP, backend, *, solvers: Mapping, **options):
+def run(protocol: GKP, backend, *, solvers: Mapping | None = None, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
     ``qcompile.run.bosonic.run_gkp``;
     ``options`` are the runner's (shots, seed, store, ...)."""
     from qcompile.run.bosonic import run_gkp
 
+    given = dict(solvers or {})  # optional overrides of the default solvers
     return run_gkp(
         protocol,
         backend,
-        evolve=solvers["evolve"],
-        evolve_states=solvers["evolve_states"],
+        evolve=given.get("evolve"),
+        evolve_states=given.get("evolve_states"),
         **options,
     )

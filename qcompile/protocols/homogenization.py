@@ -300,7 +300,7 @@ def from_mapping(values: Mapping[str, object]) -> Homogenization:
     return homogenization(**values)
 
 
-def run(protocol: Homogenization, backend, *, solvers: Mapping, **options):
+def run(protocol: Homogenization, backend, *, solvers: Mapping | None = None, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
     ``qcompile.run.experiment.run_experiment``;
     ``options`` are the runner's (shots, seed, store, ...)."""

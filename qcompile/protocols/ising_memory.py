@@ -304,12 +304,13 @@ def from_mapping(values: Mapping[str, object]) -> IsingMemory:
     return ising_memory(**dict(values))
 
 
-def run(protocol: IsingMemory, backend, *, solvers: Mapping, **options):
+def run(protocol: IsingMemory, backend, *, solvers: Mapping | None = None, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
     ``qcompile.run.ising_memory.run_ising_memory``;
     ``options`` are the runner's (shots, seed, store, ...)."""
     from qcompile.run.ising_memory import run_ising_memory
 
+    given = dict(solvers or {})  # optional overrides of the default solvers
     return run_ising_memory(
-        protocol, backend, simulate=solvers["kmc"], exact=solvers["exact_memory"], **options
+        protocol, backend, simulate=given.get("kmc"), exact=given.get("exact_memory"), **options
     )

@@ -261,13 +261,15 @@ def from_mapping(values: Mapping[str, Any]) -> Lindblad:
     )
 
 
-def run(protocol: Lindblad, backend, *, solvers: Mapping, **options):
+def run(protocol: Lindblad, backend, *, solvers: Mapping | None = None, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
     ``qcompile.run.open_system.run_open_system``; ``options`` are the runner's
     (lowering, shots, seed, store, ...) or flat :data:`RUN_OPTIONS` (``rule=...``)."""
     from qcompile.run.open_system import run_open_system
 
+    given = dict(solvers or {})  # optional overrides of the default solvers
+
     lowering, options = split_lowering_options(options)
     return run_open_system(
-        protocol, backend, solvers["lindblad_reference"], lowering=lowering, **options
+        protocol, backend, given.get("lindblad_reference"), lowering=lowering, **options
     )

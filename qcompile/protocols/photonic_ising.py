@@ -277,10 +277,11 @@ def ising_rates_of(photons: float, kappa1: float, kappa_nn: float):
     return flip_rates(rates["delta"], rates["kappa"])
 
 
-def run(protocol: PhotonicIsingToy, backend, *, solvers: Mapping, **options):
+def run(protocol: PhotonicIsingToy, backend, *, solvers: Mapping | None = None, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
     ``qcompile.run.photonic_toy.run_photonic_toy``;
     ``options`` are the runner's (shots, seed, store, ...)."""
     from qcompile.run.photonic_toy import run_photonic_toy
 
-    return run_photonic_toy(protocol, backend, solver=solvers["state_at"], **options)
+    given = dict(solvers or {})  # optional overrides of the default solvers
+    return run_photonic_toy(protocol, backend, solver=given.get("state_at"), **options)

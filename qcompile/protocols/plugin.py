@@ -7,11 +7,14 @@ A protocol plugin is any object — usually a module — with
   ``qcompile protocols`` and the JSON parameter block come from it);
 * ``from_mapping(values)``: the validated protocol from a parameter mapping (CLI, JSON, a
   stored recipe); its ``parameters()`` round-trips through ``from_mapping``;
-* ``run(protocol, backend, *, solvers, shots, seed, store, progress, run_id, sweep_point,
-  **options)``: the whole run (reference, lowering, compiling, execution, estimation) as a
-  :class:`~qcompile.results.RunResult`; ``solvers`` is
-  ``qcompile.backends.solvers.default_solvers()``, passed in so protocols never import the
-  backends.
+* ``run(protocol, backend, *, solvers=None, shots, seed, store, progress, run_id,
+  sweep_point, **options)``: the whole run (reference, lowering, compiling, execution,
+  estimation) as a :class:`~qcompile.results.RunResult` — for the built-ins, a call of their
+  runner in :mod:`qcompile.run` (the one place a protocol module reaches into the run layer;
+  the runners pick their reference solvers from ``qcompile.backends``). ``solvers``
+  optionally replaces solvers by name (``qcompile.backends.solvers.default_solvers()``).
+* optionally ``RUN_OPTIONS`` (the run's own options, for ``sweep --option``) and, on the
+  protocol, ``circuit()`` (what ``qcompile compile`` compiles).
 
 Every protocol, the built-in ones included, is found through the entry points of the
 installed distributions, in the spirit of Qiskit's transpiler stage plugins. A third-party

@@ -41,13 +41,23 @@ def _circuits(backend) -> bool:
     return True
 
 
+def _operator_solvers(evolve, evolve_states):
+    """The operator-form Lindblad solvers, by default SciPy's (qcompile.backends)."""
+    from qcompile.backends.operator_lindblad import evolve_expectations
+    from qcompile.backends.operator_lindblad import evolve_states as states
+
+    return evolve or evolve_expectations, evolve_states or states
+
+
 def run_gkp(
-    protocol, backend=None, *, evolve: Callable, evolve_states: Callable | None = None,
+    protocol, backend=None, *, evolve: Callable | None = None,
+    evolve_states: Callable | None = None,
     horizon: float | None = None, seed=None, shots=None, store=None,
     progress: Progress | None = None, run_id=None, sweep_point=None, **circuit_options,
 ) -> RunResult:  # fmt: skip
     """Torus and asymptotic rates, and the truncated Lindbladian's logical rate; on Aer the
     compiled grid step (``grid_qubits``, ``dt``, ``steps_on_device``)."""
+    evolve, evolve_states = _operator_solvers(evolve, evolve_states)
     common = {"seed": seed, "shots": shots, "store": store, "progress": progress,
               "run_id": run_id, "sweep_point": sweep_point}  # fmt: skip
     if _circuits(backend):
@@ -99,12 +109,19 @@ def _energy_check(protocol, evolve, horizon: float = 10.0) -> dict:
 
 
 def run_cat(
-    protocol, backend=None, *, state_at: Callable, evolve: Callable, slowest: Callable,
+    protocol, backend=None, *, state_at: Callable | None = None,
+    evolve: Callable | None = None, slowest: Callable | None = None,
     evolve_states: Callable | None = None, seed=None, shots=None, store=None,
     progress: Progress | None = None, run_id=None, sweep_point=None, **circuit_options,
 ) -> RunResult:  # fmt: skip
     """Steady amplitude, bit-flip (parity) and phase-flip rates of the cat qubit; on Aer the
     compiled Fock-binary step (``dt``, ``horizon``, ``steps_on_device``)."""
+    evolve, evolve_states = _operator_solvers(evolve, evolve_states)
+    if state_at is None or slowest is None:
+        from qcompile.backends.reference import lindblad_state_at, liouvillian_slowest
+
+        state_at = state_at or lindblad_state_at
+        slowest = slowest or liouvillian_slowest
     if _circuits(backend):
         return run_cat_circuits(protocol, backend, evolve=evolve, evolve_states=evolve_states,
                                 seed=seed, shots=shots, store=store, progress=progress,

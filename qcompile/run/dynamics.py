@@ -38,7 +38,7 @@ ReferenceSolver = Callable[..., Any]
 def run_dynamics(
     protocol,
     backend: Backend,
-    reference_solver: ReferenceSolver,
+    reference_solver: ReferenceSolver | None = None,
     *,
     lowering: dict | None = None,
     shots: int | None = None,
@@ -55,6 +55,8 @@ def run_dynamics(
     at which the device is tomographed (every k-th sample time, plus the last). ``store``,
     ``run_id`` and ``sweep_point`` as in :func:`qcompile.run.experiment.run_experiment`.
     """
+    if reference_solver is None:
+        from qcompile.backends.reference import lindblad_reference as reference_solver
     options = DEFAULT_LOWERING | (lowering or {})
     check_run(protocol, backend, shots, seed)
     if backend.noisy and shots is None:

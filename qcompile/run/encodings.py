@@ -74,7 +74,7 @@ def rank_encodings(block: dict[str, Any], window: float = 1 / 3) -> list[tuple[s
 def run_encodings(
     protocol,
     backend: Backend,
-    propagators: Propagators,
+    propagators: Propagators | None = None,
     *,
     solver: str = "lindblad",
     heom: dict | None = None,
@@ -94,6 +94,8 @@ def run_encodings(
     """
     from qcompile.errors import InvalidParameter
 
+    if propagators is None:
+        from qcompile.backends.propagators import reference_propagators as propagators
     if isinstance(collisions, bool) or int(collisions) != collisions or not 1 <= collisions <= 400:
         raise InvalidParameter("collisions", collisions, "an integer 1 <= collisions <= 400")
     if isinstance(device_every, bool) or int(device_every) != device_every or device_every < 1:

@@ -41,8 +41,8 @@ def run_ising_memory(
     protocol,
     backend: Backend,
     *,
-    simulate: Callable[..., Any],
-    exact: Callable[..., float],
+    simulate: Callable[..., Any] | None = None,
+    exact: Callable[..., float] | None = None,
     shots: int | None = None,
     seed: int | None = None,
     store=None,
@@ -53,6 +53,12 @@ def run_ising_memory(
     """Run ``protocol`` (``qcompile.protocols.ising_memory``); ``simulate`` is
     ``qcompile.backends.ising_kmc.simulate_memory``, ``exact`` is
     ``qcompile.backends.classical_master_equation.exact_success_probability``."""
+    if simulate is None:
+        from qcompile.backends.ising_kmc import simulate_memory as simulate
+    if exact is None:
+        from qcompile.backends.classical_master_equation import (
+            exact_success_probability as exact,
+        )
     if runs_circuits(backend):
         check_run(protocol, backend, shots, seed)
     else:

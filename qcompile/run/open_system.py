@@ -43,7 +43,7 @@ ReferenceSolver = Callable[..., Any]
 def run_open_system(
     protocol,
     backend: Backend,
-    reference_solver: ReferenceSolver,
+    reference_solver: ReferenceSolver | None = None,
     *,
     lowering: dict | None = None,
     shots: int | None = None,
@@ -60,6 +60,8 @@ def run_open_system(
     collision); ``device_every`` tomographs every k-th sample time (and the last).
     ``store``, ``run_id`` and ``sweep_point`` as in :func:`qcompile.run.experiment.run_experiment`.
     """
+    if reference_solver is None:
+        from qcompile.backends.reference import lindblad_reference as reference_solver
     options = protocol.lowering_options(lowering)
     check_run(protocol, backend, shots, seed)
     if isinstance(device_every, bool) or int(device_every) != device_every or device_every < 1:

@@ -25,7 +25,7 @@ def run_photonic_toy(
     protocol,
     backend=None,
     *,
-    solver: Callable,
+    solver: Callable | None = None,
     shots: int | None = None,
     seed: int | None = None,
     store=None,
@@ -34,6 +34,8 @@ def run_photonic_toy(
     sweep_point: tuple[str, int] | None = None,
 ) -> RunResult:
     """Fidelities of |0_L⟩, |1_L⟩, |±_L⟩ after ``time`` and ``decode_time``; reference only."""
+    if solver is None:
+        from qcompile.backends.reference import lindblad_state_at as solver
     if seed is None:
         seed = secrets.randbelow(2**31)
 

@@ -4,8 +4,8 @@ Every run stores its recipe when it starts (``qcompile.run.experiment.run_recipe
 recipe with the same seed gives the same compiled circuits and the same estimates, which is
 what lets a run be completed from jobs fetched later, and what a sweep point is made of.
 
-The master-equation solver is passed in by the caller, so this module stays above the
-backends in the data flow.
+Each runner picks its reference solvers from ``qcompile.backends`` itself; a caller may still
+pass replacements (``solvers``), e.g. to test a runner against a stub.
 """
 
 from __future__ import annotations
@@ -43,17 +43,16 @@ def execute(
     recipe: dict[str, Any],
     backend,
     *,
-    solvers: Mapping[str, Callable],
+    solvers: Mapping[str, Callable] | None = None,
     store=None,
     run_id: str | None = None,
     sweep_point: tuple[str, int] | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
     """Run ``recipe`` on ``backend`` through its protocol plugin's ``run``; ``store``,
-    ``run_id``, ``sweep_point`` as in :func:`qcompile.run.experiment.run_experiment`. ``solvers``
-    maps the reference solvers the runners need (``qcompile.backends.solvers.
-    default_solvers()``): ``lindblad_reference``, ``propagators``, ``kmc``, ``exact_memory``,
-    ``state_at``, ``evolve``, ``slowest``."""
+    ``run_id``, ``sweep_point`` as in :func:`qcompile.run.experiment.run_experiment`.
+    ``solvers`` optionally replaces reference solvers by name (keys of
+    ``qcompile.backends.solvers.default_solvers()``); each runner defaults to its own."""
     protocol = get_protocol(recipe["protocol"]).from_mapping(recipe["parameters"])
     options = dict(recipe["options"])
     common = {
