@@ -15,10 +15,9 @@ from typing import Any
 import numpy as np
 
 from qcompile.lowering.dynamics import lower_dynamics
-from qcompile.metrics import circuit_metrics
-from qcompile.passes.compile import compile_circuits
 from qcompile.protocols.coherent_feedback import DEFAULT_LOWERING
 from qcompile.results import RunResult
+from qcompile.run.prefix_tomography import tomograph_prefixes
 from qcompile.run.runner import (
     DEFAULT_SHOTS,
     Backend,
@@ -28,7 +27,6 @@ from qcompile.run.runner import (
     execute_run,
     runs_circuits,
 )
-from qcompile.states.tomography import estimate_state, state_tomography_circuits
 
 __all__ = ["run_dynamics", "DEFAULT_LOWERING"]
 
@@ -138,35 +136,13 @@ def _tomography_run(protocol, backend, lowered, times, shots, seed, device_every
     """Plant tomography of the circuit prefixes at every ``device_every``-th sample time."""
     chosen = sorted(set(times[::device_every]) | {times[-1]})
     plant = [q for q in lowered.system_qubits if q != 0]  # qubit 0 is the controller
-    circuits = []
-    for t in chosen:
-        circuits.extend(state_tomography_circuits(lowered.prefix(t), plant))
-    report("compiling", 0, 1)
-    full = lowered.circuit
-    compiled, compile_report = compile_circuits(
-        circuits, backend.compile_target, seed=seed, layout_from=full
+    estimates, compiled_info = tomograph_prefixes(
+        backend, lowered, chosen, plant, shots, seed, report, run_id
     )
-    report("compiling", 1, 1)
-    per_time = len(circuits) // len(chosen)
-    done = 0
-
-    def advance(n: int) -> None:
-        nonlocal done
-        done += n
-        report("shots", done, len(compiled))
-
-    counts = backend.run(compiled, shots, seed=seed, progress=advance, run_id=run_id)
-    rng = np.random.default_rng(seed)
     values, errors = [], []
-    for i, t in enumerate(chosen):
-        estimate = estimate_state(counts[i * per_time : (i + 1) * per_time], len(plant), rng=rng)
+    for t, estimate in zip(chosen, estimates, strict=True):
         values.append(float(protocol.trace_distances([t], [estimate.mean])[0]))
         spread = [protocol.trace_distances([t], [s])[0] for s in estimate.samples]
         errors.append(float(np.std(spread, ddof=1)))
-    largest = max(compiled, key=lambda c: c.size())
-    compiled_info = circuit_metrics(largest) | {
-        "target": compile_report.target,
-        "compile_time_s": compile_report.compile_time_s,
-    }
     observables = {"times": chosen, "trace_distance": values, "trace_distance_stderr": errors}
     return observables, compiled_info

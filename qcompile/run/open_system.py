@@ -21,9 +21,8 @@ import numpy as np
 
 from qcompile.errors import InvalidParameter
 from qcompile.lowering.dynamics import LoweredDynamics, lower_dynamics
-from qcompile.metrics import circuit_metrics
-from qcompile.passes.compile import compile_circuits
 from qcompile.results import RunResult
+from qcompile.run.prefix_tomography import tomograph_prefixes
 from qcompile.run.runner import (
     DEFAULT_SHOTS,
     Backend,
@@ -33,7 +32,6 @@ from qcompile.run.runner import (
     execute_run,
     runs_circuits,
 )
-from qcompile.states.tomography import estimate_state, state_tomography_circuits
 
 __all__ = ["run_open_system"]
 
@@ -147,35 +145,14 @@ def _tomography_run(protocol, backend, lowered, times, shots, seed, device_every
     """State tomography of the system qubits after the circuit prefix of each chosen time."""
     chosen = sorted(set(times[::device_every]) | {times[-1]})
     qubits = list(lowered.system_qubits)  # little-endian over these = the model's order
-    circuits = []
-    for t in chosen:
-        circuits.extend(state_tomography_circuits(lowered.prefix(t), qubits))
-    report("compiling", 0, 1)
-    compiled, compile_report = compile_circuits(
-        circuits, backend.compile_target, seed=seed, layout_from=lowered.circuit
+    estimates, compiled_info = tomograph_prefixes(
+        backend, lowered, chosen, qubits, shots, seed, report, run_id
     )
-    report("compiling", 1, 1)
-    per_time = len(circuits) // len(chosen)
-    done = 0
-
-    def advance(n: int) -> None:
-        nonlocal done
-        done += n
-        report("shots", done, len(compiled))
-
-    counts = backend.run(compiled, shots, seed=seed, progress=advance, run_id=run_id)
-    rng = np.random.default_rng(seed)
     observables: dict[str, Any] = {"times": chosen}
-    for i in range(len(chosen)):
-        estimate = estimate_state(counts[i * per_time : (i + 1) * per_time], len(qubits), rng=rng)
+    for estimate in estimates:
         mean = protocol.estimate([estimate.mean])
         spread = protocol.estimate(estimate.samples)
         for name, value in mean.items():
             observables.setdefault(name, []).append(value[0])
             observables.setdefault(f"{name}_stderr", []).append(float(np.std(spread[name], ddof=1)))
-    largest = max(compiled, key=lambda c: c.size())
-    compiled_info = circuit_metrics(largest) | {
-        "target": compile_report.target,
-        "compile_time_s": compile_report.compile_time_s,
-    }
     return observables, compiled_info
