@@ -101,6 +101,7 @@ class ResultStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
+                db.execute("PRAGMA journal_mode=WAL")  # readers never wait on a writer
                 db.executescript(_SCHEMA)
                 columns = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
                 if "recipe" not in columns:  # stores written before recipes existed

@@ -44,6 +44,12 @@ class InvalidParameter(QCompileError, ValueError):
         return f"invalid {flag}={self.value!r}: allowed {self.allowed}"
 
 
+class Terminated(BaseException):
+    """The process was asked to stop (SIGTERM) while working: the run in progress is marked
+    ``failed`` with this error on the way out, never left ``running``. A ``BaseException``,
+    like ``KeyboardInterrupt``, so no ``except Exception`` in the work swallows it."""
+
+
 class BackendUnavailable(QCompileError):
     """The named backend does not exist or cannot be reached."""
 

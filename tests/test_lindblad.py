@@ -346,3 +346,40 @@ def test_model_round_trips_through_its_parameters():
     again = parse_model(protocol.parameters()["model"])
     np.testing.assert_allclose(again.system.hamiltonian, protocol.system.hamiltonian)
     assert len(again.system.jump_operators) == 3
+
+
+def test_sigterm_marks_the_run_failed_never_running(tmp_path):
+    """A run stopped by SIGTERM is stored as failed with the reason (exit 143); the store is
+    in WAL mode, so this test reads it while the run writes."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    home = tmp_path / "home"
+    env = os.environ | {"QCOMPILE_HOME": str(home)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qcompile.cli", "run", "lindblad", "--model",
+         str(EXAMPLES / "xxz_chain.toml"), "--dt", "0.025", "--backend", "aer:fake_torino",
+         "--shots", "4000"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    database = home / "qcompile.db"
+    deadline = time.monotonic() + 120
+    status = []
+    while time.monotonic() < deadline and not status:
+        time.sleep(0.5)
+        if database.exists():
+            with sqlite3.connect(database) as db:
+                status = db.execute("SELECT status FROM runs").fetchall()
+    assert status == [("running",)]
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert "Traceback" not in err and "SIGTERM" in err
+    with sqlite3.connect(database) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        ((state, error),) = db.execute("SELECT status, error FROM runs").fetchall()
+    assert state == "failed" and error.startswith("Terminated: SIGTERM")

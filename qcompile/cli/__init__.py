@@ -5,7 +5,9 @@ Every failure the user can fix is one line on stderr naming the parameter, exit 
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 
 # the command modules register their commands on the apps of qcompile.cli.common
 from qcompile.cli import (  # noqa: F401
@@ -24,15 +26,24 @@ from qcompile.cli import (  # noqa: F401
 )
 from qcompile.cli.common import app
 from qcompile.cli.generated import register
-from qcompile.errors import InvalidParameter, QCompileError
+from qcompile.errors import InvalidParameter, QCompileError, Terminated
 
 register()  # run/compile commands from the declarations of protocols without their own
 
 __all__ = ["app", "main"]
 
 
+def _terminate(signum, frame) -> None:
+    raise Terminated("SIGTERM received; the run was stopped")
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app; a :class:`QCompileError` becomes one line and exit code 2."""
+    """Entry point: run the app; a :class:`QCompileError` becomes one line and exit code 2.
+    SIGTERM stops the work with :class:`~qcompile.errors.Terminated`, so the run in progress
+    is stored as ``failed`` (exit code 143), never left ``running``."""
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         app(args=argv, prog_name="qcompile")
     except InvalidParameter as exc:
@@ -41,3 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     except QCompileError as exc:
         print(f"qcompile: error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except Terminated as exc:
+        print(f"qcompile: stopped: {exc}", file=sys.stderr)
+        sys.exit(128 + signal.SIGTERM)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
