@@ -320,12 +320,28 @@ class ResultStore:
             cursor = db.execute(query, (_now(), sweep_id, *keep))
         return cursor.rowcount
 
-    def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        """The newest runs first: id, created, protocol, backend, status."""
+    def list_runs(
+        self,
+        limit: int = 20,
+        *,
+        protocol: str | None = None,
+        status: str | None = None,
+        since: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The newest runs first: id, created, protocol, backend, status; optionally only
+        one protocol's, one status's, or those created at or after ``since`` (ISO, UTC)."""
+        clauses, values = [], []
+        for column, value, op in (("protocol", protocol, "="), ("status", status, "="),
+                                  ("created", since, ">=")):  # fmt: skip
+            if value is not None:
+                clauses.append(f"{column} {op} ?")
+                values.append(value)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         with self._connect() as db:
             rows = db.execute(
                 "SELECT id, created, protocol, backend, status FROM runs"
-                " ORDER BY created DESC LIMIT ?",
-                (limit,),
+                + where
+                + " ORDER BY created DESC LIMIT ?",
+                (*values, limit),
             ).fetchall()
         return [dict(row) for row in rows]

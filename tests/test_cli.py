@@ -188,3 +188,25 @@ def test_console_script_entry_point():
     )
     assert done.returncode == 2
     assert "--reservoir" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_runs_list_filters_and_json(tmp_path, capsys):
+    for alpha in ("0.2", "0.3"):
+        assert run_cli("run", "homogenization", "--alpha", alpha, "--reservoir", "2",
+                       "--backend", "reference") == 0  # fmt: skip
+    assert run_cli("run", "homogenization", "--alpha", "0.2", "--reservoir", "0") == 2
+    listing = tmp_path / "runs.json"
+    assert run_cli("runs", "list", "--protocol", "homogenization", "--status", "done",
+                   "--since", "2000-01-01", "--json", str(listing)) == 0  # fmt: skip
+    rows = json.loads(listing.read_text())
+    assert len(rows) == 2 and {r["status"] for r in rows} == {"done"}
+    assert rows[0]["created"] >= rows[1]["created"]  # newest first
+    assert run_cli("runs", "list", "--protocol", "lindblad", "--json", str(listing)) == 0
+    assert json.loads(listing.read_text()) == []
+    assert run_cli("runs", "list", "--since", "2999-01-01", "--json", str(listing)) == 0
+    assert json.loads(listing.read_text()) == []
+    capsys.readouterr()
+    assert run_cli("runs", "list", "--status", "weird") == 2
+    assert "--status" in capsys.readouterr().err
+    assert run_cli("runs", "list", "--since", "yesterday") == 2
+    assert "--since" in capsys.readouterr().err

@@ -9,27 +9,59 @@ import typer
 from rich.table import Table
 
 from qcompile.cli.common import (
+    JsonPath,
+    _check_output_path,
     _progress,
     err,
     jobs_app,
     out,
     runs_app,
 )
-
+from qcompile.errors import InvalidParameter
 
 # -- runs ------------------------------------------------------------------------------------
+RUN_STATUSES = ("running", "done", "failed")
+MAX_LIMIT = 1_000_000
+
+
 @runs_app.command("list")
 def runs_list(
-    limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="How many, newest first.")] = 20,
+    protocol: Annotated[str | None, typer.Option(help="Only runs of this protocol.")] = None,
+    status: Annotated[str | None, typer.Option(help="Only running | done | failed.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only runs created at or after this ISO date/time (UTC).")
+    ] = None,
+    json_path: JsonPath = None,
 ) -> None:
-    """List stored runs, newest first."""
-    from qcompile.backends import ResultStore
+    """List stored runs, newest first (filtered by protocol, status, creation time)."""
+    from datetime import datetime, timezone
 
+    from qcompile.backends import ResultStore
+    from qcompile.results import write_atomic
+
+    _check_output_path("json", json_path)
+    if status is not None and status not in RUN_STATUSES:
+        raise InvalidParameter("status", status, "one of " + ", ".join(RUN_STATUSES))
+    if since is not None:
+        try:
+            moment = datetime.fromisoformat(since)
+        except ValueError:
+            raise InvalidParameter("since", since, "an ISO date or date-time, e.g. 2026-11-30 "
+                                   "or 2026-11-30T14:00") from None  # fmt: skip
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        since = moment.isoformat()
     store = ResultStore()
+    rows = store.list_runs(limit, protocol=protocol, status=status, since=since)
+    if json_path:
+        write_atomic(json_path, json.dumps(rows, indent=2).encode())
+        out.print(f"runs: {json_path}")
+        return
     table = Table(title=f"runs in {store.path}")
     for column in ("id", "created", "protocol", "backend", "status"):
         table.add_column(column)
-    for row in store.list_runs(limit):
+    for row in rows:
         table.add_row(
             row["id"], row["created"][:19], row["protocol"], row["backend"], row["status"]
         )
