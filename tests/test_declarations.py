@@ -44,3 +44,18 @@ def test_declared_defaults_are_the_commands(name):
     for option in command.params:
         if declared.get(option.name) is not None:
             assert _same(option.default, declared[option.name]), option.name
+
+
+def test_gkp_default_cutoff_follows_epsilon(capsys):
+    """The default Fock cutoff is max(60, ⌈6/ε⌉): ε < 0.1 no longer refuses a --cutoff the
+    user never gave; below what 400 levels hold, the message names --epsilon."""
+    from test_cli import run_cli
+
+    from qcompile.protocols import gkp
+
+    assert gkp(epsilon=0.1).cutoff == 60
+    assert gkp(epsilon=0.08).cutoff == 75  # ⌈6/0.08⌉
+    assert gkp(epsilon=0.08, cutoff=90).cutoff == 90
+    assert run_cli("run", "gkp", "--epsilon", "0.01") == 2
+    err = capsys.readouterr().err
+    assert "--epsilon" in err and "--cutoff" not in err

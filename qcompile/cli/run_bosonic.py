@@ -33,7 +33,10 @@ def run_gkp_command(
     sigma: Annotated[
         str, typer.Option(help="Noise strength sigma >= 0, or a list '0.003,0.01,0.03'.")
     ] = "0",
-    cutoff: Annotated[int, typer.Option(help="Fock cutoff of the Lindblad simulation.")] = 60,
+    cutoff: Annotated[
+        int | None,
+        typer.Option(help="Fock cutoff of the Lindblad simulation (default max(60, 6/epsilon))."),
+    ] = None,
     kappa: Annotated[int, typer.Option(help="[q, p] = i kappa: 1 or 2.")] = 1,
     prefactor: Annotated[float, typer.Option(help="BCH prefactor A (spec 003 §2).")] = 1.0,
     backend: Annotated[
@@ -77,7 +80,9 @@ def run_gkp_command(
             results.append(run_gkp(protocol, chosen, seed=seed, store=store, progress=progress,
                                    shots=shots if circuits else None, **options))  # fmt: skip
     theorem = "3" if lattice == "square" else "5"
-    where = f"grid m = {grid_qubits} on {chosen.name}" if circuits else f"cutoff {cutoff}"
+    where = (
+        f"grid m = {grid_qubits} on {chosen.name}" if circuits else f"cutoff {protocols[0].cutoff}"
+    )
     table = Table(
         title=f"GKP {lattice}, epsilon = {epsilon:g}, noise {noise}: logical rate (units of Gamma)"
     )

@@ -59,12 +59,20 @@ RUNNER = "gkp"
 SUMMARY = "finite-energy GKP qubit stabilised by 4 or 6 rotated dissipators (spec 003)"
 LATTICES = ("square", "hexagonal")
 NOISES = ("none", "quadrature", "loss", "detuning", "kerr", "dephasing")
+#: Fock cutoffs: the default (raised to ceil(6/epsilon) for small epsilon) and the largest.
+DEFAULT_CUTOFF = 60
+MAX_CUTOFF = 400
 PARAMETERS = (
     Parameter("lattice", "str", "square", "square | hexagonal"),
     Parameter("epsilon", "float", 0.1, "0 < epsilon < the confining bound (1/(2 pi) square)"),
     Parameter("noise", "str", "none", "none | quadrature | loss | detuning | kerr | dephasing"),
     Parameter("sigma", "float", 0.0, "sigma >= 0; noise strength (units of Gamma)"),
-    Parameter("cutoff", "int", 60, "Fock cutoff n_f, large enough for epsilon"),
+    Parameter(
+        "cutoff",
+        "int",
+        None,
+        "Fock cutoff n_f, ceil(6/epsilon) <= n_f <= 400; default max(60, ceil(6/epsilon))",
+    ),  # fmt: skip
     Parameter("kappa", "int", 1, "1 or 2: [q, p] = i kappa"),
     Parameter("prefactor", "float", 1.0, "the BCH prefactor A > 0 (spec 003 §2, default 1)"),
 )
@@ -399,7 +407,7 @@ def gkp(
     epsilon: float = 0.1,
     noise: str = "none",
     sigma: float = 0.0,
-    cutoff: int = 60,
+    cutoff: int | None = None,
     kappa: int = 1,
     prefactor: float = 1.0,
 ) -> GKP:
@@ -422,10 +430,18 @@ def gkp(
     # the finite-energy codewords hold <N> = 1/(2 eps) - 1/2 with a heavy tail (spec §3):
     # ask for 6/eps levels at least
     need = math.ceil(6 / epsilon)
-    if isinstance(cutoff, bool) or int(cutoff) != cutoff or not need <= cutoff <= 400:
+    if cutoff is None:  # the default follows epsilon
+        if need > MAX_CUTOFF:
+            raise InvalidParameter(
+                "epsilon", epsilon, f">= {6 / MAX_CUTOFF:g} for the Fock simulation (its "
+                f"cutoff 6/epsilon must stay <= {MAX_CUTOFF})",
+            )  # fmt: skip
+        cutoff = max(DEFAULT_CUTOFF, need)
+    if isinstance(cutoff, bool) or int(cutoff) != cutoff or not need <= cutoff <= MAX_CUTOFF:
         raise InvalidParameter(
-            "cutoff", cutoff, f"an integer {need} <= cutoff <= 400 for epsilon = {epsilon:g}"
-        )
+            "cutoff", cutoff,
+            f"an integer {need} <= cutoff <= {MAX_CUTOFF} for epsilon = {epsilon:g}",
+        )  # fmt: skip
     return GKP(lattice, float(epsilon), noise, float(sigma), int(cutoff), int(kappa),
                float(prefactor))  # fmt: skip
 
