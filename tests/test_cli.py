@@ -210,3 +210,15 @@ def test_runs_list_filters_and_json(tmp_path, capsys):
     assert "--status" in capsys.readouterr().err
     assert run_cli("runs", "list", "--since", "yesterday") == 2
     assert "--since" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("protocol", ["cat", "gkp"])
+def test_bad_shots_on_the_oscillator_circuits_fail_before_any_work(protocol, capsys):
+    """`--shots 0` on gkp/cat circuits ran for a minute, then raised from Qiskit; now every
+    runner checks shots and seed before anything is stored."""
+    from qcompile.backends import ResultStore
+
+    assert run_cli("run", protocol, "--backend", "aer", "--shots", "0") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--shots" in err[0]
+    assert ResultStore().list_runs() == []

@@ -32,6 +32,7 @@ __all__ = [
     "Progress",
     "RunContext",
     "check_run",
+    "check_shots_and_seed",
     "execute_run",
     "run_recipe",
     "runs_circuits",
@@ -87,16 +88,25 @@ def runs_circuits(backend) -> bool:
     return bool(getattr(backend, "runs_circuits", True))
 
 
+def check_shots_and_seed(shots: int | None, seed: int | None) -> None:
+    """Shots 1..MAX_SHOTS and a seed 0 <= seed < 2^63 (or ``None``: the default / drawn)."""
+    if shots is not None and (
+        isinstance(shots, bool) or not isinstance(shots, (int, float)) or int(shots) != shots
+        or not 1 <= shots <= MAX_SHOTS
+    ):  # fmt: skip
+        raise InvalidParameter("shots", shots, f"an integer 1 <= shots <= {MAX_SHOTS}")
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, (int, float)) or int(seed) != seed
+        or not 0 <= seed < 2**63
+    ):  # fmt: skip
+        raise InvalidParameter("seed", seed, "an integer 0 <= seed < 2^63")
+
+
 def check_run(
     protocol, backend: Backend, shots: int | None = None, seed: int | None = None
 ) -> None:
     """Every check that can fail before work starts: options, and the register's size."""
-    if shots is not None and (
-        isinstance(shots, bool) or int(shots) != shots or not 1 <= shots <= MAX_SHOTS
-    ):
-        raise InvalidParameter("shots", shots, f"an integer 1 <= shots <= {MAX_SHOTS}")
-    if seed is not None and (isinstance(seed, bool) or int(seed) != seed or not 0 <= seed < 2**63):
-        raise InvalidParameter("seed", seed, "an integer 0 <= seed < 2^63")
+    check_shots_and_seed(shots, seed)
     fits = getattr(protocol, "check_fits", None)  # protocols with a fixed qubit register
     if fits is not None and backend.num_qubits is not None:
         fits(backend.num_qubits, backend.capacity)
@@ -178,6 +188,7 @@ def execute_run(
     ``body`` and store its result as ``done``; an exception marks the run ``failed`` and
     propagates. ``parameters`` (default ``protocol.parameters()``) is the JSON parameter
     block; ``run_id`` completes an existing run, ``sweep_point`` files it in a sweep."""
+    check_shots_and_seed(shots, seed)  # every runner, before anything is stored
     if seed is None:
         seed = secrets.randbelow(2**31)
     parameters = protocol.parameters() if parameters is None else parameters
