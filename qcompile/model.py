@@ -19,7 +19,7 @@ import numpy as np
 
 from qcompile.errors import InvalidParameter
 
-__all__ = ["OpenSystem", "TimeDependentTerm", "InstantChannel", "embed"]
+__all__ = ["OpenSystem", "TimeDependentTerm", "InstantChannel", "embed", "partial_state"]
 
 Coefficient = Callable[[float], complex]
 
@@ -159,6 +159,21 @@ def embed(operator: np.ndarray, subsystems: Sequence[int], dims: Sequence[int]) 
     tensor = tensor.transpose(perm + [n + p for p in perm])
     dim = int(np.prod(dims))
     return tensor.reshape(dim, dim)
+
+
+def partial_state(rho: np.ndarray, dims: Sequence[int], keep: Sequence[int]) -> np.ndarray:
+    """The reduced state of ``rho`` on the subsystems ``keep`` (in the model's order,
+    subsystem 0 leftmost): the other subsystems traced out."""
+    keep = sorted(keep)
+    n = len(dims)
+    if keep == list(range(n)):
+        return np.asarray(rho)
+    tensor = np.asarray(rho).reshape(list(dims) * 2)
+    for offset, s in enumerate(s for s in reversed(range(n)) if s not in keep):
+        remaining = n - offset
+        tensor = np.trace(tensor, axis1=s, axis2=s + remaining)
+    size = int(np.prod([dims[s] for s in keep]))
+    return tensor.reshape(size, size)
 
 
 def _check_operator(name: str, op: np.ndarray, dim: int, *, hermitian: bool) -> None:

@@ -12,7 +12,7 @@ from test_cli import run_cli
 from qcompile.backends import ResultStore, get_backend
 from qcompile.backends.reference import lindblad_reference
 from qcompile.protocols.coherent_feedback import FIG1_TABLE, coherent_feedback, plateau
-from qcompile.run.dynamics import run_dynamics
+from qcompile.run.open_system import run_dynamics
 
 
 def test_cli_fig1_on_ideal_circuits(tmp_path, capsys):

@@ -383,3 +383,18 @@ def test_sigterm_marks_the_run_failed_never_running(tmp_path):
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         ((state, error),) = db.execute("SELECT status, error FROM runs").fetchall()
     assert state == "failed" and error.startswith("Terminated: SIGTERM")
+
+
+def test_partial_state_matches_qutip():
+    """The runner's reduction to the measured subsystems vs QuTiP's ptrace (random state)."""
+    from qcompile.model import partial_state
+
+    rng = np.random.default_rng(7)
+    a = rng.normal(size=(8, 8)) + 1j * rng.normal(size=(8, 8))
+    rho = a @ a.conj().T
+    rho /= np.trace(rho)
+    q = qutip.Qobj(rho, dims=[[2, 2, 2], [2, 2, 2]])
+    for keep in ([0], [1], [2], [0, 1], [0, 2], [1, 2], [0, 1, 2]):
+        np.testing.assert_allclose(
+            partial_state(rho, (2, 2, 2), keep), q.ptrace(keep).full(), atol=1e-12
+        )

@@ -81,8 +81,8 @@ def run_coherent_feedback(
     from qcompile.backends import ResultStore
     from qcompile.backends.reference import lindblad_reference
     from qcompile.protocols.coherent_feedback import coherent_feedback
-    from qcompile.run.dynamics import run_dynamics
     from qcompile.run.experiment import check_run
+    from qcompile.run.open_system import run_dynamics
 
     _check_output_path("json", json_path)
     _check_output_path("plot", plot)

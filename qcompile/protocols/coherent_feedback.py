@@ -53,7 +53,7 @@ RUNNER = "dynamics"
 SUMMARY = "plant kept on its ideal trajectory by a damped controller qubit (spec 002)"
 MAX_PLANT_QUBITS = 4
 #: The lowering of spec 002 §7: the end-point rule in the rotating frame, exact step unitaries
-#: and exact collisions (``qcompile.run.dynamics`` runs with it by default).
+#: and exact collisions (the runner's default for this protocol).
 DEFAULT_LOWERING = {"rule": "rotating", "synthesis": "exact", "order": 1, "collision": "exact"}
 PARAMETERS = (
     Parameter("gamma", "float", 5.0, "gamma >= 0; feedback strength (0: no feedback)"),
@@ -263,6 +263,21 @@ class CoherentFeedback:
         """tr_C σ for a state on plant ⊗ controller (model order)."""
         return _ptrace_last(np.asarray(state), 2**self.plant_qubits)
 
+    # -- what the open-system runner asks (qcompile.run.open_system) --------------------------
+    @property
+    def measured_subsystems(self) -> tuple[int, ...]:
+        """The plant (subsystems 0..n−1); the controller is traced out."""
+        return tuple(range(self.plant_qubits))
+
+    def lowering_options(self, overrides: Mapping | None = None) -> dict:
+        """:data:`DEFAULT_LOWERING` with ``overrides`` (a ``None`` value keeps the default)."""
+        given = {k: v for k, v in dict(overrides or {}).items() if v is not None}
+        return DEFAULT_LOWERING | given
+
+    def estimate(self, times: Sequence[float], plant_states: Sequence[np.ndarray]) -> dict:
+        """D(t) of eq. (85) at ``times`` from plant states."""
+        return {"trace_distance": self.trace_distances(times, plant_states).tolist()}
+
     def trace_distances(
         self, times: Sequence[float], plant_states: Sequence[np.ndarray]
     ) -> np.ndarray:
@@ -418,9 +433,9 @@ def from_mapping(values) -> CoherentFeedback:
 
 def run(protocol: CoherentFeedback, backend, *, solvers: Mapping | None = None, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.run.dynamics.run_dynamics``;
-    ``options`` are the runner's (shots, seed, store, ...)."""
-    from qcompile.run.dynamics import run_dynamics
+    ``qcompile.run.open_system.run_dynamics`` (the open-system runner, tomography at every
+    5th sample time by default); ``options`` are the runner's (shots, seed, store, ...)."""
+    from qcompile.run.open_system import run_dynamics
 
     given = dict(solvers or {})  # optional overrides of the default solvers
 

@@ -17,7 +17,7 @@ IBM job fetched later is replayed without the file.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -155,7 +155,11 @@ class Lindblad:
                 "(use --backend aer without --shots for larger models)",
             )
 
-    def estimate(self, states: list[np.ndarray]) -> dict[str, list[float]]:
+    measured_subsystems = None  # the observables need every qubit
+
+    def estimate(
+        self, times: Sequence[float], states: Sequence[np.ndarray]
+    ) -> dict[str, list[float]]:
         """⟨O⟩ = tr ρ O for every observable, one value per state (model tensor order)."""
         return {
             name: [float(np.real(np.trace(rho @ op))) for rho in states]

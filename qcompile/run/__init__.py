@@ -2,7 +2,7 @@
 execute, estimate — and the recipes that replay a run (sweep points, IBM jobs fetched later).
 
 ``runner`` (the lifecycle every run shares: check, store, seed, recipe), ``experiment``
-(homogenization), ``open_system`` (any OpenSystem: ``lindblad``), ``dynamics`` (coherent
+(homogenization), ``open_system`` (any OpenSystem evolving in time: ``lindblad`` and coherent
 feedback), ``encodings`` (dissipative qubits), ``ising_memory``, ``photonic_toy``, ``bosonic``
 and ``oscillator_circuits`` (GKP, cat), ``prefix_tomography`` (device tomography of a lowered
 evolution), ``recipe``.

@@ -1,12 +1,16 @@
-"""Run an open-system protocol end to end: reference, lowered circuit, device tomography.
+"""Run a time-dependent open-system protocol end to end: reference, lowered circuit, device
+tomography.
 
-For any protocol that describes an :class:`~qcompile.model.OpenSystem` of qubits with named
-observables (``lindblad``): the master-equation reference at the protocol's sample times,
-the lowered circuit's exact noiseless states at the same times (``ideal``), and on a backend
-with shots the state of the system qubits by tomography of circuit prefixes (``observables``,
-with bootstrap standard errors). The protocol turns states into observables
-(``protocol.estimate``); the backend and the reference solver are passed in, so this module
-never reaches down the chain.
+For every protocol that describes an :class:`~qcompile.model.OpenSystem` of qubits evolving in
+time — ``lindblad`` (a user's model) and coherent feedback (spec 002): the master-equation
+reference at the protocol's sample times, the lowered circuit's exact noiseless states at the
+same times (``ideal``), and on a backend with shots the state of the measured qubits by
+tomography of circuit prefixes (``observables``, with bootstrap standard errors).
+
+What the runner asks of the protocol: ``open_system()``, ``t_max``, ``dt``, ``frame()``,
+``sample_times()``, ``lowering_options(overrides)``, ``measured_subsystems`` (the model's
+subsystems the observables need) and ``estimate(times, states)`` (observables from states on
+those subsystems, model tensor order); optionally ``check_device(shots, noisy)``.
 
 Everything that can be refused is refused before the run is stored: options, register size,
 the tomography's size and the lowering itself (it is cheap next to the run).
@@ -14,13 +18,14 @@ the tomography's size and the lowering itself (it is cheap next to the run).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from qcompile.errors import InvalidParameter
 from qcompile.lowering.dynamics import LoweredDynamics, lower_dynamics
+from qcompile.model import partial_state
 from qcompile.results import RunResult
 from qcompile.run.prefix_tomography import tomograph_prefixes
 from qcompile.run.runner import (
@@ -33,7 +38,7 @@ from qcompile.run.runner import (
     runs_circuits,
 )
 
-__all__ = ["run_open_system"]
+__all__ = ["run_open_system", "run_dynamics"]
 
 ReferenceSolver = Callable[..., Any]
 
@@ -65,8 +70,9 @@ def run_open_system(
     if isinstance(device_every, bool) or int(device_every) != device_every or device_every < 1:
         raise InvalidParameter("device_every", device_every, "an integer >= 1")
     circuits = runs_circuits(backend)
-    if circuits:
-        protocol.check_device(shots, backend.noisy)
+    device_check = getattr(protocol, "check_device", None)
+    if circuits and device_check is not None:
+        device_check(shots, backend.noisy)
     if backend.noisy and shots is None:
         shots = DEFAULT_SHOTS
     times = protocol.sample_times()
@@ -109,25 +115,28 @@ def _run(
     report("reference (master equation)", 0, 1)
     solution = reference_solver(protocol.open_system(), times)
     report("reference (master equation)", 1, 1)
-    reference = {"times": list(times)} | protocol.estimate(list(solution.states))
+    system = protocol.open_system()
+    keep = _measured(protocol)
+    reduced = [partial_state(rho, system.dims, keep) for rho in solution.states]
+    reference = {"times": list(times)} | protocol.estimate(times, reduced)
     observables: dict[str, Any] = {}
     ideal: dict[str, Any] = {}
     circuit_info: dict[str, Any] = {}
     if lowered is not None:
         circuit_info = {"lowering": lowered.report.to_dict()}
         report("ideal circuit (density matrix)", 0, 1)
-        states = backend.ideal_density_matrices(
-            lowered.circuit, lowered.checkpoints, lowered.system_qubits
-        )
+        qubits = _circuit_qubits(keep, len(system.dims))
+        states = backend.ideal_density_matrices(lowered.circuit, lowered.checkpoints, qubits)
         report("ideal circuit (density matrix)", 1, 1)
-        ideal = {"times": list(times)} | protocol.estimate([states[t] for t in times])
+        ideal = {"times": list(times)} | protocol.estimate(times, [states[t] for t in times])
         if shots is None:
             observables = dict(ideal)
             observables.update({f"{k}_stderr": [0.0] * len(times) for k in ideal if k != "times"})
         else:
             observables, circuit_info["compiled"] = _tomography_run(
-                protocol, backend, lowered, times, shots, seed, device_every, report, run_id
-            )
+                protocol, backend, lowered, qubits, times, shots, seed, device_every, report,
+                run_id,
+            )  # fmt: skip
     return RunResult(
         protocol=protocol.name,
         parameters=protocol.parameters(),
@@ -141,18 +150,48 @@ def _run(
     )
 
 
-def _tomography_run(protocol, backend, lowered, times, shots, seed, device_every, report, run_id):
-    """State tomography of the system qubits after the circuit prefix of each chosen time."""
+def _measured(protocol) -> list[int]:
+    """The model subsystems the protocol's observables need (default: all of them)."""
+    keep = getattr(protocol, "measured_subsystems", None)
+    n = len(protocol.open_system().dims)
+    return sorted(range(n) if keep is None else keep)
+
+
+def _circuit_qubits(subsystems: Sequence[int], n: int) -> list[int]:
+    """Circuit qubits of model subsystems, ordered so that states little-endian over them are
+    in the model's tensor order (subsystem s is circuit qubit n − 1 − s)."""
+    return [n - 1 - s for s in sorted(subsystems, reverse=True)]
+
+
+def _tomography_run(
+    protocol, backend, lowered, qubits, times, shots, seed, device_every, report, run_id
+):
+    """State tomography of the measured qubits after the circuit prefix of each chosen time
+    (every ``device_every``-th sample time, and the last)."""
     chosen = sorted(set(times[::device_every]) | {times[-1]})
-    qubits = list(lowered.system_qubits)  # little-endian over these = the model's order
     estimates, compiled_info = tomograph_prefixes(
         backend, lowered, chosen, qubits, shots, seed, report, run_id
     )
     observables: dict[str, Any] = {"times": chosen}
-    for estimate in estimates:
-        mean = protocol.estimate([estimate.mean])
-        spread = protocol.estimate(estimate.samples)
+    for t, estimate in zip(chosen, estimates, strict=True):
+        mean = protocol.estimate([t], [estimate.mean])
+        spread = protocol.estimate([t] * len(estimate.samples), estimate.samples)
         for name, value in mean.items():
             observables.setdefault(name, []).append(value[0])
             observables.setdefault(f"{name}_stderr", []).append(float(np.std(spread[name], ddof=1)))
     return observables, compiled_info
+
+
+def run_dynamics(
+    protocol,
+    backend: Backend,
+    reference_solver: ReferenceSolver | None = None,
+    *,
+    device_every: int = 5,
+    **options: Any,
+) -> RunResult:
+    """:func:`run_open_system` under its former name (coherent feedback's runner), with its
+    former default: tomography at every 5th sample time."""
+    return run_open_system(
+        protocol, backend, reference_solver, device_every=device_every, **options
+    )
