@@ -47,7 +47,12 @@ class InvalidParameter(QCompileError, ValueError):
 class Terminated(BaseException):
     """The process was asked to stop (SIGTERM) while working: the run in progress is marked
     ``failed`` with this error on the way out, never left ``running``. A ``BaseException``,
-    like ``KeyboardInterrupt``, so no ``except Exception`` in the work swallows it."""
+    like ``KeyboardInterrupt``, so no ``except Exception`` in the work swallows it.
+
+    ``requested`` stays true once a stop was asked for: raised inside a solver's C callback,
+    the exception may come out re-wrapped, and the stop must still be reported as one."""
+
+    requested = False
 
 
 class BackendUnavailable(QCompileError):

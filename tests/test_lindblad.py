@@ -377,7 +377,7 @@ def test_sigterm_marks_the_run_failed_never_running(tmp_path):
     assert status == [("running",)]
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 128 + signal.SIGTERM
+    assert process.returncode == 128 + signal.SIGTERM, err
     assert "Traceback" not in err and "SIGTERM" in err
     with sqlite3.connect(database) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)

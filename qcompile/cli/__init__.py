@@ -34,6 +34,7 @@ __all__ = ["app", "main"]
 
 
 def _terminate(signum, frame) -> None:
+    Terminated.requested = True
     raise Terminated("SIGTERM received; the run was stopped")
 
 
@@ -52,8 +53,12 @@ def main(argv: list[str] | None = None) -> None:
     except QCompileError as exc:
         print(f"qcompile: error: {exc}", file=sys.stderr)
         sys.exit(2)
-    except Terminated as exc:
-        print(f"qcompile: stopped: {exc}", file=sys.stderr)
+    except BaseException as exc:
+        if not Terminated.requested or isinstance(exc, SystemExit):
+            raise
+        # the stop may surface re-wrapped (raised inside a solver's callback): still one line
+        reason = exc if isinstance(exc, Terminated) else "SIGTERM received; the run was stopped"
+        print(f"qcompile: stopped: {reason}", file=sys.stderr)
         sys.exit(128 + signal.SIGTERM)
     finally:
         if previous is not None:

@@ -22,7 +22,7 @@ from qiskit.circuit import QuantumCircuit
 from qiskit.providers import BackendV2
 from qiskit.transpiler import Target
 
-from qcompile.errors import InvalidParameter
+from qcompile.errors import InvalidParameter, Terminated
 from qcompile.results import RunResult
 
 __all__ = [
@@ -148,6 +148,8 @@ def stored_run(
     try:
         yield run_id
     except BaseException as exc:
+        if Terminated.requested and not isinstance(exc, Terminated):
+            exc = Terminated(f"SIGTERM received; the run was stopped ({type(exc).__name__})")
         store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
         raise
 
