@@ -26,6 +26,7 @@ import numpy as np
 from qcompile.errors import InvalidParameter
 from qcompile.lowering.dynamics import LoweredDynamics, lower_dynamics
 from qcompile.model import partial_state
+from qcompile.protocols.coherent_feedback import DEFAULT_LOWERING  # the former dynamics runner's
 from qcompile.results import RunResult
 from qcompile.run.prefix_tomography import tomograph_prefixes
 from qcompile.run.runner import (
@@ -38,7 +39,7 @@ from qcompile.run.runner import (
     runs_circuits,
 )
 
-__all__ = ["run_open_system", "run_dynamics"]
+__all__ = ["run_open_system", "run_dynamics", "DEFAULT_LOWERING"]
 
 ReferenceSolver = Callable[..., Any]
 
