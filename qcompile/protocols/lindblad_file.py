@@ -193,7 +193,7 @@ def pauli_sum_matrix(text: str, num_qubits: int, key: str) -> np.ndarray:
     cleaned = text.replace(" ", "")
     tokens = re.findall(r"([+-]?)(?:([0-9.]+(?:[eE][+-]?[0-9]+)?)\*)?([IXYZ]+)", cleaned)
     rebuilt = "".join(s + (c + "*" if c else "") + p for s, c, p in tokens)
-    if not tokens or rebuilt != cleaned or (cleaned.startswith("+") and False):
+    if not tokens or rebuilt != cleaned:
         raise InvalidParameter(key, text, "a Pauli sum string like 'XX' or '0.5*XZ + ZI'")
     terms = []
     for sign, coeff, label in tokens:
