@@ -219,3 +219,17 @@ def _param_value(text: str):
         except ValueError:
             pass
     return text
+
+
+def write_outputs(result, json_path: Path | None, plot: Path | None, store) -> None:
+    """After a run: its JSON and plot where asked (paths checked before the run), and where
+    the store keeps it."""
+    if json_path:
+        result.write_json(json_path)
+        out.print(f"results: {json_path}")
+    if plot:
+        from qcompile.app.plots import save_plot
+
+        save_plot(result, plot)
+        out.print(f"plot: {plot}")
+    out.print(f"stored as run {result.run_id} in {store.path}")

@@ -21,8 +21,8 @@ from qcompile.cli.common import (
     _check_output_path,
     _progress,
     compile_app,
-    out,
     run_app,
+    write_outputs,
 )
 from qcompile.errors import QCompileError
 
@@ -114,15 +114,7 @@ def run_command(name: str, plugin):
             result = plugin.run(protocol, chosen, solvers=None, shots=kwargs["shots"],
                                 seed=kwargs["seed"], store=store, progress=progress)  # fmt: skip
         print_comparison(result, compare_run(result))
-        if kwargs["json_path"]:
-            result.write_json(kwargs["json_path"])
-            out.print(f"results: {kwargs['json_path']}")
-        if kwargs["plot"]:
-            from qcompile.app.plots import save_plot
-
-            save_plot(result, kwargs["plot"])
-            out.print(f"plot: {kwargs['plot']}")
-        out.print(f"stored as run {result.run_id} in {store.path}")
+        write_outputs(result, kwargs["json_path"], kwargs["plot"], store)
 
     options = _parameter_options(plugin, _RUN_OPTIONS) + _run_options()
     command.__signature__ = inspect.Signature(options)

@@ -28,6 +28,7 @@ from qcompile.cli.common import (
     _progress,
     out,
     run_app,
+    write_outputs,
 )
 
 
@@ -78,15 +79,7 @@ def run_homogenization(
             protocol, chosen, shots=shots, seed=seed, store=store, progress=progress
         )
     _print_homogenization(result)
-    if json_path:
-        result.write_json(json_path)
-        out.print(f"results: {json_path}")
-    if plot:
-        from qcompile.app.plots import save_plot
-
-        save_plot(result, plot)
-        out.print(f"plot: {plot}")
-    out.print(f"stored as run {result.run_id} in {store.path}")
+    write_outputs(result, json_path, plot, store)
 
 
 def _print_homogenization(result) -> None:

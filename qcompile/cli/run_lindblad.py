@@ -19,6 +19,7 @@ from qcompile.cli.common import (
     _progress,
     out,
     run_app,
+    write_outputs,
 )
 
 ModelPath = Annotated[
@@ -114,15 +115,7 @@ def run_lindblad(
             progress=progress,
         )
     print_observables(result)
-    if json_path:
-        result.write_json(json_path)
-        out.print(f"results: {json_path}")
-    if plot:
-        from qcompile.app.plots import save_plot
-
-        save_plot(result, plot)
-        out.print(f"plot: {plot}")
-    out.print(f"stored as run {result.run_id} in {store.path}")
+    write_outputs(result, json_path, plot, store)
 
 
 def print_observables(result) -> None:
