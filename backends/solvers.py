@@ -13,7 +13,12 @@ from qcompile.backends.classical_master_equation import exact_success_probabilit
 from qcompile.backends.ising_kmc import simulate_memory
 from qcompile.backends.operator_lindblad import evolve_expectations, evolve_states
 from qcompile.backends.propagators import reference_propagators
-from qcompile.backends.reference import lindblad_reference, lindblad_state_at, liouvillian_slowest
+from qcompile.backends.reference import (
+    lindblad_reference,
+    lindblad_state_at,
+    liouvillian_sector_slowest,
+    liouvillian_slowest,
+)
 
 __all__ = ["default_solvers"]
 
@@ -21,7 +26,7 @@ __all__ = ["default_solvers"]
 def default_solvers() -> dict[str, Callable]:
     """``lindblad_reference``, ``propagators``, ``kmc``, ``exact_memory``, ``state_at``,
     ``evolve`` / ``evolve_states`` (operator-form Lindblad, large oscillators), ``slowest``
-    (Liouvillian gap)."""
+    (Liouvillian gap), ``sector_slowest`` (the same in one sector of a weak symmetry)."""
     return {
         "lindblad_reference": lindblad_reference,
         "propagators": reference_propagators,
@@ -31,4 +36,5 @@ def default_solvers() -> dict[str, Callable]:
         "evolve": evolve_expectations,
         "evolve_states": evolve_states,
         "slowest": liouvillian_slowest,
+        "sector_slowest": liouvillian_sector_slowest,
     }

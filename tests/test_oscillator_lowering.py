@@ -301,7 +301,7 @@ def test_cat_circuit_rates_follow_the_lindbladian():
     """Parity decay of the compiled Fock-binary step vs the same Lindbladian; its phase-flip
     rate vs the slowest Liouvillian eigenvalue of the protocol (QuTiP, no loss)."""
     from qcompile.backends import get_backend
-    from qcompile.backends.reference import liouvillian_slowest
+    from qcompile.backends.reference import liouvillian_sector_slowest, liouvillian_slowest
     from qcompile.backends.solvers import default_solvers
     from qcompile.run.bosonic import run_cat
 
@@ -311,6 +311,9 @@ def test_cat_circuit_rates_follow_the_lindbladian():
                 slowest=s["slowest"], evolve_states=s["evolve_states"], seed=5, shots=2000,
                 horizon=10.0)  # fmt: skip
     assert r.observables["bit_flip_rate"] == pytest.approx(r.ideal["bit_flip_rate"], rel=0.02)
+    q = protocol.parity().diagonal()  # one noise set: loss and dephasing, as on the reference
+    exact = -liouvillian_sector_slowest(protocol.open_system(), q, 1, 2)[1].real
+    assert r.ideal["bit_flip_rate"] == pytest.approx(exact, rel=1e-9)
     gap = -liouvillian_slowest(protocol.open_system(loss=False), 4)[2].real
     assert r.observables["phase_flip_rate"] == pytest.approx(gap, rel=0.02)
 
@@ -344,3 +347,14 @@ def test_lower_step_reports_the_cx_count_of_its_circuit():
     basis = ["cx", "rz", "sx", "x", "reset"]
     compiled = transpile(step, basis_gates=basis, optimization_level=1, seed_transpiler=0)
     assert report.two_qubit_gates == compiled.count_ops()["cx"]
+
+
+def test_offset_decay_rate_ignores_the_steady_value():
+    """a e^{−Γt} + c (the iterated ⟨Q⟩ above the spectrum cutoff): the rate of the differences
+    is Γ exactly; a straight line through log of the signal is biased by c."""
+    from qcompile.run.oscillator_circuits import decay_rate, offset_decay_rate
+
+    times = np.linspace(0, 20, 61)
+    signal = 0.9 * np.exp(-0.04 * times) + 0.05
+    assert offset_decay_rate(times, signal) == pytest.approx(0.04, rel=1e-10)
+    assert decay_rate(times, signal) < 0.038

@@ -162,5 +162,6 @@ def run(protocol: Cat, backend, *, solvers: Mapping | None = None, **options):
         evolve=given.get("evolve"),
         slowest=given.get("slowest"),
         evolve_states=given.get("evolve_states"),
+        sector_slowest=given.get("sector_slowest"),
         **options,
     )

@@ -4,8 +4,11 @@ qubit (spec 004 §2).
 GKP: ``reference`` holds the exact logical rate of the torus operator (Theorems 3, 5; no
 truncation) and the leading asymptotic formula; ``observables.rate`` is the decay rate of the
 truncated Lindbladian at ``cutoff`` (positive truncation bias, reported). Cat: the steady
-amplitude from vacuum (⟨a²⟩ = −2iλ/κ₂, ⟨n⟩ = 2N tanh 2N), the bit-flip (parity) rate against
-2κ₁|α|², the phase-flip rate (slowest Liouvillian eigenvalue). The solvers are passed in.
+amplitude from vacuum (⟨a²⟩ = −2iλ/κ₂, ⟨n⟩ = 2N tanh 2N), the bit-flip (parity) rate — the
+Liouvillian eigenvalue of the parity mode with loss and dephasing (spec 004 §2 correction:
+0.039911 at N = 1, κ₁ = 0.01, not the 0.0375 of a straight-line fit of log⟨Q⟩, which ignores
+⟨Q⟩'s steady value) — against 2κ₁|α|², and the phase-flip rate (slowest Liouvillian
+eigenvalue without loss). The solvers can be passed in.
 
 On ``aer`` / ``aer:<fake>`` the same runs go through the compiled collision step
 (:mod:`qcompile.run.oscillator_circuits`).
@@ -111,22 +114,27 @@ def _energy_check(protocol, evolve, horizon: float = 10.0) -> dict:
 def run_cat(
     protocol, backend=None, *, state_at: Callable | None = None,
     evolve: Callable | None = None, slowest: Callable | None = None,
-    evolve_states: Callable | None = None, seed=None, shots=None, store=None,
+    evolve_states: Callable | None = None, sector_slowest: Callable | None = None,
+    seed=None, shots=None, store=None,
     progress: Progress | None = None, run_id=None, sweep_point=None, **circuit_options,
 ) -> RunResult:  # fmt: skip
     """Steady amplitude, bit-flip (parity) and phase-flip rates of the cat qubit; on Aer the
     compiled Fock-binary step (``dt``, ``horizon``, ``steps_on_device``)."""
     evolve, evolve_states = _operator_solvers(evolve, evolve_states)
-    if state_at is None or slowest is None:
-        from qcompile.backends.reference import lindblad_state_at, liouvillian_slowest
+    from qcompile.backends.reference import (
+        lindblad_state_at,
+        liouvillian_sector_slowest,
+        liouvillian_slowest,
+    )
 
-        state_at = state_at or lindblad_state_at
-        slowest = slowest or liouvillian_slowest
+    state_at = state_at or lindblad_state_at
+    slowest = slowest or liouvillian_slowest
+    sector_slowest = sector_slowest or liouvillian_sector_slowest
     if _circuits(backend):
         return run_cat_circuits(protocol, backend, evolve=evolve, evolve_states=evolve_states,
-                                seed=seed, shots=shots, store=store, progress=progress,
-                                run_id=run_id, sweep_point=sweep_point,
-                                **circuit_options)  # fmt: skip
+                                sector_slowest=sector_slowest, seed=seed, shots=shots,
+                                store=store, progress=progress, run_id=run_id,
+                                sweep_point=sweep_point, **circuit_options)  # fmt: skip
     if circuit_options:
         raise InvalidParameter("backend", "reference", "aer or aer:<fake> for circuit options "
                                + ", ".join(circuit_options))  # fmt: skip
@@ -134,20 +142,16 @@ def run_cat(
 
     def body(run: RunContext) -> RunResult:
         report = run.report
-        stages = "cat: steady state, parity decay, Liouvillian gap"
+        stages = "cat: steady state, parity mode, Liouvillian gap"
         report(stages, 0, 3)
         obs = protocol.observables()
         rho = state_at(protocol.open_system(protocol.vacuum(), loss=False, dephasing=False), 30.0)
         a2 = complex(np.trace(obs["a2"] @ rho))
         report(stages, 1, 3)
         bit_flip = None
-        if protocol.kappa1 > 0:
-            times = np.linspace(0, 20, 201)
-            even = protocol.even_cat()
-            (parity,) = evolve(protocol.jump_operators(dephasing=False), protocol.hamiltonian(),
-                               np.outer(even, even.conj()), times, [obs["parity"]])  # fmt: skip
-            late = times > 5
-            bit_flip = float(-np.polyfit(times[late], np.log(parity[late]), 1)[0])
+        if protocol.kappa1 > 0:  # the parity mode: the even sector's non-zero eigenvalue
+            values = sector_slowest(protocol.open_system(), protocol.parity().diagonal(), 1, 2)
+            bit_flip = float(-values[1].real)
         report(stages, 2, 3)
         phase_flip = None
         if protocol.kappa_d > 0:
@@ -171,7 +175,9 @@ def run_cat(
                 "alpha_squared_modulus": two_n,
                 "bit_flip_rate": 2 * protocol.kappa1 * two_n,
                 "note": "<a^2> = -2i lambda/kappa2 (|alpha|^2 = 2N, spec 004 §2); parity decays "
-                "at 2 kappa1 |alpha|^2; phase flips: slowest non-zero Liouvillian eigenvalue",
+                "at 2 kappa1 |alpha|^2 (observables: the parity-sector Liouvillian eigenvalue, "
+                "loss and dephasing); phase flips: slowest non-zero Liouvillian eigenvalue "
+                "without loss",
             },
         )  # fmt: skip
 
