@@ -10,6 +10,14 @@ waits on it: id, backend, execution mode, primitive options, the circuits (QPY),
 backend's calibration time and, once fetched, the counts. ``sweep_points`` ties the points of
 a parameter sweep to their runs; its primary key makes a point impossible to record twice.
 
+A run records its owner (process id and host). A run still ``running`` whose owner process
+no longer exists on this host (killed with SIGKILL, a power cut) and that waits on no
+submitted job is marked failed with an error
+that starts ``interrupted:`` the next time any process opens the store; ``runs list`` shows it
+as ``interrupted``. SQLite errors (a damaged file, a writer holding the lock for more than 30 s)
+and rows that are not valid JSON become one :class:`~qcompile.errors.QCompileError` line that
+says what to do (``qcompile runs repair``, :mod:`qcompile.backends.store_repair`).
+
 Location: ``$QCOMPILE_HOME/qcompile.db``, default ``~/.qcompile/qcompile.db``.
 """
 
@@ -18,6 +26,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
@@ -32,7 +41,12 @@ from qiskit.circuit import QuantumCircuit
 from qcompile.errors import QCompileError
 from qcompile.results import RunResult
 
-__all__ = ["ResultStore", "default_store_path"]
+__all__ = ["ResultStore", "default_store_path", "process_alive", "INTERRUPTED"]
+
+#: Prefix of the error of a run whose process ended before it finished.
+INTERRUPTED = "interrupted:"
+#: How long a command waits for another process's write lock.
+BUSY_TIMEOUT_S = 30.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -100,24 +114,86 @@ class ResultStore:
         self.path = Path(path) if path is not None else default_store_path()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
-                db.execute("PRAGMA journal_mode=WAL")  # readers never wait on a writer
-                db.executescript(_SCHEMA)
-                columns = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
-                if "recipe" not in columns:  # stores written before recipes existed
-                    db.execute("ALTER TABLE runs ADD COLUMN recipe TEXT")
-        except (OSError, sqlite3.Error) as exc:
-            raise QCompileError(f"cannot open the results store at {self.path}: {exc}") from None
+        except OSError as exc:
+            raise QCompileError(
+                f"cannot create the results store's folder {self.path.parent}: {exc.strerror}; "
+                "set QCOMPILE_HOME to a writable folder"
+            ) from None
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")  # readers never wait on a writer
+            db.executescript(_SCHEMA)
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
+            for column, kind in (("recipe", "TEXT"), ("owner_pid", "INTEGER"),
+                                 ("owner_host", "TEXT")):  # fmt: skip
+                if column not in columns:  # stores written by earlier releases
+                    db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+        #: runs found ``running`` with their process gone, marked interrupted on opening
+        self.interrupted_on_open = self.mark_interrupted()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
         db.row_factory = sqlite3.Row
         try:
             with db:
                 yield db
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
         finally:
             db.close()
+
+    def _error(self, exc: sqlite3.Error) -> QCompileError:
+        """One line that says what happened to the store and what to do."""
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return QCompileError(
+                f"the results store {self.path} stayed locked by another process for "
+                f"{BUSY_TIMEOUT_S:g} s; wait for it to finish (or stop it), then run this again"
+            )
+        if "readonly" in text or "unable to open" in text or "disk I/O" in text:
+            return QCompileError(
+                f"cannot write the results store {self.path} ({text}); make it writable or set "
+                "QCOMPILE_HOME to a writable folder"
+            )
+        return QCompileError(
+            f"the results store {self.path} is damaged ({text}); run `qcompile runs repair` "
+            "(it keeps a copy and saves every readable row) or move the file away to start anew"
+        )
+
+    def _json(self, run_id: str, column: str, text: str | None) -> Any:
+        try:
+            return json.loads(text) if text else None
+        except ValueError as exc:
+            raise QCompileError(
+                f"run {run_id}'s stored {column} is not valid JSON ({exc}); `qcompile runs "
+                "repair` marks such rows failed (a copy of the store keeps the text)"
+            ) from None
+
+    def mark_interrupted(self) -> int:
+        """Mark runs ``running`` whose owner process on this host is gone as failed with an
+        ``interrupted:`` error; returns how many. Runs of other hosts, and runs with a job
+        still ``submitted`` (``qcompile jobs fetch`` completes them), are left alone."""
+        host = socket.gethostname()
+        with self._connect() as db:
+            rows = db.execute(  # a run waiting on a submitted job is fetched by its id later
+                "SELECT id, owner_pid FROM runs WHERE status='running' AND owner_host=? AND NOT "
+                "EXISTS (SELECT 1 FROM jobs WHERE jobs.run_id = runs.id AND "
+                "jobs.status = 'submitted')",
+                (host,),
+            ).fetchall()
+            dead = [r for r in rows if r["owner_pid"] and not process_alive(r["owner_pid"])]
+            for row in dead:
+                db.execute(
+                    "UPDATE runs SET status='failed', error=?, updated=? WHERE id=? AND "
+                    "status='running'",
+                    (f"{INTERRUPTED} its process ({row['owner_pid']} on {host}) ended before "
+                     "the run finished; `qcompile runs show` has the recipe to redo it",
+                     _now(), row["id"]),
+                )  # fmt: skip
+        return len(dead)
 
     def start_run(
         self,
@@ -132,7 +208,7 @@ class ResultStore:
         with self._connect() as db:
             db.execute(
                 "INSERT INTO runs (id, created, updated, protocol, backend, status, parameters,"
-                " recipe) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
+                " recipe, owner_pid, owner_host) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
                 (
                     run_id,
                     now,
@@ -141,6 +217,8 @@ class ResultStore:
                     backend,
                     json.dumps(parameters),
                     json.dumps(recipe) if recipe is not None else None,
+                    os.getpid(),
+                    socket.gethostname(),
                 ),
             )
         return run_id
@@ -196,9 +274,19 @@ class ResultStore:
         if row is None:
             raise QCompileError(f"no run with id {run_id!r} in {self.path}")
         data = dict(row)
-        data["parameters"] = json.loads(data["parameters"])
-        data["recipe"] = json.loads(data["recipe"]) if data.get("recipe") else None
-        data["result"] = RunResult.from_json(data["result"]) if data["result"] else None
+        data["parameters"] = self._json(run_id, "parameters", data["parameters"])
+        data["recipe"] = self._json(run_id, "recipe", data.get("recipe"))
+        if data["result"]:
+            self._json(run_id, "result", data["result"])
+            try:
+                data["result"] = RunResult.from_json(data["result"])
+            except (TypeError, KeyError, ValueError) as exc:
+                raise QCompileError(
+                    f"run {run_id}'s stored result does not have the fields of a run result "
+                    f"({exc}); `qcompile runs show` cannot read it"
+                ) from None
+        else:
+            data["result"] = None
         return data
 
     def latest_run(self, status: str | None = "done") -> str:
@@ -275,8 +363,8 @@ class ResultStore:
         data = dict(row)
         blob = data.pop("circuits")
         data["local"] = bool(data["local"])
-        data["options"] = json.loads(data["options"])
-        data["counts"] = json.loads(data["counts"]) if data["counts"] else None
+        data["options"] = self._json(job_id, "job options", data["options"])
+        data["counts"] = self._json(job_id, "job counts", data["counts"])
         if with_circuits:
             data["circuits"] = qpy.load(io.BytesIO(blob))
         return data
@@ -328,9 +416,14 @@ class ResultStore:
         status: str | None = None,
         since: str | None = None,
     ) -> list[dict[str, Any]]:
-        """The newest runs first: id, created, protocol, backend, status; optionally only
-        one protocol's, one status's, or those created at or after ``since`` (ISO, UTC)."""
+        """The newest runs first: id, created, protocol, backend, status and ``interrupted``
+        (a failed run whose process ended first); optionally only one protocol's, one
+        status's (``interrupted`` too), or those created at or after ``since`` (ISO, UTC)."""
         clauses, values = [], []
+        if status == "interrupted":
+            clauses.append("status = 'failed' AND error LIKE ?")
+            values.append(INTERRUPTED + "%")
+            status = None
         for column, value, op in (("protocol", protocol, "="), ("status", status, "="),
                                   ("created", since, ">=")):  # fmt: skip
             if value is not None:
@@ -339,9 +432,29 @@ class ResultStore:
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         with self._connect() as db:
             rows = db.execute(
-                "SELECT id, created, protocol, backend, status FROM runs"
+                "SELECT id, created, protocol, backend, status, error FROM runs"
                 + where
                 + " ORDER BY created DESC LIMIT ?",
                 (*values, limit),
             ).fetchall()
-        return [dict(row) for row in rows]
+        listed = []
+        for row in rows:
+            data = dict(row)
+            error = data.pop("error") or ""
+            data["interrupted"] = data["status"] == "failed" and error.startswith(INTERRUPTED)
+            listed.append(data)
+        return listed
+
+
+def process_alive(pid: int) -> bool:
+    """True if a process ``pid`` exists on this host (a zombie counts until it is reaped).
+    On Windows, where signal 0 would be CTRL_C_EVENT, every process counts as alive."""
+    if os.name == "nt":
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # someone else's process, or a pid this OS cannot have: leave it
+    return True

@@ -20,7 +20,7 @@ from qcompile.cli.common import (
 from qcompile.errors import InvalidParameter
 
 # -- runs ------------------------------------------------------------------------------------
-RUN_STATUSES = ("running", "done", "failed")
+RUN_STATUSES = ("running", "done", "failed", "interrupted")
 MAX_LIMIT = 1_000_000
 
 
@@ -28,7 +28,9 @@ MAX_LIMIT = 1_000_000
 def runs_list(
     limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="How many, newest first.")] = 20,
     protocol: Annotated[str | None, typer.Option(help="Only runs of this protocol.")] = None,
-    status: Annotated[str | None, typer.Option(help="Only running | done | failed.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="Only running | done | failed | interrupted.")
+    ] = None,
     since: Annotated[
         str | None, typer.Option(help="Only runs created at or after this ISO date/time (UTC).")
     ] = None,
@@ -62,9 +64,8 @@ def runs_list(
     for column in ("id", "created", "protocol", "backend", "status"):
         table.add_column(column)
     for row in rows:
-        table.add_row(
-            row["id"], row["created"][:19], row["protocol"], row["backend"], row["status"]
-        )
+        status = "interrupted" if row["interrupted"] else row["status"]
+        table.add_row(row["id"], row["created"][:19], row["protocol"], row["backend"], status)
     out.print(table)
 
 
@@ -80,10 +81,29 @@ def runs_show(run_id: str) -> None:
         print(json.dumps({k: v for k, v in row.items() if k != "result"}, indent=2))
 
 
+@runs_app.command("repair")
+def runs_repair() -> None:
+    """Repair a damaged results store: copy it aside, save every readable row, mark runs with
+    unreadable JSON failed and runs whose process is gone interrupted."""
+    from qcompile.backends.store_repair import repair_store
+
+    report = repair_store()
+    out.print(f"copy of the store before repair: {report['backup']}")
+    if report["salvaged"]:
+        kept = ", ".join(f"{t} {n}" for t, n in report["kept"].items()) or "nothing"
+        lost = sum(report["lost"].values())
+        out.print(f"the file was damaged: rebuilt with the readable rows ({kept}); "
+                  f"{lost} unreadable rows are only in the copy")  # fmt: skip
+    else:
+        out.print("the file itself is sound")
+    out.print(f"runs with unreadable JSON marked failed: {report['bad_json']}; runs whose "
+              f"process is gone marked interrupted: {report['interrupted']}")  # fmt: skip
+
+
 # -- jobs ------------------------------------------------------------------------------------
 @jobs_app.command("list")
 def jobs_list(
-    limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="How many, newest first.")] = 20,
 ) -> None:
     """List remembered jobs, newest first."""
     from qcompile.backends import ResultStore
