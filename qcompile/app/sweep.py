@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from qcompile.errors import InvalidParameter, QCompileError
+from qcompile.resources import check_number
 from qcompile.results import RunResult
 from qcompile.run.recipe import make_recipe
 
@@ -83,6 +84,8 @@ def parse_grid(text: str) -> Grid:
             n = int(count)
             if n < 1:
                 raise ValueError
+            if n > MAX_POINTS:  # before anything of that size is made
+                raise InvalidParameter("grid", text, f"at most {MAX_POINTS} points per grid")
             a, b = _number(start), _number(stop)
             if isinstance(a, int) and isinstance(b, int) and (n == 1 or (b - a) % (n - 1) == 0):
                 step = 0 if n == 1 else (b - a) // (n - 1)
@@ -91,10 +94,14 @@ def parse_grid(text: str) -> Grid:
                 values = tuple(float(v) for v in np.linspace(float(a), float(b), n))
         else:
             values = tuple(_value(v.strip()) for v in spec.split(",") if v.strip())
+    except InvalidParameter:
+        raise
     except ValueError:
         raise InvalidParameter("grid", text, usage) from None
     if not values:
         raise InvalidParameter("grid", text, usage)
+    for value in values:
+        check_number("grid", value)
     return Grid(name, values)
 
 

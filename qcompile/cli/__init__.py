@@ -26,9 +26,11 @@ from qcompile.cli import (  # noqa: F401
 )
 from qcompile.cli.common import app
 from qcompile.cli.generated import register
+from qcompile.cli.numbers import guard_numbers
 from qcompile.errors import InvalidParameter, QCompileError, Terminated
 
 register()  # run/compile commands from the declarations of protocols without their own
+guard_numbers(app, skip=("jobs",))  # finite, sized numbers before any work (jobs: timeouts)
 
 __all__ = ["app", "main"]
 

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from qcompile.cli.numbers import check_number
 from qcompile.errors import InvalidParameter
 
 app = typer.Typer(
@@ -170,6 +171,8 @@ def _float_list(name: str, text: str) -> list[float]:
         ) from None
     if not values:
         raise InvalidParameter(name, text, "a number or a comma-separated list of numbers")
+    for value in values:
+        check_number(name, value)
     return values
 
 

@@ -55,8 +55,9 @@ def run_dissipative_qubits(
         float, typer.Option(help="HEOM: correlation-function fit window [0, T].")
     ] = 15.0,
     collisions: Annotated[
-        int, typer.Option(help="Bath collisions in the circuits (each exact).")
-    ] = 12,
+        int | None,
+        typer.Option(help="Bath collisions in the circuits (each exact); default 12."),
+    ] = None,
     device_every: Annotated[
         int, typer.Option(min=1, help="Tomograph every k-th collision on a device.")
     ] = 3,
@@ -88,7 +89,7 @@ def run_dissipative_qubits(
     from qcompile.backends.heom import HEOMSettings, check_heom_memory
     from qcompile.backends.propagators import SOLVERS, reference_propagators
     from qcompile.protocols.dissipative_qubits import dissipative_qubits
-    from qcompile.run.encodings import run_encodings
+    from qcompile.run.encodings import DEFAULT_COLLISIONS, run_encodings
     from qcompile.run.experiment import check_run
 
     _check_output_path("json", json_path)
@@ -118,6 +119,9 @@ def run_dissipative_qubits(
     store = ResultStore()
     chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout)
     check_run(protocol, chosen, shots, seed)
+    if collisions is not None and not chosen.runs_circuits:
+        raise InvalidParameter("collisions", collisions, "only with a circuit backend "
+                               "(aer, aer:<fake>, ibm:<device>)")  # fmt: skip
     with _progress() as progress:
         result = run_encodings(
             protocol,
@@ -125,7 +129,7 @@ def run_dissipative_qubits(
             reference_propagators,
             solver=solver,
             heom=heom,
-            collisions=collisions,
+            collisions=DEFAULT_COLLISIONS if collisions is None else collisions,
             device_every=device_every,
             shots=shots,
             seed=seed,

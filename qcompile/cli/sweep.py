@@ -21,6 +21,10 @@ from qcompile.cli.common import (
     out,
 )
 from qcompile.errors import InvalidParameter
+from qcompile.resources import check_number
+
+#: Most local worker processes a sweep starts.
+MAX_WORKERS = 256
 
 
 # -- sweep -----------------------------------------------------------------------------------
@@ -41,7 +45,8 @@ def sweep(
         str, typer.Option(help="processes (local pool) or dask://HOST:PORT.")
     ] = "processes",
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Local worker processes (default min(4, CPUs)).")
+        int | None,
+        typer.Option(min=1, max=MAX_WORKERS, help="Local worker processes (default min(4, CPUs))."),
     ] = None,
     option: Annotated[
         list[str] | None,
@@ -67,8 +72,10 @@ def sweep(
         if not sep or not name.strip():
             raise InvalidParameter("param", item, "name=value")
         fixed[name.strip().replace("-", "_")] = _param_value(value.strip())
-    points = grid_points([parse_grid(g) for g in grid], fixed)
+    grids = [parse_grid(g) for g in grid]
     module = get_protocol(protocol)
+    _check_names(module, grids, fixed)
+    points = grid_points(grids, fixed)
     options = run_options(module, option or [])
     store = ResultStore()
     chosen = _backend(backend, store, mode, dd, twirling)  # validates name and options early
@@ -106,6 +113,22 @@ def sweep(
         }
         write_atomic(json_path, json.dumps(payload, indent=2).encode())
         out.print(f"results: {json_path}")
+
+
+def _check_names(plugin, grids, fixed: dict) -> None:
+    """Swept and fixed names are declared parameters; numbers where numbers are declared."""
+    declared = {p.name: p for p in plugin.PARAMETERS}
+    named = [("grid", g.name, list(g.values)) for g in grids]
+    named += [("param", n, [v]) for n, v in fixed.items()]
+    for flag, name, values in named:
+        if name not in declared:
+            raise InvalidParameter(flag, name, f"a parameter of {plugin.NAME}: "
+                                   + ", ".join(declared))  # fmt: skip
+        kind = declared[name].kind
+        for value in values:
+            if kind in ("int", "float") and isinstance(value, str):
+                raise InvalidParameter(flag, f"{name}={value}", f"{name}: {declared[name].allowed}")
+            check_number(flag, value)
 
 
 def run_options(plugin, items: list[str]) -> dict:

@@ -55,6 +55,7 @@ from qcompile.lowering.trotter import (
 )
 from qcompile.metrics import circuit_metrics
 from qcompile.model import OpenSystem
+from qcompile.resources import check_time_steps
 
 __all__ = [
     "LoweredDynamics",
@@ -106,7 +107,7 @@ def _check(
         raise InvalidParameter("t_max", t_max, "a finite time > 0")
     if not (math.isfinite(dt) and 0 < dt <= t_max):
         raise InvalidParameter("dt", dt, f"0 < dt <= t_max = {t_max:g}")
-    steps = round(t_max / dt)
+    steps = check_time_steps(t_max, dt)
     if abs(steps * dt - t_max) > 1e-9 * max(1.0, t_max):
         raise InvalidParameter("dt", dt, f"a divisor of t_max = {t_max:g} (t_max/dt an integer)")
     if order not in (1, 2):

@@ -35,6 +35,7 @@ from qcompile.errors import InvalidParameter
 from qcompile.lowering.dynamics import lower_dynamics, split_lowering_options
 from qcompile.model import InstantChannel, OpenSystem, TimeDependentTerm, embed
 from qcompile.protocols.parameters import Parameter
+from qcompile.resources import check_time_steps
 
 __all__ = [
     "CoherentFeedback",
@@ -391,6 +392,7 @@ def coherent_feedback(
     dt = _positive("dt", dt, f"0 < dt <= t_max = {t_max:g}")
     if dt > t_max:
         raise InvalidParameter("dt", dt, f"0 < dt <= t_max = {t_max:g}")
+    check_time_steps(t_max, dt)
     if abs(round(t_max / dt) * dt - t_max) > 1e-9 * max(1, t_max):
         raise InvalidParameter("dt", dt, f"a divisor of t_max = {t_max:g} (t_max/dt an integer)")
     if transient_at is not None:

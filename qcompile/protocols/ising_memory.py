@@ -277,7 +277,9 @@ def ising_memory(
     memory_limit: float | None = None,
 ) -> IsingMemory:
     """Validate the physical parameters (spec 004 §3) and build the protocol."""
-    if isinstance(size, bool) or int(size) != size or not 2 <= size <= MAX_SIZE:
+    if isinstance(size, bool) or not (
+        isinstance(size, (int, float)) and 2 <= size <= MAX_SIZE and int(size) == size
+    ):
         raise InvalidParameter("size", size, f"an integer 2 <= M <= {MAX_SIZE}")
     delta = _positive("delta", delta, "delta > 0")
     kappa = _positive("kappa", kappa, "kappa > 0")

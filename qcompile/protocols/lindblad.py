@@ -36,6 +36,7 @@ from qcompile.lowering.dynamics import (
 from qcompile.model import OpenSystem
 from qcompile.protocols.lindblad_file import LindbladModel, load_model, parse_model
 from qcompile.protocols.parameters import Parameter
+from qcompile.resources import check_time_steps
 
 __all__ = ["Lindblad", "lindblad", "check_lowering", "DEFAULT_LOWERING", "NAME", "PARAMETERS"]
 
@@ -226,7 +227,7 @@ def lindblad(
         if t_max is None or dt is None:
             raise InvalidParameter("t_max", t_max, "t_max and dt, both > 0, with an OpenSystem")
         sample_every = sample_every or t_max / 10
-        steps = round(t_max / dt)
+        steps = check_time_steps(t_max, dt)
         if dt > t_max or abs(steps * dt - t_max) > 1e-9 * max(1.0, t_max):
             raise InvalidParameter("dt", dt, f"a divisor of t_max = {t_max:g}")
         k = sample_every / dt

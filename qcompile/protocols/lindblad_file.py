@@ -54,6 +54,7 @@ from qiskit.quantum_info import SparsePauliOp
 
 from qcompile.errors import InvalidParameter
 from qcompile.model import InstantChannel, OpenSystem, TimeDependentTerm, embed
+from qcompile.resources import check_time_steps
 
 try:  # Python >= 3.11
     import tomllib
@@ -294,6 +295,8 @@ def _times(table: Any) -> tuple[float, float, float]:
             raise InvalidParameter(f"times.{k}", None, "a number > 0 (required)")
     t_max = _number("times.t_max", times["t_max"], positive=True)
     dt = _number("times.dt", times["dt"], positive=True)
+    if dt <= t_max:
+        check_time_steps(t_max, dt)
     steps = round(t_max / dt)
     if dt > t_max or abs(steps * dt - t_max) > 1e-9 * max(1.0, t_max):
         raise InvalidParameter("times.dt", dt, f"a divisor of t_max = {t_max:g}")

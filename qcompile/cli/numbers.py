@@ -1,0 +1,42 @@
+"""One guard for every number a command takes: finite, and of a size the solvers survive.
+
+Typer turns ``--alpha nan`` or ``--time 1e308`` into a float without complaint; deep inside a
+solver that becomes a math domain error, an overflow or a run that never ends. Every run,
+compile, sweep, compare and bench command's callback is wrapped so that, before any work or
+store write, every number passes :func:`qcompile.resources.check_number` (finite, |x| ≤ 1e6,
+integers in 64 bits); each protocol's own range checks follow.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from qcompile.resources import check_number
+
+__all__ = ["guard_numbers"]
+
+
+def _guarded(callback: Callable) -> Callable:
+    @functools.wraps(callback)  # typer reads the signature through __wrapped__
+    def command(*args: Any, **kwargs: Any) -> Any:
+        for name, value in kwargs.items():
+            check_number(name, value)
+        return callback(*args, **kwargs)
+
+    command.__qcompile_guarded__ = True
+    return command
+
+
+def guard_numbers(app: typer.Typer, *, skip: tuple[str, ...] = ()) -> None:
+    """Wrap the callbacks of ``app``'s commands and of its sub-apps (except those named in
+    ``skip``) once."""
+    for info in app.registered_commands:
+        if info.callback is not None and not getattr(info.callback, "__qcompile_guarded__", 0):
+            info.callback = _guarded(info.callback)
+    for group in app.registered_groups:
+        if group.name not in skip and group.typer_instance is not None:
+            guard_numbers(group.typer_instance, skip=skip)
