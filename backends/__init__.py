@@ -70,7 +70,7 @@ def get_backend(
     if key.startswith("ibm:") and len(key) > 4:
         return IBMBackend(key[4:], options=ibm_options, store=store)
     raise BackendUnavailable(
-        f"unknown backend {name!r}; valid names: aer, reference, "
+        f"unknown backend {name!r} (--backend); valid names: aer, reference, "
         f"aer:<fake backend>[{READOUT_MITIGATION_SUFFIX}], "
         f"ibm:<IBM device> (account needed) or ibm:<fake backend> (local mode), with "
         f"<fake backend> one of {', '.join(fake_backend_names())}"

@@ -64,7 +64,9 @@ def compile_and_report(protocol, target: str, output: Path | None, seed, json_pa
     from qcompile.passes.compile import compile_protocol
     from qcompile.passes.targets import GENERIC_TARGETS, fake_backend
     from qcompile.results import write_atomic
+    from qcompile.run.runner import check_shots_and_seed
 
+    check_shots_and_seed(None, seed)
     resolved = None if target in GENERIC_TARGETS else fake_backend(target)
     fits = getattr(protocol, "check_fits", None)  # a fixed register refused before compiling
     if resolved is not None and fits is not None:

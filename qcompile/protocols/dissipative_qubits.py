@@ -41,6 +41,7 @@ from qcompile.protocols.two_qubit_codes import (
     parse_encoding,
     symm,
 )
+from qcompile.resources import check_number
 
 __all__ = [
     "DissipativeQubits",
@@ -329,6 +330,8 @@ def _real(name: str, value, allowed: str, *, positive=False, nonneg=False, inf_o
         raise InvalidParameter(name, value, allowed)
     if (positive and not number > 0) or (nonneg and not number >= 0):
         raise InvalidParameter(name, value, allowed)
+    if math.isfinite(number):
+        check_number(name, number)  # |x| <= 1e6: beyond it the solvers overflow
     return number
 
 

@@ -42,6 +42,9 @@ RUNNER = "experiment"
 SUMMARY = "system qubit driven to a reservoir state ξ by N (SWAP)^α collisions (spec 000)"
 MAX_RESERVOIR = 1000
 MAX_ROUNDS = 100
+#: With rounds >= 2 the reference is the exact state of the register after every collision.
+MAX_EXACT_QUBITS = 20
+MAX_EXACT_WORK = 2.0**28
 PARAMETERS = (
     Parameter("alpha", "float", None, "any real; (SWAP)^alpha exponent (give alpha or eta)"),
     Parameter("eta", "float", None, "any real; partial-swap angle, alpha = -2 eta/pi"),
@@ -274,13 +277,23 @@ def homogenization(
         raise InvalidParameter("reservoir", reservoir, f"an integer 1 <= N <= {MAX_RESERVOIR}")
     if isinstance(rounds, bool) or int(rounds) != rounds or not 1 <= rounds <= MAX_ROUNDS:
         raise InvalidParameter("rounds", rounds, f"an integer 1 <= R <= {MAX_ROUNDS}")
-    return Homogenization(
+    protocol = Homogenization(
         alpha=float(alpha),
         reservoir=int(reservoir),
         rounds=int(rounds),
         input_state=parse_qubit_state(input_state, "input_state"),
         reservoir_state=parse_qubit_state(reservoir_state, "reservoir_state"),
     )
+    if protocol.rounds > 1:  # the reference is the exact register, state by state
+        work = protocol.collisions * 2.0**protocol.num_qubits
+        if protocol.num_qubits > MAX_EXACT_QUBITS or work > MAX_EXACT_WORK:
+            raise InvalidParameter(
+                "reservoir", reservoir, f"with rounds = {rounds} the reference simulates all "
+                f"{protocol.num_qubits} qubits after each of {protocol.collisions} collisions: "
+                f"at most {MAX_EXACT_QUBITS} qubits and collisions x 2^qubits <= 2^28 (fewer "
+                "reservoir qubits or rounds)"
+            )  # fmt: skip
+    return protocol
 
 
 def from_mapping(values: Mapping[str, object]) -> Homogenization:

@@ -96,13 +96,13 @@ def _run(
     run_id: str | None = None,
 ) -> RunResult:
     report = progress
-    tasks = protocol.tomography_tasks()
     reference = protocol.reference()
     circuit_info: dict[str, Any] = {}
     observables: dict[str, Any] = {}
     ideal: dict[str, Any] = {}
 
     if runs_circuits(backend):
+        tasks = protocol.tomography_tasks()
         report("exact simulation", 0, len(tasks))
         exact = []
         for i, task in enumerate(tasks):

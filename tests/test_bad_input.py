@@ -1,0 +1,145 @@
+"""A generated bad-input corpus over every run command, and the cases issue 15 found by hand.
+
+Every case must: exit 2; say what is wrong without a traceback, naming the flag; write no
+output file and no store row (the store is not even created). Numbers that are not finite,
+too large for the solvers or not numbers at all are tried on every numeric option that a
+protocol declares, on every protocol's `run` command.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import typer.main
+from test_cli import run_cli
+
+from qcompile.cli.common import run_app
+from qcompile.protocols import PROTOCOLS
+
+EXAMPLE = str(Path(__file__).parent.parent / "examples" / "amplitude_damping.toml")
+BAD = {
+    "float": ("nan", "inf", "-inf", "1e308", "abc"),
+    "int": ("18446744073709551616", "1.5", "abc"),
+}
+
+
+def _needed(protocol: str, option: str) -> list[str]:
+    """What a command needs besides the option under test."""
+    if protocol == "homogenization" and option != "alpha":
+        return ["--alpha", "0.5"]
+    if protocol == "lindblad" and option != "model":
+        return ["--model", EXAMPLE]
+    return []
+
+
+def _corpus() -> list[tuple[str, ...]]:
+    commands = typer.main.get_command(run_app).commands
+    cases = []
+    for protocol, plugin in sorted(PROTOCOLS.items()):
+        kinds = {p.name: p.kind for p in plugin.PARAMETERS}
+        # a parameter whose default is inf takes it (omega_c = inf: the Lindblad limit)
+        infinite_ok = {p.name for p in plugin.PARAMETERS if str(p.default) == "inf"}
+        for option in commands[protocol].params:
+            if getattr(option, "param_type_name", "") != "option" or option.name not in kinds:
+                continue
+            flag = max(option.opts, key=len)
+            for value in BAD.get(kinds[option.name], ()):
+                if value == "inf" and option.name in infinite_ok:
+                    continue
+                cases.append(("run", protocol, flag, value, *_needed(protocol, option.name)))
+    return cases
+
+
+CORPUS = _corpus()
+
+#: Issue 15's examples (and their neighbours): the flag each one must name.
+BY_HAND = [
+    (("run", "homogenization", "--alpha", "1e308"), "--alpha"),
+    (("run", "homogenization", "--alpha", "0.5", "--shots", "-1"), "--shots"),
+    (("run", "homogenization", "--alpha", "0.5", "--seed", "-1"), "--seed"),
+    (("run", "homogenization", "--alpha", "0.5", "--seed", str(2**64)), "--seed"),
+    (("run", "homogenization", "--alpha", "0.5", "--backend", "bogus"), "--backend"),
+    (("run", "homogenization", "--alpha", "0.5", "--json", "/proc/x.json"), "--json"),
+    (("run", "homogenization", "--alpha", "0.5", "--plot", "/nonexistent/d/x.png"), "--plot"),
+    (
+        (
+            "run",
+            "homogenization",
+            "--alpha",
+            "0.5",
+            "--reservoir",
+            "1000",
+            "--rounds",
+            "100",
+            "--backend",
+            "reference",
+        ),
+        "--reservoir",
+    ),  # fmt: skip
+    (("run", "gkp", "--backend", "aer", "--shots", "0"), "--shots"),
+    (("run", "cat", "--backend", "aer", "--shots", "0"), "--shots"),
+    (("run", "gkp", "--noise", "quadrature", "--sigma", "1e308"), "--sigma"),
+    (("run", "coherent-feedback", "--t-max", "1e6", "--dt", "0.001"), "--dt"),
+    (("run", "coherent-feedback", "--dt", "1e-300"), "--dt"),
+    (
+        ("run", "dissipative-qubits", "--backend", "reference", "--collisions", "5"),
+        "--collisions",
+    ),  # fmt: skip
+    (("run", "ising-memory", "--size", "nan"), "--size"),
+    (("run", "ising-memory", "--time", "1e308"), "--time"),
+    (("run", "photonic-ising-toy", "--photons", "1e308"), "--photons"),
+    (("run", "lindblad", "--model", EXAMPLE, "--t-max", "1000", "--dt", "0.001"), "--dt"),
+    (("run", "lindblad", "--model", "/nonexistent.toml"), "--model"),
+    (("compile", "homogenization", "--alpha", "0.5", "--seed", "-1", "-o", "x.qpy"), "--seed"),
+    (("compile", "homogenization", "--alpha", "0.5", "-o", "/proc/x.qpy"), "--output"),
+    (("sweep", "homogenization", "--grid", "alpha=0:1:1000000000000"), "--grid"),
+    (("sweep", "homogenization", "--grid", "alpha=0:1:10000000"), "--grid"),
+    (("sweep", "homogenization", "--grid", "bogus=1,2"), "--grid"),
+    (("sweep", "homogenization", "--grid", "alpha=a,b"), "--grid"),
+    (("sweep", "homogenization", "--grid", "alpha=nan,0.1"), "--grid"),
+    (("sweep", "homogenization", "--grid", "alpha=0.1", "--param", "bogus=1"), "--param"),
+    (
+        ("sweep", "homogenization", "--grid", "alpha=0.1,0.2", "--workers", str(10**11)),
+        "--workers",
+    ),  # fmt: skip
+    (("runs", "list", "--limit", str(10**25)), "--limit"),
+    (("jobs", "list", "--limit", str(10**25)), "--limit"),
+    (("runs", "list", "--status", "bogus"), "--status"),
+    (("protocols", "--json", "/proc/x.json"), "--json"),
+]
+
+
+def _check(args, flag: str, isolated_store, capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # relative outputs land here, and must not
+    code = run_cli(*args)
+    err = capsys.readouterr().err
+    assert code == 2, (args, code, err)
+    assert "Traceback" not in err and err.strip(), err
+    assert flag in err, (flag, err)
+    db = isolated_store / "qcompile.db"
+    if db.exists():  # a command may open the store, never write a run on bad input
+        with sqlite3.connect(db) as con:
+            assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
+    assert not any(tmp_path.glob("*.json")) and not any(tmp_path.glob("*.qpy"))
+
+
+@pytest.mark.parametrize("args", CORPUS, ids=[" ".join(c[1:4]) for c in CORPUS])
+def test_every_declared_number_refuses_what_is_not_one(
+    args, isolated_store, capsys, tmp_path, monkeypatch
+):
+    flag = args[2]
+    _check(args, flag, isolated_store, capsys, tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize(("args", "flag"), BY_HAND, ids=[" ".join(c[:4]) for c, _ in BY_HAND])
+def test_issue_15_cases_are_one_clear_error(
+    args, flag, isolated_store, capsys, tmp_path, monkeypatch
+):
+    _check(args, flag, isolated_store, capsys, tmp_path, monkeypatch)
+
+
+def test_the_corpus_covers_every_protocol():
+    assert {c[1] for c in CORPUS} >= set(PROTOCOLS) - {"lindblad"}
+    assert len(CORPUS) > 100
