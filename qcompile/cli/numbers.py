@@ -4,12 +4,14 @@ Typer turns ``--alpha nan`` or ``--time 1e308`` into a float without complaint; 
 solver that becomes a math domain error, an overflow or a run that never ends. Every run,
 compile, sweep, compare and bench command's callback is wrapped so that, before any work or
 store write, every number passes :func:`qcompile.resources.check_number` (finite, |x| ≤ 1e6,
-integers in 64 bits); each protocol's own range checks follow.
+integers in 64 bits) unless it is the option's own default (``omega_c = inf``, the Lindblad
+limit); each protocol's own range checks follow.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -20,11 +22,28 @@ from qcompile.resources import check_number
 __all__ = ["guard_numbers"]
 
 
+def _is_default(value: Any, default: Any) -> bool:
+    """A float equal to the option's default (which may be written as text, ``"inf"``)."""
+    if not isinstance(value, float) or isinstance(default, bool) or default is None:
+        return False
+    try:
+        return value == float(default)
+    except (TypeError, ValueError):
+        return False
+
+
 def _guarded(callback: Callable) -> Callable:
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(callback).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
     @functools.wraps(callback)  # typer reads the signature through __wrapped__
     def command(*args: Any, **kwargs: Any) -> Any:
         for name, value in kwargs.items():
-            check_number(name, value)
+            if not _is_default(value, defaults.get(name)):  # e.g. omega_c = inf
+                check_number(name, value)
         return callback(*args, **kwargs)
 
     command.__qcompile_guarded__ = True
