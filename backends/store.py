@@ -12,11 +12,11 @@ a parameter sweep to their runs; its primary key makes a point impossible to rec
 
 A run records its owner (process id and host). A run still ``running`` whose owner process
 no longer exists on this host (killed with SIGKILL, a power cut) and that waits on no
-submitted job is marked failed with an error
-that starts ``interrupted:`` the next time any process opens the store; ``runs list`` shows it
-as ``interrupted``. SQLite errors (a damaged file, a writer holding the lock for more than 30 s)
-and rows that are not valid JSON become one :class:`~qcompile.errors.QCompileError` line that
-says what to do (``qcompile runs repair``, :mod:`qcompile.backends.store_repair`).
+submitted job is marked failed with an error that starts ``interrupted:`` the next time any
+process opens the store; ``runs list`` shows it as ``interrupted``. SQLite errors (a damaged
+file, a writer holding the lock for more than 30 s) and rows that are not valid JSON become one
+:class:`~qcompile.errors.QCompileError` line that says what to do (``qcompile runs repair``,
+:mod:`qcompile.backends.store_repair`).
 
 Location: ``$QCOMPILE_HOME/qcompile.db``, default ``~/.qcompile/qcompile.db``.
 """

@@ -38,9 +38,10 @@ class InvalidParameter(QCompileError, ValueError):
         sweep worker's validation error reaches the parent as itself)."""
         return (type(self), (self.name, self.value, self.allowed))
 
-    def as_flag(self) -> str:
-        """The same message with the parameter spelled as a CLI flag."""
-        flag = "--" + self.name.replace("_", "-")
+    def as_flag(self, flags: dict[str, str] | None = None) -> str:
+        """The same message with the parameter spelled as a CLI flag (``flags`` maps API names
+        whose flag is spelled otherwise, e.g. ``dynamical_decoupling`` → ``--dd``)."""
+        flag = (flags or {}).get(self.name) or "--" + self.name.replace("_", "-")
         return f"invalid {flag}={self.value!r}: allowed {self.allowed}"
 
 

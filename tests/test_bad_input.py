@@ -108,6 +108,8 @@ BY_HAND = [
     (("jobs", "list", "--limit", str(10**25)), "--limit"),
     (("runs", "list", "--status", "bogus"), "--status"),
     (("protocols", "--json", "/proc/x.json"), "--json"),
+    (("run", "dissipative-qubits", "--dd", "bogus"), "--dd"),
+    (("run", "dissipative-qubits", "--encodings", "bogus"), "--encoding"),
 ]
 
 

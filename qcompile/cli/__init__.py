@@ -34,6 +34,9 @@ guard_numbers(app, skip=("jobs",))  # finite, sized numbers before any work (job
 
 __all__ = ["app", "main"]
 
+#: Python API names whose command-line flag is spelled otherwise.
+FLAGS = {"dynamical_decoupling": "--dd"}
+
 
 def _terminate(signum, frame) -> None:
     Terminated.requested = True
@@ -50,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="qcompile")
     except InvalidParameter as exc:
-        print(f"qcompile: error: {exc.as_flag()}", file=sys.stderr)
+        print(f"qcompile: error: {exc.as_flag(FLAGS)}", file=sys.stderr)
         sys.exit(2)
     except QCompileError as exc:
         print(f"qcompile: error: {exc}", file=sys.stderr)
