@@ -320,3 +320,16 @@ def test_real_device_path_finds_the_job_by_id_and_follows_its_status():
     device = np.array(result.observables["system_fidelity"])
     assert np.all(np.abs(device - reference) < 4 * np.array(
         result.observables["system_fidelity_stderr"]) + 0.08)  # fmt: skip
+
+
+def test_jobs_list_keeps_whole_ids_when_piped(isolated_store):
+    """Piped (not a terminal, 80 columns) the job id column is never cut: the other columns
+    wrap, so an id can be copied into `qcompile jobs fetch`."""
+    assert run_cli("run", "homogenization", "--alpha", "0.5", "--reservoir", "2", "--backend",
+                   f"ibm:{DEVICE}", "--shots", "100", "--seed", "1") == 0  # fmt: skip
+    (job,) = ResultStore().list_jobs()
+    command = [sys.executable, "-m", "qcompile.cli", "jobs", "list"]
+    listed = subprocess.run(command, capture_output=True, text=True,
+                            env=os.environ | {"COLUMNS": "80"})  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert job["id"] in listed.stdout

@@ -109,10 +109,14 @@ def jobs_list(
     from qcompile.backends import ResultStore
 
     store = ResultStore()
+    rows = store.list_jobs(limit)
     table = Table(title=f"jobs in {store.path}")
-    for column in ("job id", "run", "created", "backend", "mode", "status", "circuits", "shots"):
+    # ids whole even when piped (80 columns): the other columns wrap instead
+    table.add_column("job id", no_wrap=True, min_width=max((len(r["id"]) for r in rows), default=6))
+    table.add_column("run", no_wrap=True, min_width=12)
+    for column in ("created", "backend", "mode", "status", "circuits", "shots"):
         table.add_column(column)
-    for row in store.list_jobs(limit):
+    for row in rows:
         table.add_row(
             row["id"],
             row["run_id"] or "—",
