@@ -61,6 +61,11 @@ def test_a_run_whose_process_was_killed_is_marked_interrupted_by_the_next_comman
     assert run_cli("runs", "list", "--status", "interrupted") == 0
     listed = capsys.readouterr().out
     assert killed in listed and mine not in listed
+    assert run_cli("compare", killed) == 2  # points at the recipe, not at `jobs fetch`
+    err = capsys.readouterr().err
+    assert "interrupted" in err and f"runs show {killed}" in err and "jobs fetch" not in err
+    assert run_cli("compare", mine) == 2
+    assert "still running" in capsys.readouterr().err
 
 
 def test_a_store_from_before_owners_and_recipes_opens_and_keeps_its_runs(isolated_store):

@@ -41,11 +41,7 @@ def compare(
     run_id = store.latest_run() if latest else run_id
     row = store.get_run(run_id)
     if row["result"] is None:
-        raise QCompileError(
-            f"run {run_id} is {row['status']}"
-            + (f" ({row['error']})" if row["error"] else "")
-            + "; a run waiting on an IBM job is completed by `qcompile jobs fetch JOB_ID`"
-        )
+        raise QCompileError(f"run {run_id} has no result yet: " + _why_no_result(store, row))
     result = row["result"]
     comparison = compare_run(result)
     jobs = store.list_jobs(run_id=run_id)
@@ -63,6 +59,18 @@ def compare(
 
         save_plot(result, plot)
         out.print(f"plot: {plot}")
+
+
+def _why_no_result(store, row: dict) -> str:
+    """What happened to a run without a result, and the command that moves it on."""
+    waiting = [j["id"] for j in store.list_jobs(run_id=row["id"]) if j["status"] == "submitted"]
+    if waiting:
+        return f"it waits on job {waiting[0]}; `qcompile jobs fetch {waiting[0]}` completes it"
+    if row["status"] == "running":
+        where = f" (process {row.get('owner_pid')} on {row.get('owner_host')})"
+        return "it is still running" + (where if row.get("owner_pid") else "")
+    return (f"it {row['status']} ({row['error']}); `qcompile runs show {row['id']}` has the "
+            "recipe to run it again")  # fmt: skip
 
 
 def print_comparison(result, comparison: dict) -> None:
