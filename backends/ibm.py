@@ -20,12 +20,17 @@ the calibration time before the first wait, so :meth:`IBMBackend.fetch` finishes
 the submitting process died. A local-mode job lives inside its process; fetched after that
 process died, it is executed again from the stored circuits and options with the stored
 simulator seed, which reproduces the lost result count for count.
+
+Submission is retried on transient errors, never blindly: every submission carries a job tag
+of its own (``qcompile-<hex>``, kept with the job's options), and before a retry the service is
+asked for a job with that tag — a job accepted whose answer was lost is adopted, not run twice.
 """
 
 from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -302,8 +307,21 @@ class IBMBackend:
                     f"{MAX_SIMULATED_QUBITS}"
                 )
         options = self.options.sampler_options(shots, seed, self.local)
+        tag = f"qcompile-{uuid.uuid4().hex[:16]}"  # one per submission, the same on every retry
+        options["environment"] = {"job_tags": [tag]}
+        attempts = 0
+
+        def submit_or_adopt():
+            # a retry after a lost response must not submit twice: the service is asked first
+            # whether a job with this submission's tag exists, and that job is kept
+            nonlocal attempts
+            if attempts and (existing := self._submitted_with_tag(tag)) is not None:
+                return existing
+            attempts += 1
+            return self._submit_once(circuits, shots, options)
+
         job = call_with_retries(
-            lambda: self._submit_once(circuits, shots, options),
+            submit_or_adopt,
             what=f"submitting {len(circuits)} circuits to {self.name}",
             transient=_transient_errors(),
             policy=self.retry,
@@ -323,6 +341,14 @@ class IBMBackend:
             calibration=self.calibration_time(),
         )
         return job_id
+
+    def _submitted_with_tag(self, tag: str):
+        """The job this submission already created (its tag), or ``None``; local-mode jobs
+        live in this process and cannot have been created unseen."""
+        if self.local:
+            return None
+        jobs = self.service.jobs(job_tags=[tag], limit=1, backend_name=self.device.name)
+        return jobs[0] if jobs else None
 
     def _submit_once(self, circuits: list[QuantumCircuit], shots: int, options: dict):
         from qiskit_ibm_runtime import Batch, Session

@@ -333,3 +333,38 @@ def test_jobs_list_keeps_whole_ids_when_piped(isolated_store):
                             env=os.environ | {"COLUMNS": "80"})  # fmt: skip
     assert listed.returncode == 0, listed.stderr
     assert job["id"] in listed.stdout
+
+
+class LostResponse(IBMBackend):
+    """The service accepts the first submission but its answer is lost (a timeout): a blind
+    retry would run the circuits twice. ``_submitted_with_tag`` plays the service's job search
+    by tag (local mode has no service to ask)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.accepted = {}  # tag -> job, what the "service" holds
+        self.lookups = 0
+
+    def _submit_once(self, circuits, shots, options):
+        job = super()._submit_once(circuits, shots, options)
+        (tag,) = options["environment"]["job_tags"]
+        self.accepted[tag] = job
+        if len(self.accepted) == 1 and self.lookups == 0:
+            raise TimeoutError("the response to the submission was lost")
+        return job
+
+    def _submitted_with_tag(self, tag):
+        self.lookups += 1
+        return self.accepted.get(tag)
+
+
+def test_a_submission_whose_answer_was_lost_is_found_by_its_tag_not_resubmitted():
+    store = ResultStore()
+    backend = LostResponse(DEVICE, store=store, retry=NO_WAIT)
+    result = run_experiment(homogenization(alpha=0.3, reservoir=2), backend, shots=300, seed=4,
+                            store=store)  # fmt: skip
+    assert len(backend.accepted) == 1 and backend.lookups == 1  # one job, found, not redone
+    (job,) = store.list_jobs()
+    tags = store.get_job(job["id"])["options"]["sampler"]["environment"]["job_tags"]
+    assert list(backend.accepted) == tags and tags[0].startswith("qcompile-")
+    assert store.get_run(result.run_id)["status"] == "done"
