@@ -76,3 +76,27 @@ def test_compile_cli_reports_48_for_n16_on_torino(tmp_path):
     data = json.loads(path.read_text())
     assert data["circuit"]["two_qubit_gates"] == 48
     assert {"two_qubit_gates", "depth"} <= set(data["circuit"]) and data["compile_time_s"] > 0
+
+
+def test_bench_markdown_rows_are_never_wrapped(monkeypatch, capsys, tmp_path):
+    """Piped (80 columns) the printed markdown is the written file, line for line: a wrapped
+    row is not a table row. The suite itself is replaced by one small row."""
+    import qcompile.app.benchmark_suite as suite
+
+    circuit = SuiteCircuit("homogenization_N3", "homogenization",
+                           homogenization(alpha=0.3, reservoir=3).circuit(), 9)  # fmt: skip
+    monkeypatch.setattr(suite, "suite_circuits", lambda quick: [circuit])
+    real = suite.run_suite
+    monkeypatch.setattr(
+        suite,
+        "run_suite",
+        lambda circuits, targets, compilers, **kw: real(
+            circuits, targets=("all_to_all_cx",), compilers=compilers, noisy_max_qubits=0
+        ),
+    )
+    path = tmp_path / "bench.md"
+    assert run_cli("bench", "--quick", "--against", "qiskit", "--markdown", str(path)) == 0
+    printed = capsys.readouterr().out.splitlines()
+    rows = [line for line in path.read_text().splitlines() if line.startswith("|")]
+    assert len(rows) == 3 and len(rows[0]) > 80
+    assert all(row in printed for row in rows)

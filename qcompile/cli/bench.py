@@ -76,7 +76,7 @@ def bench(
         progress("building circuits", 1, 1)
         result = run_suite(circuits, chosen_targets, compilers, seed=seed, progress=progress)
     table = markdown_table(result)
-    out.print(table, markup=False, highlight=False)
+    out.print(table, markup=False, highlight=False, soft_wrap=True)  # rows never wrapped
     for name, info in result["summary"].items():
         if isinstance(info, dict) and "geomean_ratio_two_qubit_gates" in info:
             out.print(
