@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from qcompile.cli.numbers import check_number
 from qcompile.errors import InvalidParameter
+from qcompile.resources import check_number
 
 app = typer.Typer(
     help="Compile open-system protocols to hardware gates, run them, check them against "
