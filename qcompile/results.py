@@ -49,9 +49,15 @@ class RunResult:
     versions: dict[str, str] = field(default_factory=package_versions)
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     run_id: str | None = None
+    #: Homogenization's ``--recoverability`` block (spec 000 §3); absent from the JSON of a
+    #: run that did not ask for it.
+    recoverability: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if data["recoverability"] is None:
+            del data["recoverability"]
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False)

@@ -56,8 +56,17 @@ def plot_result(result: RunResult):
 
 
 def _plot_homogenization(result: RunResult):
-    """System fidelity after k collisions and the final fidelity of each reservoir qubit."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [2, 1]})
+    """System fidelity after k collisions and the final fidelity of each reservoir qubit;
+    with ``--recoverability`` a third panel (:func:`_plot_recoverability`)."""
+    if result.recoverability:
+        fig, (left, right, third) = plt.subplots(
+            1, 3, figsize=(15, 4), gridspec_kw={"width_ratios": [2, 1, 2]}
+        )
+        _plot_recoverability(third, result.recoverability)
+    else:
+        fig, (left, right) = plt.subplots(
+            1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [2, 1]}
+        )
     k = np.arange(len(result.reference["system_fidelity"]))
     _series(left, k, result, "system_fidelity")
     left.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -80,6 +89,41 @@ def _plot_homogenization(result: RunResult):
     right.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def _plot_recoverability(ax, block: dict) -> None:
+    """δ_k = ‖ζ̂_k − P‖⋄, the optimal recovery's infidelity 1 − F_e and its diamond error ε_k
+    vs k (log scale): exact lines, measured markers with standard errors (spec 000 §3)."""
+    reference, measured = block["reference"], block.get("measured")
+    k = reference["k"]
+    series = (
+        ("delta", r"$\delta_k = \|\hat\zeta_k - P\|_\diamond$", "tab:purple", 1.0),
+        ("recovery_fidelity", r"$1 - F_e$ (optimal recovery)", "tab:green", -1.0),
+        ("recovery_error", r"$\varepsilon_k$ = min$_R \|R\circ\zeta_k - $id$\|_\diamond$",
+         "tab:orange", 1.0),
+    )  # fmt: skip
+    for key, label, color, sign in series:
+        values = np.asarray(reference[key], dtype=float)
+        ax.plot(k, values if sign > 0 else 1 - values, "-", color=color, label=label)
+        if measured and measured.get(key) is not None:
+            values = np.asarray(measured[key], dtype=float)
+            ax.errorbar(measured["k"], values if sign > 0 else 1 - values,
+                        yerr=measured.get(f"{key}_stderr"), fmt="s", ms=4, capsize=2,
+                        color=color, mfc="none")  # fmt: skip
+    ax.plot(
+        k,
+        reference["bound_ksw"],
+        ":",
+        color="gray",
+        label=r"$2\sqrt{\delta_k}$ (bound on $\varepsilon$)",
+    )
+    ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("collisions k")
+    ax.set_title("recoverability from the reservoir" + (": lines exact, squares measured"
+                                                       if measured else " (exact)"))  # fmt: skip
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="lower left")
 
 
 def comparison_figure(result: RunResult):

@@ -63,22 +63,36 @@ def run_homogenization(
     plot: Annotated[
         Path | None, typer.Option(help="Write a PNG plot of fidelity vs k here.")
     ] = None,
+    recoverability: Annotated[
+        bool,
+        typer.Option(
+            "--recoverability",
+            help="Also compute how well the input can be recovered from the reservoir (seed "
+            "000 Sec. IV): delta_k = ||zeta_k^ - P||_diamond, optimal and Petz recovery "
+            "fidelities, the recovery's diamond error; exact for every k, and on circuit "
+            "backends with shots measured by process tomography for k <= 4. Needs a pure xi.",
+        ),
+    ] = False,
 ) -> None:
     """Homogenization (spec 000): system fidelity to xi after k = 0..N collisions."""
     from qcompile.backends import ResultStore
     from qcompile.run.experiment import check_run, run_experiment
+    from qcompile.run.recoverability import check_recoverability
 
     _check_output_path("json", json_path)
     _check_output_path("plot", plot)
     protocol = _homogenization(alpha, eta, reservoir, rounds, input_state, reservoir_state)
+    if recoverability:
+        check_recoverability(protocol)
     store = ResultStore()
     chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout)
     check_run(protocol, chosen, shots, seed)
     with _progress() as progress:
-        result = run_experiment(
-            protocol, chosen, shots=shots, seed=seed, store=store, progress=progress
-        )
+        result = run_experiment(protocol, chosen, shots=shots, seed=seed, store=store,
+                                progress=progress, recoverability=recoverability)  # fmt: skip
     _print_homogenization(result)
+    if result.recoverability:
+        _print_recoverability(result.recoverability)
     write_outputs(result, json_path, plot, store)
 
 
@@ -118,4 +132,33 @@ def _print_homogenization(result) -> None:
             _fmt(ideal["reservoir_fidelity"][j]) if ideal else "—",
             _fmt(reference),
         )
+    out.print(table)
+
+
+def _print_recoverability(block: dict) -> None:
+    """δ_k, the optimal and Petz recovery fidelities, ε_k and its bounds, exact; then the
+    same figures measured, where the backend measured them (spec 000 §3)."""
+    reference, measured = block["reference"], block.get("measured")
+    table = Table(title="recoverability of the input from the reservoir (exact)")
+    for column in ("k", "delta", "F opt", "F Petz", "eps", "2sqrt(delta)", "2sqrt2 delta"):
+        table.add_column(column, justify="right")
+    for i, k in enumerate(reference["k"]):
+        keys = ("delta", "recovery_fidelity", "petz_fidelity", "recovery_error", "bound_ksw",
+                "bound_paper")  # fmt: skip
+        table.add_row(str(k), *(_fmt(reference[key][i]) for key in keys))
+    out.print(table)
+    out.print(
+        "delta = ||zeta^_k - P||_diamond (input -> system vs constant xi); F = max_R F_e(R o "
+        "zeta_k) (input -> reservoir, SDP); eps = min_R ||R o zeta_k - id||_diamond"
+    )
+    if not measured:
+        return
+    table = Table(title="recoverability measured (process tomography, ± bootstrap)")
+    for column in ("k", "delta", "F opt", "F Petz", "eps"):
+        table.add_column(column, justify="right")
+    for i, k in enumerate(measured["k"]):
+        cells = []
+        for key in ("delta", "recovery_fidelity", "petz_fidelity"):
+            cells.append(f"{_fmt(measured[key][i], 4)} ± {_fmt(measured[key + '_stderr'][i], 4)}")
+        table.add_row(str(k), *cells, _fmt(measured["recovery_error"][i], 4))
     out.print(table)

@@ -20,11 +20,12 @@ Register (little-endian circuit qubits): S = 0, R_j = j, then one purification q
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit, QuantumRegister
+from qiskit.quantum_info import Statevector
 
 from qcompile.errors import InvalidParameter, ResourceLimit
 from qcompile.lowering.swap_power import SwapPowerGate, alpha_from_eta, eta_from_alpha
@@ -158,6 +159,25 @@ class Homogenization:
             self.reservoir_state.prepare(qc, 1, p_r)
             qc.append(gate, [0, 1])
         return qc
+
+    def isometries(self) -> Iterator[np.ndarray]:
+        """The Stinespring isometry of the input qubit after k = 1..R·N collisions (spec 000
+        §3): ``V[r, s, i]`` = ⟨s|_S ⟨r|_R U_k (|i⟩_S ⊗ |ξ⟩^{⊗N}), r over the reservoir
+        register little-endian (R_1 least significant). Needs a pure ξ."""
+        if not self.reservoir_state.is_pure:
+            raise InvalidParameter(
+                "reservoir_state", "mixed", "a pure state: the input's isometry into S and R"
+            )
+        gate = SwapPowerGate(self.alpha)
+        register = []
+        for label in ("0", "1"):
+            start = replace(self, input_state=parse_qubit_state(label, "input_state"))
+            register.append(Statevector(start.circuit(0)))
+        for step in range(self.collisions):
+            qubits = [0, 1 + step % self.reservoir]
+            register = [state.evolve(gate, qargs=qubits) for state in register]
+            columns = np.stack([state.data for state in register], axis=-1)
+            yield columns.reshape(2**self.reservoir, 2, 2)
 
     def tomography_tasks(self) -> list[TomographyTask]:
         """S after every k = 0..R·N collisions; at the end also every R_j."""

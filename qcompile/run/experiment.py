@@ -20,6 +20,13 @@ import numpy as np
 
 from qcompile.passes.compile import circuit_metrics, compile_circuits
 from qcompile.results import RunResult
+from qcompile.run.recoverability import (
+    check_recoverability,
+    estimate_measured,
+    exact_recoverability,
+    recoverability_experiment,
+    solver_note,
+)
 from qcompile.run.runner import (
     DEFAULT_SHOTS,
     MAX_SHOTS,
@@ -64,6 +71,7 @@ def run_experiment(
     progress: Progress | None = None,
     run_id: str | None = None,
     sweep_point: tuple[str, int] | None = None,
+    recoverability: bool = False,
 ) -> RunResult:
     """Run ``protocol`` on ``backend`` and return the :class:`RunResult`.
 
@@ -72,18 +80,24 @@ def run_experiment(
     ``running`` first, with its recipe (protocol parameters, shots, resolved seed), and
     completed or marked failed at the end; ``run_id`` completes an existing ``running`` run
     instead (a job fetched after its process died), ``sweep_point`` files it in a sweep.
+    ``recoverability`` adds the ``recoverability`` block (homogenization, spec 000 §3:
+    :mod:`qcompile.run.recoverability`), measured in the same job on circuit backends.
     """
     check_run(protocol, backend, shots, seed)
+    if recoverability:
+        check_recoverability(protocol)
     if backend.noisy and shots is None:
         shots = DEFAULT_SHOTS
 
     def body(run: RunContext) -> RunResult:
         save = (lambda circuits: store.save_circuits(run.run_id, circuits)) if store else None
-        return _run(protocol, backend, run.shots, run.seed, run.report, save, run.run_id)
+        return _run(protocol, backend, run.shots, run.seed, run.report, save, run.run_id,
+                    recoverability=recoverability)  # fmt: skip
 
+    extra = {"recoverability": True} if recoverability else {}  # recipes as before without
     return execute_run(protocol, backend.name, body, runner="experiment", shots=shots,
                        seed=seed, store=store, progress=progress, run_id=run_id,
-                       sweep_point=sweep_point)  # fmt: skip
+                       sweep_point=sweep_point, **extra)  # fmt: skip
 
 
 def _run(
@@ -94,12 +108,20 @@ def _run(
     progress: Progress,
     store_circuits: Callable | None,
     run_id: str | None = None,
+    *,
+    recoverability: bool = False,
 ) -> RunResult:
     report = progress
     reference = protocol.reference()
     circuit_info: dict[str, Any] = {}
     observables: dict[str, Any] = {}
     ideal: dict[str, Any] = {}
+    recovery = None
+    if recoverability:
+        recovery = {"reference": exact_recoverability(protocol, report), "measured": None,
+                    "solver": solver_note()}  # fmt: skip
+    measuring = recoverability and runs_circuits(backend) and shots is not None
+    process = recoverability_experiment(protocol) if measuring else None
 
     if runs_circuits(backend):
         tasks = protocol.tomography_tasks()
@@ -113,6 +135,9 @@ def _run(
 
         full = protocol.circuit()
         circuits = [c for task in tasks for c in measurement_circuits(task)]
+        tomography = len(circuits)
+        if process is not None:  # the same layout, the same job
+            circuits += process.circuits
         compiled, compile_report = compile_circuits(
             [full, *circuits], backend.compile_target, seed=seed, layout_from=full
         )
@@ -137,6 +162,7 @@ def _run(
 
             report("shots", 0, len(compiled))
             counts = backend.run(compiled, shots, seed=seed, progress=advance, run_id=run_id)
+            counts, process_counts = counts[:tomography], counts[tomography:]
             rng = np.random.default_rng(seed)
             estimates = [
                 estimate_bloch(counts[3 * i : 3 * i + 3], len(task.qubits), rng=rng)
@@ -148,6 +174,11 @@ def _run(
             observables.update(
                 {f"{k}_stderr": np.std(v, axis=0, ddof=1).tolist() for k, v in spread.items()}
             )
+            if process is not None:
+                recovery["measured"] = estimate_measured(
+                    process, process_counts, protocol.reservoir_state.density_matrix(),
+                    rng=np.random.default_rng(seed), report=report,
+                )  # fmt: skip
 
     return RunResult(
         protocol=protocol.name,
@@ -159,6 +190,7 @@ def _run(
         observables=observables,
         ideal=ideal,
         reference=reference,
+        recoverability=recovery,
     )
 
 
