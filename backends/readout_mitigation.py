@@ -8,11 +8,13 @@ they give the assignment matrix
            [P(1|0), P(1|1)]],   p_measured = (⊗_q A_q) p_true,
 
 (independent readout errors, which is how Aer's device noise models readout). Mitigation
-applies A_q⁻¹ qubit by qubit to the distribution over the measured bits and returns the
-nearest probability distribution in the 2-norm (Smolin, Gambetta & Smith, PRL 108, 070502
-(2012)), scaled back to the shot count, so the estimators downstream see ordinary counts.
-Bootstrap errors computed from mitigated counts leave out the (small, for A ≈ 1) variance
-that the inversion adds.
+solves (⊗_q A_q) p = p_measured with mthree (Nation et al., PRX Quantum 2, 040326 (2021)):
+matrix-free, in the subspace of the bit strings actually observed, so 20 measured qubits cost
+what their observed strings cost, not 2^20 (``benchmarks/readout_mitigation.py``). It returns
+the nearest probability distribution in the 2-norm to mthree's quasi-probabilities (Smolin,
+Gambetta & Smith, PRL 108, 070502 (2012)), scaled back to the shot count, so the estimators
+downstream see ordinary counts. Bootstrap errors computed from mitigated counts leave out the
+(small, for A ≈ 1) variance that the inversion adds.
 """
 
 from __future__ import annotations
@@ -97,18 +99,18 @@ def mitigate_counts(
     counts: dict[str, int], clbit_qubits: dict[int, int], matrices: dict[int, np.ndarray]
 ) -> dict[str, float]:
     """``counts`` with the readout errors of the measured qubits undone (same total)."""
+    import mthree  # only when mitigation is asked for
+
     num_bits = max(len(next(iter(counts)).replace(" ", "")), 1)
     shots = float(sum(counts.values()))
-    tensor = np.zeros((2,) * num_bits)
-    for bits, n in counts.items():
-        tensor[tuple(int(b) for b in bits.replace(" ", ""))] += n / shots
-    for clbit, qubit in clbit_qubits.items():
-        axis = num_bits - 1 - clbit  # the string's leftmost character is the highest clbit
-        inverse = np.linalg.inv(matrices[qubit])
-        tensor = np.moveaxis(np.tensordot(inverse, tensor, axes=([1], [axis])), 0, axis)
-    probabilities = nearest_probability(tensor.reshape(-1))
-    return {
-        format(index, f"0{num_bits}b"): float(p * shots)
-        for index, p in enumerate(probabilities)
-        if p > 0
-    }
+    flat = {bits.replace(" ", ""): float(n) for bits, n in counts.items()}
+    # clbits without a measurement (none in qcompile's circuits) keep an identity matrix
+    qubits = [clbit_qubits.get(c, -1 - c) for c in range(num_bits)]
+    slots = {q: i for i, q in enumerate(dict.fromkeys(qubits))}
+    calibration = [matrices.get(q, np.eye(2)) for q in slots]
+    mitigation = mthree.M3Mitigation()
+    mitigation.cals_from_matrices(calibration)
+    quasi = mitigation.apply_correction(flat, [slots[q] for q in qubits], method="auto")
+    strings = list(quasi)
+    probabilities = nearest_probability(np.array([quasi[b] for b in strings], dtype=float))
+    return {b: float(p * shots) for b, p in zip(strings, probabilities, strict=True) if p > 0}

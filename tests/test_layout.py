@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "qcompile"
 #: Who may import whom: a module imports only its own layer or lower ones.
 RANK = {"core": 0, "lowering": 1, "passes": 2, "protocols": 3, "backends": 4, "run": 5,
         "app": 6, "cli": 7}  # fmt: skip
-CORE = {"errors", "model", "results", "metrics", "resources", "aliases", "states"}
+CORE = {"errors", "model", "results", "metrics", "resources", "aliases", "states", "channels"}
 MAX_LINES = 500
 
 

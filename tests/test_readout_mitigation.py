@@ -34,7 +34,8 @@ def test_known_assignment_matrices_are_inverted_exactly():
     counts = {format(m, "03b"): measured[m] * shots for m in range(8)}
     mitigated = mitigate_counts(counts, clbit_qubits, matrices)
     recovered = np.array([mitigated.get(format(t, "03b"), 0.0) for t in range(8)]) / shots
-    assert recovered == pytest.approx(true, abs=1e-12)
+    # mthree solves in single precision: 1e-6 (shot noise at 10^4 shots is 1e-2)
+    assert recovered == pytest.approx(true, abs=1e-6)
     assert sum(mitigated.values()) == pytest.approx(shots)
 
 
@@ -77,3 +78,28 @@ def test_mitigation_flag_needs_a_device_noise_backend(capsys):
     args = ["run", "homogenization", "--alpha", "0.5", "--reservoir", "2", "--mitigate-readout"]
     assert run_cli(*args, "--backend", "aer") == 2
     assert "--mitigate-readout=True" in capsys.readouterr().err
+
+
+def test_twenty_measured_qubits_are_mitigated_matrix_free():
+    """A 20-qubit GHZ distribution (|0…0⟩, |1…1⟩, ½ each) read with 1–5% errors: raw, the
+    two strings keep ~0.57 of the weight; mitigated, the exact answer 1 within 0.03. mthree
+    works in the ~800 observed strings, not the 2^20 = 10^6 of a dense inversion; the weight
+    the noise moved to strings never observed is not returned (~2% here, 0 for a dense
+    inversion: ``benchmarks/readout_mitigation.py`` measures both)."""
+    rng = np.random.default_rng(2026)
+    n, shots = 20, 20_000
+    flip0, flip1 = rng.uniform(0.01, 0.03, n), rng.uniform(0.02, 0.05, n)
+    matrices = {q: _assignment(flip0[q], flip1[q]) for q in range(n)}
+    ones = rng.random(shots) < 0.5
+    flips = np.where(ones[:, None], rng.random((shots, n)) < flip1, rng.random((shots, n)) < flip0)
+    counts: dict[str, int] = {}
+    for row in ones[:, None] ^ flips:
+        key = "".join("1" if b else "0" for b in row[::-1])
+        counts[key] = counts.get(key, 0) + 1
+    mitigated = mitigate_counts(counts, {q: q for q in range(n)}, matrices)
+    ghz = ("0" * n, "1" * n)
+    raw = sum(counts.get(b, 0) for b in ghz) / shots
+    weight = sum(mitigated.get(b, 0) for b in ghz) / sum(mitigated.values())
+    assert raw < 0.6
+    assert weight == pytest.approx(1.0, abs=0.03)
+    assert mitigated.get(ghz[0], 0) / shots == pytest.approx(0.5, abs=0.03)

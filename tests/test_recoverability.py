@@ -228,6 +228,9 @@ def test_cli_measures_recoverability_on_the_ideal_simulator(tmp_path):
             assert abs(measured[key][i] - reference[key][i]) <= 3 * sigma
     assert plot.stat().st_size > 10_000
     assert RunResult.from_dict(data).recoverability == block
+    compared = tmp_path / "compare.json"  # the stored run shows it again
+    assert run_cli("compare", "--latest", "--json", str(compared)) == 0
+    assert json.loads(compared.read_text())["recoverability"] == block
 
 
 def test_without_the_flag_the_json_is_unchanged(tmp_path):

@@ -51,6 +51,11 @@ def compare(
         + (f", jobs {', '.join(j['id'] for j in jobs)}" if jobs else "")
     )
     print_comparison(result, comparison)
+    if result.recoverability:  # homogenization --recoverability: exact and measured side by side
+        from qcompile.cli.run_homogenization import print_recoverability
+
+        print_recoverability(result.recoverability)
+        comparison["recoverability"] = result.recoverability
     if json_path:
         write_atomic(json_path, json.dumps(comparison, indent=2).encode())
         out.print(f"comparison: {json_path}")

@@ -92,7 +92,7 @@ def run_homogenization(
                                 progress=progress, recoverability=recoverability)  # fmt: skip
     _print_homogenization(result)
     if result.recoverability:
-        _print_recoverability(result.recoverability)
+        print_recoverability(result.recoverability)
     write_outputs(result, json_path, plot, store)
 
 
@@ -135,7 +135,7 @@ def _print_homogenization(result) -> None:
     out.print(table)
 
 
-def _print_recoverability(block: dict) -> None:
+def print_recoverability(block: dict) -> None:
     """δ_k, the optimal and Petz recovery fidelities, ε_k and its bounds, exact; then the
     same figures measured, where the backend measured them (spec 000 §3)."""
     reference, measured = block["reference"], block.get("measured")
