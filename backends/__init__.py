@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from qcompile.backends.aer import READOUT_MITIGATION_SUFFIX, AerBackend
 from qcompile.backends.ibm import IBMBackend, IBMOptions
+from qcompile.backends.readout_mitigation import ReadoutMitigated
 from qcompile.backends.store import ResultStore, default_store_path
 from qcompile.errors import BackendUnavailable
 from qcompile.passes.targets import fake_backend_names
@@ -52,7 +53,7 @@ def backend_names() -> list[str]:
 
 def get_backend(
     name: str, *, store: ResultStore | None = None, ibm_options: IBMOptions | None = None
-) -> AerBackend | ReferenceBackend | IBMBackend:
+) -> AerBackend | ReferenceBackend | IBMBackend | ReadoutMitigated:
     """The backend called ``name``; an unknown name lists the valid ones.
 
     ``store`` and ``ibm_options`` only concern ``ibm:`` backends (where their jobs are kept;
@@ -67,11 +68,13 @@ def get_backend(
     device = key.removesuffix(READOUT_MITIGATION_SUFFIX)
     if device.startswith("aer:") and f"aer:{device[4:].lower()}" in backend_names():
         return AerBackend(device[4:].lower(), readout_mitigation=mitigate)
-    if key.startswith("ibm:") and len(key) > 4:
-        return IBMBackend(key[4:], options=ibm_options, store=store)
+    if device.startswith("ibm:") and len(device) > 4:
+        ibm = IBMBackend(device[4:], options=ibm_options, store=store)
+        return ReadoutMitigated(ibm, READOUT_MITIGATION_SUFFIX) if mitigate else ibm
     raise BackendUnavailable(
         f"unknown backend {name!r} (--backend); valid names: aer, reference, "
         f"aer:<fake backend>[{READOUT_MITIGATION_SUFFIX}], "
-        f"ibm:<IBM device> (account needed) or ibm:<fake backend> (local mode), with "
+        f"ibm:<IBM device> (account needed) or ibm:<fake backend> (local mode), each "
+        f"[{READOUT_MITIGATION_SUFFIX}], with "
         f"<fake backend> one of {', '.join(fake_backend_names())}"
     )

@@ -19,12 +19,13 @@ downstream see ordinary counts. Bootstrap errors computed from mitigated counts 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit
 
 __all__ = [
+    "ReadoutMitigated",
     "calibration_circuits",
     "assignment_matrices",
     "measured_qubits",
@@ -114,3 +115,50 @@ def mitigate_counts(
     strings = list(quasi)
     probabilities = nearest_probability(np.array([quasi[b] for b in strings], dtype=float))
     return {b: float(p * shots) for b, p in zip(strings, probabilities, strict=True) if p > 0}
+
+
+class ReadoutMitigated:
+    """Any circuit backend with readout mitigation (``ibm:<device>+readout-mitigation``): the
+    two calibration circuits go first in the same submission — one job on IBM Quantum, so the
+    calibration sees the device as the circuits do — and every table comes back mitigated.
+    Everything else (compiling target, jobs, fetch) is the wrapped backend's."""
+
+    def __init__(self, inner, suffix: str) -> None:
+        self.inner = inner
+        self.name = inner.name + suffix
+        self.noisy = inner.noisy
+        self.runs_circuits = True
+        self.submits_jobs = getattr(inner, "submits_jobs", False)
+
+    def __getattr__(self, attribute: str):
+        return getattr(self.inner, attribute)
+
+    @property
+    def on_status(self):
+        return getattr(self.inner, "on_status", None)
+
+    @on_status.setter
+    def on_status(self, callback) -> None:
+        self.inner.on_status = callback
+
+    def run(
+        self,
+        circuits: Sequence[QuantumCircuit],
+        shots: int,
+        *,
+        seed: int | None = None,
+        progress: Callable[[int], None] | None = None,
+        run_id: str | None = None,
+    ) -> list[dict[str, float]]:
+        circuits = list(circuits)
+        measured = [measured_qubits(c) for c in circuits]
+        qubits = sorted({q for m in measured for q in m.values()})
+        calibration = calibration_circuits(circuits[0].num_qubits, qubits)
+        counts = self.inner.run([*calibration, *circuits], shots, seed=seed, run_id=run_id)
+        matrices = assignment_matrices(counts[0], counts[1], qubits)
+        mitigated = [
+            mitigate_counts(c, m, matrices) for c, m in zip(counts[2:], measured, strict=True)
+        ]
+        if progress is not None:
+            progress(len(circuits))
+        return mitigated

@@ -368,3 +368,39 @@ def test_a_submission_whose_answer_was_lost_is_found_by_its_tag_not_resubmitted(
     tags = store.get_job(job["id"])["options"]["sampler"]["environment"]["job_tags"]
     assert list(backend.accepted) == tags and tags[0].startswith("qcompile-")
     assert store.get_run(result.run_id)["status"] == "done"
+
+
+def test_readout_mitigation_on_ibm_is_one_job_and_survives_a_lost_process():
+    """``ibm:<device>+readout-mitigation``: the calibration circuits ride in the run's one job;
+    a run whose fetch failed is finished later by ``jobs fetch`` with the mitigation applied
+    again to the stored counts — and it removes FakeManila's readout bias (the same counts
+    replayed without mitigation are the control)."""
+    from qcompile.backends.readout_mitigation import ReadoutMitigated
+    from qcompile.backends.replay import ReplayBackend
+    from qcompile.run.recipe import execute
+
+    store = ResultStore()
+    inner = Flaky(DEVICE, store=store, retry=NO_WAIT, fetch_failures=10)
+    backend = ReadoutMitigated(inner, "+readout-mitigation")
+    protocol = homogenization(alpha=0.5, reservoir=3)
+    with pytest.raises(RetriesExhausted):
+        run_experiment(protocol, backend, shots=4000, seed=3, store=store)
+    (job,) = store.list_jobs()
+    stored = store.get_job(job["id"], with_circuits=True)
+    names = [c.name for c in stored["circuits"]]
+    assert names[:2] == ["readout_cal_0", "readout_cal_1"] and len(names) == 2 + 3 * 4
+    _, result = fetch_job(job["id"], ResultStore())
+    assert result.backend == f"ibm:{DEVICE}+readout-mitigation"
+    run = store.get_run(job["run_id"])
+    assert run["status"] == "done"
+    # the control: the job's own counts, calibrations dropped, not mitigated
+    counts = store.get_job(job["id"])["counts"][2:]
+    unmitigated = ReplayBackend(
+        IBMBackend(DEVICE, store=store), [(job["id"], stored["circuits"][2:], counts)]
+    )
+    raw = execute(run["recipe"], unmitigated)
+    exact = np.array(protocol.reference()["system_fidelity"])
+    bias_raw = np.abs(np.array(raw.observables["system_fidelity"]) - exact)
+    bias_fixed = np.abs(np.array(result.observables["system_fidelity"]) - exact)
+    assert bias_raw[-1] > 0.06
+    assert bias_fixed[-1] < bias_raw[-1] / 2

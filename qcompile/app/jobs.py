@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from qcompile.backends.aer import READOUT_MITIGATION_SUFFIX
 from qcompile.backends.ibm import IBMBackend, IBMOptions
+from qcompile.backends.readout_mitigation import ReadoutMitigated
 from qcompile.backends.replay import ReplayBackend
 from qcompile.backends.store import ResultStore
 from qcompile.errors import QCompileError
@@ -65,7 +67,11 @@ def complete_run(
         owner = backend if backend is not None else backend_for_job(stored, store, service)
         counts = owner.fetch(job["id"])
         replayed.append((job["id"], stored["circuits"], counts))
+    if isinstance(owner, ReadoutMitigated):
+        owner = owner.inner
     replay = ReplayBackend(owner, replayed)
+    if run["backend"].endswith(READOUT_MITIGATION_SUFFIX):  # the job began with calibrations
+        replay = ReadoutMitigated(replay, READOUT_MITIGATION_SUFFIX)
     return execute(
         run["recipe"],
         replay,

@@ -74,7 +74,8 @@ MitigateReadout = Annotated[
     bool,
     typer.Option(
         "--mitigate-readout",
-        help="aer:<fake backend>: undo readout errors (tensored assignment matrices).",
+        help="aer:<fake backend> or ibm:...: undo readout errors (per-qubit calibration in "
+        "the same run or job, mthree).",
     ),
 ]
 
@@ -87,14 +88,14 @@ def _backend(
     from qcompile.backends.aer import READOUT_MITIGATION_SUFFIX
 
     if mitigate_readout:
-        if not name.strip().startswith("aer:"):
+        if not name.strip().startswith(("aer:", "ibm:")):
             raise InvalidParameter(
-                "mitigate_readout", True, "only with an aer:<fake backend> backend (device noise)"
+                "mitigate_readout", True, "only with aer:<fake backend> or ibm:... (device noise)"
             )
         name = name.strip().removesuffix(READOUT_MITIGATION_SUFFIX) + READOUT_MITIGATION_SUFFIX
 
     options = IBMOptions(mode=mode, dynamical_decoupling=dd, twirling=twirling)
-    if not name.strip().startswith("ibm:"):
+    if not name.strip().startswith("ibm:"):  # (the suffix keeps the prefix)
         for flag, value, default in (("mode", mode, "batch"), ("dd", dd, None),
                                      ("twirling", twirling, "none")):  # fmt: skip
             if value != default:
