@@ -128,6 +128,7 @@ class ReadoutMitigated:
         self.name = inner.name + suffix
         self.noisy = inner.noisy
         self.runs_circuits = True
+        self.readout_mitigation = True
         self.submits_jobs = getattr(inner, "submits_jobs", False)
 
     def __getattr__(self, attribute: str):

@@ -52,11 +52,15 @@ class RunResult:
     #: Homogenization's ``--recoverability`` block (spec 000 §3); absent from the JSON of a
     #: run that did not ask for it.
     recoverability: dict[str, Any] | None = None
+    #: What error mitigation was applied (``readout``, ``zne`` with the raw, scale-1
+    #: observables); absent from the JSON of a run without any.
+    mitigation: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        if data["recoverability"] is None:
-            del data["recoverability"]
+        for optional in ("recoverability", "mitigation"):
+            if data[optional] is None:
+                del data[optional]
         return data
 
     def to_json(self) -> str:

@@ -51,6 +51,11 @@ def compare(
         + (f", jobs {', '.join(j['id'] for j in jobs)}" if jobs else "")
     )
     print_comparison(result, comparison)
+    if result.mitigation:  # what was applied, raw (scale 1) beside mitigated
+        from qcompile.cli.run_homogenization import print_mitigation
+
+        print_mitigation(result)
+        comparison["mitigation"] = result.mitigation
     if result.recoverability:  # homogenization --recoverability: exact and measured side by side
         from qcompile.cli.run_homogenization import print_recoverability
 

@@ -30,6 +30,7 @@ from qcompile.cli.common import (
     run_app,
     write_outputs,
 )
+from qcompile.errors import InvalidParameter
 
 
 # -- run -------------------------------------------------------------------------------------
@@ -63,6 +64,14 @@ def run_homogenization(
     plot: Annotated[
         Path | None, typer.Option(help="Write a PNG plot of fidelity vs k here.")
     ] = None,
+    zne: Annotated[
+        str | None,
+        typer.Option(
+            help="Zero-noise extrapolation: odd scale factors, e.g. 1,3,5 (global folding, "
+            "Richardson; shots x number of factors). Device-noise backends only; combine with "
+            "--mitigate-readout, which ZNE does not replace.",
+        ),
+    ] = None,
     recoverability: Annotated[
         bool,
         typer.Option(
@@ -84,16 +93,57 @@ def run_homogenization(
     protocol = _homogenization(alpha, eta, reservoir, rounds, input_state, reservoir_state)
     if recoverability:
         check_recoverability(protocol)
+    scales = _scale_factors(zne)
     store = ResultStore()
     chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout)
     check_run(protocol, chosen, shots, seed)
     with _progress() as progress:
         result = run_experiment(protocol, chosen, shots=shots, seed=seed, store=store,
-                                progress=progress, recoverability=recoverability)  # fmt: skip
+                                progress=progress, recoverability=recoverability,
+                                zne=scales)  # fmt: skip
     _print_homogenization(result)
+    if result.mitigation:
+        print_mitigation(result)
     if result.recoverability:
         print_recoverability(result.recoverability)
     write_outputs(result, json_path, plot, store)
+
+
+def _scale_factors(text: str | None) -> tuple[int, ...] | None:
+    """``--zne 1,3,5`` → (1, 3, 5), checked (before any work)."""
+    from qcompile.run.zne import check_scale_factors
+
+    if text is None:
+        return None
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise InvalidParameter(
+            "zne", text, "odd integers separated by commas, e.g. 1,3,5"
+        ) from None
+    return check_scale_factors(values)
+
+
+def print_mitigation(result) -> None:
+    """What was applied, and raw (scale 1) beside mitigated for every observable's last point."""
+    mitigation = result.mitigation
+    if "readout" in mitigation:
+        out.print("readout mitigation: mthree, per-qubit calibration in the same run")
+    zne = mitigation.get("zne")
+    if not zne:
+        return
+    scales = ",".join(map(str, zne["scale_factors"]))
+    out.print(f"ZNE: global folding at scale factors {scales}, Richardson to 0 "
+              f"({zne['shots_overhead']}x the shots); raw = scale 1")  # fmt: skip
+    for key, raw in zne["raw"].items():
+        if key.endswith("_stderr"):
+            continue
+        out.print(
+            f"  {key}[-1]: raw {_fmt(raw[-1], 4)} ± {_fmt(zne['raw'][key + '_stderr'][-1], 4)}"
+            f" -> ZNE {_fmt(result.observables[key][-1], 4)} ± "
+            f"{_fmt(result.observables[key + '_stderr'][-1], 4)}"
+            + (f" (ideal {_fmt(result.ideal[key][-1], 4)})" if result.ideal.get(key) else "")
+        )
 
 
 def _print_homogenization(result) -> None:

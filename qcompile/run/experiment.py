@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from qcompile.errors import InvalidParameter
 from qcompile.passes.compile import circuit_metrics, compile_circuits
 from qcompile.results import RunResult
 from qcompile.run.recoverability import (
@@ -39,9 +40,15 @@ from qcompile.run.runner import (
     runs_circuits,
     stored_run,
 )
+from qcompile.run.zne import check_scale_factors, fold, richardson_weights
 from qcompile.states.circuit_states import reduced_qubit_states
 from qcompile.states.qubit_state import bloch_vector
-from qcompile.states.tomography import BlochEstimate, estimate_bloch, measurement_circuits
+from qcompile.states.tomography import (
+    BlochEstimate,
+    estimate_bloch,
+    measurement_circuits,
+    project_to_ball,
+)
 
 __all__ = [
     "Backend",
@@ -72,6 +79,7 @@ def run_experiment(
     run_id: str | None = None,
     sweep_point: tuple[str, int] | None = None,
     recoverability: bool = False,
+    zne: tuple[int, ...] | None = None,
 ) -> RunResult:
     """Run ``protocol`` on ``backend`` and return the :class:`RunResult`.
 
@@ -82,19 +90,30 @@ def run_experiment(
     instead (a job fetched after its process died), ``sweep_point`` files it in a sweep.
     ``recoverability`` adds the ``recoverability`` block (homogenization, spec 000 §3:
     :mod:`qcompile.run.recoverability`), measured in the same job on circuit backends.
+    ``zne`` (odd scale factors, e.g. ``(1, 3, 5)``) extrapolates every tomography estimate to
+    zero noise (:mod:`qcompile.run.zne`); the scale-1 estimates are kept in ``mitigation``.
     """
     check_run(protocol, backend, shots, seed)
     if recoverability:
         check_recoverability(protocol)
+    if zne is not None:
+        zne = check_scale_factors(zne)
+        if not backend.noisy:
+            raise InvalidParameter(
+                "zne", ",".join(map(str, zne)), "only on a device-noise backend (aer:<fake "
+                "backend> or ibm:...): there is no noise to extrapolate away"
+            )  # fmt: skip
     if backend.noisy and shots is None:
         shots = DEFAULT_SHOTS
 
     def body(run: RunContext) -> RunResult:
         save = (lambda circuits: store.save_circuits(run.run_id, circuits)) if store else None
         return _run(protocol, backend, run.shots, run.seed, run.report, save, run.run_id,
-                    recoverability=recoverability)  # fmt: skip
+                    recoverability=recoverability, zne=zne)  # fmt: skip
 
-    extra = {"recoverability": True} if recoverability else {}  # recipes as before without
+    extra: dict[str, Any] = {"recoverability": True} if recoverability else {}
+    if zne is not None:  # recipes are as before without these options
+        extra["zne"] = list(zne)
     return execute_run(protocol, backend.name, body, runner="experiment", shots=shots,
                        seed=seed, store=store, progress=progress, run_id=run_id,
                        sweep_point=sweep_point, **extra)  # fmt: skip
@@ -110,6 +129,7 @@ def _run(
     run_id: str | None = None,
     *,
     recoverability: bool = False,
+    zne: tuple[int, ...] | None = None,
 ) -> RunResult:
     report = progress
     reference = protocol.reference()
@@ -122,6 +142,9 @@ def _run(
                     "solver": solver_note()}  # fmt: skip
     measuring = recoverability and runs_circuits(backend) and shots is not None
     process = recoverability_experiment(protocol) if measuring else None
+    mitigation: dict[str, Any] = {}
+    if getattr(backend, "readout_mitigation", False):
+        mitigation["readout"] = {"method": "mthree", "calibration": "per qubit, same run"}
 
     if runs_circuits(backend):
         tasks = protocol.tomography_tasks()
@@ -153,27 +176,42 @@ def _run(
             observables = dict(ideal)
             observables.update({f"{k}_stderr": [0.0] * len(v) for k, v in ideal.items()})
         else:
+            scales = zne or (1,)
+            folded = [fold(c, scale, backend.compile_target)
+                      for scale in scales[1:] for c in compiled[:tomography]]  # fmt: skip
+            submitted = [*compiled, *folded]
             done = 0
 
             def advance(n: int) -> None:
                 nonlocal done
                 done += n
-                report("shots", done, len(compiled))
+                report("shots", done, len(submitted))
 
-            report("shots", 0, len(compiled))
-            counts = backend.run(compiled, shots, seed=seed, progress=advance, run_id=run_id)
-            counts, process_counts = counts[:tomography], counts[tomography:]
+            report("shots", 0, len(submitted))
+            counts = backend.run(submitted, shots, seed=seed, progress=advance, run_id=run_id)
+            process_counts = counts[tomography : len(compiled)]
+            by_scale = [counts[:tomography]] + [
+                counts[len(compiled) + i * tomography : len(compiled) + (i + 1) * tomography]
+                for i in range(len(scales) - 1)
+            ]
             rng = np.random.default_rng(seed)
             estimates = [
-                estimate_bloch(counts[3 * i : 3 * i + 3], len(task.qubits), rng=rng)
-                for i, task in enumerate(tasks)
-            ]
-            mean = protocol.observables([e.mean for e in estimates])
-            spread = protocol.observables([e.samples for e in estimates])
-            observables = _tolist(mean)
-            observables.update(
-                {f"{k}_stderr": np.std(v, axis=0, ddof=1).tolist() for k, v in spread.items()}
-            )
+                [estimate_bloch(table[3 * i : 3 * i + 3], len(task.qubits), rng=rng)
+                 for i, task in enumerate(tasks)]
+                for table in by_scale
+            ]  # fmt: skip
+            observables = _observables(protocol, estimates[0])
+            if zne is not None:
+                raw = observables
+                observables = _observables(protocol, extrapolate(estimates, zne))
+                mitigation["zne"] = {
+                    "scale_factors": list(zne),
+                    "weights": richardson_weights(zne).tolist(),
+                    "folding": "global, U(U^dagger U)^n",
+                    "extrapolation": "richardson",
+                    "shots_overhead": len(zne),
+                    "raw": raw,
+                }
             if process is not None:
                 recovery["measured"] = estimate_measured(
                     process, process_counts, protocol.reservoir_state.density_matrix(),
@@ -191,7 +229,33 @@ def _run(
         ideal=ideal,
         reference=reference,
         recoverability=recovery,
+        mitigation=mitigation or None,
     )
+
+
+def _observables(protocol, estimates: list[BlochEstimate]) -> dict[str, Any]:
+    """The protocol's observables and their bootstrap standard errors."""
+    mean = protocol.observables([e.mean for e in estimates])
+    spread = protocol.observables([e.samples for e in estimates])
+    observables = _tolist(mean)
+    observables.update(
+        {f"{k}_stderr": np.std(v, axis=0, ddof=1).tolist() for k, v in spread.items()}
+    )
+    return observables
+
+
+def extrapolate(
+    by_scale: list[list[BlochEstimate]], scales: tuple[int, ...]
+) -> list[BlochEstimate]:
+    """Richardson extrapolation of every Bloch vector and every bootstrap resample (so the
+    spread includes the extrapolation's variance), shrunk back onto the Bloch ball."""
+    weights = richardson_weights(scales)
+    out = []
+    for task in zip(*by_scale, strict=True):
+        mean = sum(w * e.mean for w, e in zip(weights, task, strict=True))
+        samples = sum(w * e.samples for w, e in zip(weights, task, strict=True))
+        out.append(BlochEstimate(project_to_ball(mean), project_to_ball(samples), task[0].shots))
+    return out
 
 
 def max_abs_deviation(a: dict[str, Any], b: dict[str, Any]) -> float:

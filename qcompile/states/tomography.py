@@ -28,6 +28,7 @@ __all__ = [
     "estimate_bloch",
     "estimate_state",
     "measurement_circuits",
+    "project_to_ball",
     "state_tomography_circuits",
 ]
 
@@ -77,7 +78,7 @@ def measurement_circuits(task: TomographyTask) -> list[QuantumCircuit]:
     return circuits
 
 
-def _project_to_ball(vectors: np.ndarray) -> np.ndarray:
+def project_to_ball(vectors: np.ndarray) -> np.ndarray:
     norm = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return np.where(norm > 1, vectors / np.maximum(norm, 1e-300), vectors)
 
@@ -108,12 +109,12 @@ def estimate_bloch(
     if np.any(shots == 0):
         raise ValueError("a tomography circuit returned no shots")
     p0 = zeros / shots[:, None]  # (basis, qubit)
-    mean = _project_to_ball((2 * p0 - 1).T)
+    mean = project_to_ball((2 * p0 - 1).T)
     resampled = rng.binomial(  # counts may be floats (readout-mitigated): round the totals
         np.rint(shots[:, None, None]).astype(int), p0[:, None, :], size=(3, bootstrap, num_qubits)
     )
     samples = (2 * resampled / shots[:, None, None] - 1).transpose(1, 2, 0)  # (B, qubit, basis)
-    return BlochEstimate(mean, _project_to_ball(samples), int(shots.min()))
+    return BlochEstimate(mean, project_to_ball(samples), int(shots.min()))
 
 
 # -- joint state tomography of a few qubits --------------------------------------------------
