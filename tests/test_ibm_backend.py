@@ -404,3 +404,22 @@ def test_readout_mitigation_on_ibm_is_one_job_and_survives_a_lost_process():
     bias_fixed = np.abs(np.array(result.observables["system_fidelity"]) - exact)
     assert bias_raw[-1] > 0.06
     assert bias_fixed[-1] < bias_raw[-1] / 2
+
+
+def test_zne_on_ibm_folds_into_the_same_job_and_replays():
+    """``--zne`` on an ibm: backend: the folded circuits travel in the run's one job (after the
+    scale-1 circuits); a lost fetch is finished by ``jobs fetch`` with the same extrapolation."""
+    store = ResultStore()
+    backend = Flaky(DEVICE, store=store, retry=NO_WAIT, fetch_failures=10)
+    protocol = homogenization(alpha=0.5, reservoir=2)
+    with pytest.raises(RetriesExhausted):
+        run_experiment(protocol, backend, shots=1000, seed=4, store=store, zne=(1, 3))
+    (job,) = store.list_jobs()
+    names = [c.name for c in store.get_job(job["id"], with_circuits=True)["circuits"]]
+    tomography = 3 * (protocol.collisions + 1)
+    assert len(names) == 2 * tomography
+    assert all(name.endswith(":zne3") for name in names[tomography:])
+    _, result = fetch_job(job["id"], ResultStore())
+    assert result.mitigation["zne"]["scale_factors"] == [1, 3]
+    raw = result.mitigation["zne"]["raw"]["system_fidelity"]
+    assert len(raw) == len(result.observables["system_fidelity"]) == protocol.collisions + 1
