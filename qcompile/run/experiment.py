@@ -40,15 +40,10 @@ from qcompile.run.runner import (
     runs_circuits,
     stored_run,
 )
-from qcompile.run.zne import check_scale_factors, fold, richardson_weights
+from qcompile.run.zne import check_scale_factors, extrapolate, fold, richardson_weights
 from qcompile.states.circuit_states import reduced_qubit_states
 from qcompile.states.qubit_state import bloch_vector
-from qcompile.states.tomography import (
-    BlochEstimate,
-    estimate_bloch,
-    measurement_circuits,
-    project_to_ball,
-)
+from qcompile.states.tomography import BlochEstimate, estimate_bloch, measurement_circuits
 
 __all__ = [
     "Backend",
@@ -242,20 +237,6 @@ def _observables(protocol, estimates: list[BlochEstimate]) -> dict[str, Any]:
         {f"{k}_stderr": np.std(v, axis=0, ddof=1).tolist() for k, v in spread.items()}
     )
     return observables
-
-
-def extrapolate(
-    by_scale: list[list[BlochEstimate]], scales: tuple[int, ...]
-) -> list[BlochEstimate]:
-    """Richardson extrapolation of every Bloch vector and every bootstrap resample (so the
-    spread includes the extrapolation's variance), shrunk back onto the Bloch ball."""
-    weights = richardson_weights(scales)
-    out = []
-    for task in zip(*by_scale, strict=True):
-        mean = sum(w * e.mean for w, e in zip(weights, task, strict=True))
-        samples = sum(w * e.samples for w, e in zip(weights, task, strict=True))
-        out.append(BlochEstimate(project_to_ball(mean), project_to_ball(samples), task[0].shots))
-    return out
 
 
 def max_abs_deviation(a: dict[str, Any], b: dict[str, Any]) -> float:

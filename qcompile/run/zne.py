@@ -28,8 +28,9 @@ from qiskit.transpiler import PassManager
 from qiskit.transpiler.passes import BasisTranslator
 
 from qcompile.errors import InvalidParameter
+from qcompile.states.tomography import BlochEstimate, project_to_ball
 
-__all__ = ["MAX_SCALE", "check_scale_factors", "fold", "richardson_weights"]
+__all__ = ["MAX_SCALE", "check_scale_factors", "extrapolate", "fold", "richardson_weights"]
 
 MAX_SCALE = 9
 
@@ -90,3 +91,17 @@ def fold(circuit: QuantumCircuit, scale: int, target=None) -> QuantumCircuit:
     for instruction in measurements:
         folded.append(instruction)
     return folded
+
+
+def extrapolate(
+    by_scale: list[list[BlochEstimate]], scales: tuple[int, ...]
+) -> list[BlochEstimate]:
+    """Richardson extrapolation of every Bloch vector and every bootstrap resample (so the
+    spread includes the extrapolation's variance), shrunk back onto the Bloch ball."""
+    weights = richardson_weights(scales)
+    out = []
+    for task in zip(*by_scale, strict=True):
+        mean = sum(w * e.mean for w, e in zip(weights, task, strict=True))
+        samples = sum(w * e.samples for w, e in zip(weights, task, strict=True))
+        out.append(BlochEstimate(project_to_ball(mean), project_to_ball(samples), task[0].shots))
+    return out
