@@ -252,3 +252,17 @@ def test_reference_backend_gives_the_exact_block_only(tmp_path):
     one_round = exact_recoverability(homogenization(alpha=0.5, reservoir=3))
     for key in ("delta", "recovery_fidelity", "petz_fidelity", "recovery_error"):
         assert block["reference"][key][:3] == pytest.approx(one_round[key], abs=TOL)
+
+
+def test_sweep_passes_recoverability_as_a_run_option(tmp_path, capsys):
+    path = tmp_path / "sweep.json"
+    args = ["sweep", "homogenization", "--grid", "alpha=0.3,0.5", "--param", "reservoir=2",
+            "--backend", "reference", "--workers", "1"]  # fmt: skip
+    assert run_cli(*args, "--option", "recoverability=true", "--json", str(path)) == 0
+    points = json.loads(path.read_text())["points"]
+    for point in points:
+        protocol = homogenization(alpha=point["parameters"]["alpha"], reservoir=2)
+        expected = exact_recoverability(protocol)["delta"]
+        assert point["recoverability"]["reference"]["delta"] == pytest.approx(expected, abs=TOL)
+    assert run_cli(*args, "--option", "recoverability=maybe") == 2
+    assert "recoverability" in capsys.readouterr().err

@@ -30,7 +30,6 @@ from qcompile.cli.common import (
     run_app,
     write_outputs,
 )
-from qcompile.errors import InvalidParameter
 
 
 # -- run -------------------------------------------------------------------------------------
@@ -113,15 +112,7 @@ def _scale_factors(text: str | None) -> tuple[int, ...] | None:
     """``--zne 1,3,5`` → (1, 3, 5), checked (before any work)."""
     from qcompile.run.zne import check_scale_factors
 
-    if text is None:
-        return None
-    try:
-        values = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        raise InvalidParameter(
-            "zne", text, "odd integers separated by commas, e.g. 1,3,5"
-        ) from None
-    return check_scale_factors(values)
+    return None if text is None else check_scale_factors(text)
 
 
 def print_mitigation(result) -> None:

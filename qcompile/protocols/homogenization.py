@@ -58,6 +58,15 @@ PARAMETERS = (
 )
 
 
+#: Options of this protocol's run (``qcompile sweep --option name=value``, recipes).
+RUN_OPTIONS = (
+    Parameter("recoverability", "bool", False, "true|false; delta_k, recovery fidelities "
+              "(spec 000 §3), exact and measured for k <= 4"),
+    Parameter("zne", "str", None, "odd scale factors from 1, e.g. 1,3,5; zero-noise "
+              "extrapolation (device-noise backends)"),
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Homogenization:
     """A validated homogenization experiment; build it with :func:`homogenization`."""
@@ -339,4 +348,17 @@ def run(protocol: Homogenization, backend, *, solvers: Mapping | None = None, **
     ``options`` are the runner's (shots, seed, store, ...)."""
     from qcompile.run.experiment import run_experiment
 
+    if "recoverability" in options:  # from a sweep's text or a recipe's JSON
+        options["recoverability"] = _flag("recoverability", options["recoverability"])
     return run_experiment(protocol, backend, **options)
+
+
+def _flag(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise InvalidParameter(name, value, "true or false")

@@ -35,8 +35,18 @@ __all__ = ["MAX_SCALE", "check_scale_factors", "extrapolate", "fold", "richardso
 MAX_SCALE = 9
 
 
-def check_scale_factors(scales: Sequence[int]) -> tuple[int, ...]:
-    """Odd integers 1 = λ_1 < λ_2 < … ≤ 9, at least two (ZNE needs a slope)."""
+def check_scale_factors(scales: Sequence[int] | str) -> tuple[int, ...]:
+    """Odd integers 1 = λ_1 < λ_2 < … ≤ 9, at least two (ZNE needs a slope); text such as
+    ``"1,3,5"`` (a sweep's ``--option zne=1,3,5``) is read first."""
+    if isinstance(scales, str):
+        try:
+            scales = [int(v) for v in scales.split(",")]
+        except ValueError:
+            raise InvalidParameter(
+                "zne", scales, "odd integers separated by commas, e.g. 1,3,5"
+            ) from None
+    elif isinstance(scales, int):
+        scales = [scales]
     values = tuple(scales)
     if (
         len(values) < 2
