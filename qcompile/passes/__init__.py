@@ -6,6 +6,8 @@ Qiskit's preset stages at optimization level 2 with qcompile's stage plugins
 * :class:`CollisionChainLayout` places a collision chain on a low-error device path;
 * :class:`CollisionChainRouting` walks its hub down the path with one SWAP per partner;
 * block consolidation fuses each SWAP with its collision (SWAP·U^α = U^{α+1}: 3 gates);
+* :class:`StateAwareSynthesis` re-synthesizes blocks with a known input (a fresh or reset
+  qubit) as isometries: 2 two-qubit gates per collision with a fresh reservoir qubit, not 3;
 * :class:`AncillaReuse` (opt-in) replaces fresh ancillas by reset ones by a cost model.
 
 Circuits without a chain go through Qiskit's own layout and routing unchanged.
@@ -21,12 +23,17 @@ from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
 from qcompile.passes.ancilla_reuse import AncillaReuse
 from qcompile.passes.collision_chain_layout import CollisionChainLayout
 from qcompile.passes.collision_chain_routing import CollisionChainRouting
+from qcompile.passes.known_states import INITIAL_STATES, KnownStates, SetInitialState
+from qcompile.passes.state_aware_synthesis import StateAwareSynthesis
 
 __all__ = [
     "AncillaReuse",
     "CollisionChainLayout",
     "CollisionChainRouting",
     "DEFAULT_BASIS",
+    "INITIAL_STATES",
+    "KnownStates",
+    "StateAwareSynthesis",
     "build_pass_manager",
 ]
 
@@ -41,6 +48,7 @@ def build_pass_manager(
     optimization_level: int = 3,
     initial_layout: Sequence[int] | None = None,
     ancilla_reuse: str = "never",
+    initial_state: str = "auto",
 ) -> StagedPassManager:
     """The qcompile pipeline for ``target`` (``None``: all-to-all CX + RZ/SX/X).
 
@@ -48,13 +56,21 @@ def build_pass_manager(
     ``ancilla_reuse`` (``never``, ``auto``, ``always``) runs :class:`AncillaReuse` first. It is
     off by default: it trades idle decoherence for resets, and Aer's device noise models no
     idle errors, so only hardware can judge it fairly.
+    ``initial_state`` says what :class:`StateAwareSynthesis` may assume of the inputs:
+    ``"zero"`` (run from |0…0⟩), ``"any"`` (an operator: only resets make states known) or
+    ``"auto"`` (``"zero"`` for circuits that measure, else ``"any"``).
     """
+    if initial_state not in INITIAL_STATES:
+        raise ValueError(f"initial_state must be one of {', '.join(INITIAL_STATES)}")
     if target is None:
-        return generate_preset_pass_manager(
+        manager = generate_preset_pass_manager(
             optimization_level=optimization_level,
             basis_gates=list(DEFAULT_BASIS),
             seed_transpiler=seed,
+            optimization_method="qcompile",
         )
+        manager.pre_init = PassManager([SetInitialState(initial_state)])
+        return manager
     manager = generate_preset_pass_manager(
         optimization_level=optimization_level,
         target=target,
@@ -64,6 +80,8 @@ def build_pass_manager(
         routing_method="qcompile",
         optimization_method="qcompile",
     )
+    first = [SetInitialState(initial_state)]
     if ancilla_reuse != "never":
-        manager.pre_init = PassManager([AncillaReuse(target, mode=ancilla_reuse)])
+        first.append(AncillaReuse(target, mode=ancilla_reuse))
+    manager.pre_init = PassManager(first)
     return manager

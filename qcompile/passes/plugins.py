@@ -6,7 +6,9 @@ Registered as entry points (``pyproject.toml``), so anyone can write::
                                  routing_method="qcompile", optimization_method="qcompile")
 
 Each plugin runs qcompile's pass first and then Qiskit's default for that stage, which only
-acts on what qcompile's pass left undone (no layout chosen, circuit not yet routed).
+acts on what qcompile's pass left undone (no layout chosen, circuit not yet routed). The
+optimization stage starts with :class:`StateAwareSynthesis` (``initial_state="auto"``: circuits
+that measure are taken to start in |0…0⟩, as Qiskit runs them; after a reset always).
 """
 
 from __future__ import annotations
@@ -31,8 +33,14 @@ from qiskit.transpiler.preset_passmanagers.plugin import PassManagerStagePlugin
 
 from qcompile.passes.collision_chain_layout import CollisionChainLayout
 from qcompile.passes.collision_chain_routing import CollisionChainRouting
+from qcompile.passes.state_aware_synthesis import StateAwareSynthesis
 
-__all__ = ["QCompileLayoutPlugin", "QCompileRoutingPlugin", "QCompileOptimizationPlugin"]
+__all__ = [
+    "QCompileLayoutPlugin",
+    "QCompileRoutingPlugin",
+    "QCompileOptimizationPlugin",
+    "state_aware_passes",
+]
 
 
 def _as_default(config):
@@ -94,19 +102,27 @@ class QCompileRoutingPlugin(PassManagerStagePlugin):
         )
 
 
+def state_aware_passes(target=None, basis_gates=None) -> list:
+    """:class:`StateAwareSynthesis`, then Qiskit's ``UnitarySynthesis`` of the blocks it
+    rewrote into ``target`` (or ``basis_gates``)."""
+    return [StateAwareSynthesis(), UnitarySynthesis(basis_gates=basis_gates, target=target)]
+
+
 class QCompileOptimizationPlugin(PassManagerStagePlugin):
-    """Optimization stage: Qiskit's own at level 2 or 3 (which consolidates two-qubit blocks,
-    so a fused routing SWAP costs nothing), with block consolidation first at lower levels.
-    A routed collision chain keeps its path: the post-optimization VF2 re-layout is only run
-    on circuits the chain passes did not place."""
+    """Optimization stage: state-aware block synthesis (:func:`state_aware_passes`), then
+    Qiskit's own at level 2 or 3 (which consolidates two-qubit blocks, so a fused routing SWAP
+    costs nothing), with block consolidation first at lower levels. A routed collision chain
+    keeps its path: the post-optimization VF2 re-layout is only run on circuits the chain
+    passes did not place."""
 
     def pass_manager(self, pass_manager_config, optimization_level=None) -> PassManager:
         level = max(2, optimization_level or 0)
         searching = OptimizationPassManager().pass_manager(_as_default(pass_manager_config), level)
         keeping = OptimizationPassManager().pass_manager(pass_manager_config, level)  # no VF2
         target = pass_manager_config.target
+        first = state_aware_passes(target, pass_manager_config.basis_gates)
         if target is None:
-            return searching
+            return PassManager([*first, searching.to_flow_controller()])
 
         def chain(property_set) -> bool:
             return bool(property_set["collision_chain_routed"])
@@ -120,4 +136,4 @@ class QCompileOptimizationPlugin(PassManagerStagePlugin):
         if (optimization_level or 0) < 2:
             stages.insert(0, ConsolidateBlocks(target=target))
             stages.insert(1, UnitarySynthesis(target=target))
-        return PassManager(stages)
+        return PassManager([*first, *stages])

@@ -1,0 +1,191 @@
+"""``KnownStates``: which two-qubit blocks start with a qubit in a known pure state.
+
+Analysis pass (issue 14, item 1). Walks the circuit in topological order with a single-qubit
+pure state per wire, or ``None`` where the state is not known:
+
+* every wire starts in |0⟩ when the circuit is an *experiment* — ``initial_state="zero"``, or
+  ``"auto"`` and the circuit measures something (Qiskit runs circuits from |0…0⟩); a circuit
+  without measurements is an operator, whose inputs are unknown (``"auto"``, ``"any"``).
+  ``property_set["initial_state"]``, if set (:class:`SetInitialState`), overrides the pass's own;
+* ``reset`` puts its wire in |0⟩ whatever came before;
+* a single-qubit gate with a matrix moves a known state; ``measure``, control flow, gates on
+  three or more qubits and gates without a matrix make their wires unknown;
+* each two-qubit block (``property_set["block_list"]`` of :class:`Collect2qBlocks`) is taken
+  whole: its entry states are recorded; if both are known and the block's output is a product
+  state, or one is known and the block only turns it into another fixed state, the outputs
+  stay known, otherwise they become unknown.
+
+Sets ``property_set["known_states"]``: a list, one entry per block of ``block_list``, of
+:class:`BlockInputs`. Preserves the circuit (analysis only).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+from qiskit.circuit import Instruction, QuantumCircuit
+from qiskit.dagcircuit import DAGCircuit
+from qiskit.quantum_info import Operator
+from qiskit.transpiler.basepasses import AnalysisPass
+from qiskit.transpiler.passes import Collect2qBlocks
+
+from qcompile.passes.isometry_synthesis import local_action
+
+__all__ = [
+    "BlockInputs",
+    "KnownStates",
+    "SetInitialState",
+    "INITIAL_STATES",
+    "block_unitary",
+]
+
+INITIAL_STATES = ("auto", "zero", "any")
+_ZERO = np.array([1.0, 0.0], dtype=complex)
+_TRANSPARENT = ("barrier", "delay")
+
+
+@dataclass(frozen=True)
+class BlockInputs:
+    """A block's two wires (in the order of its matrix: ``wires[0]`` is qubit 0) and the pure
+    state each starts in (``None``: unknown)."""
+
+    wires: tuple
+    states: tuple
+
+    @property
+    def any_known(self) -> bool:
+        return any(s is not None for s in self.states)
+
+
+def block_wires(block) -> tuple:
+    """The two wires of a block, in order of first appearance."""
+    wires: list = []
+    for node in block:
+        for q in node.qargs:
+            if q not in wires:
+                wires.append(q)
+    return tuple(wires)
+
+
+def block_unitary(block, wires) -> np.ndarray | None:
+    """The 4×4 matrix of a block on ``wires`` (little-endian), or ``None`` if an op has none."""
+    index = {q: i for i, q in enumerate(wires)}
+    circuit = QuantumCircuit(len(wires))
+    for node in block:
+        if node.is_parameterized() or node.is_control_flow():
+            return None
+        circuit.append(node.op, [index[q] for q in node.qargs])
+    try:
+        return Operator(circuit).data
+    except Exception:  # an op without a matrix definition
+        return None
+
+
+def _outputs(unitary: np.ndarray, states: tuple) -> tuple:
+    """Output states of a two-qubit block from its input states (``None``: unknown)."""
+    a, b = states
+    if a is not None and b is not None:
+        out = unitary @ np.kron(b, a)
+        return _product_factors(out) or (None, None)
+    qubit, state = (0, a) if a is not None else (1, b)
+    if local_action(unitary, state, qubit) is None:
+        return None, None
+    probe = np.kron(state, _ZERO) if qubit == 1 else np.kron(_ZERO, state)
+    factors = _product_factors(unitary @ probe)
+    return (None, factors[1]) if qubit == 1 else (factors[0], None)
+
+
+def _product_factors(state: np.ndarray) -> tuple | None:
+    """(qubit-0 state, qubit-1 state) of a two-qubit product state, ``None`` if entangled."""
+    left, singular, right = np.linalg.svd(state.reshape(2, 2))  # [i1, i0]
+    if singular[1] > 1e-9:
+        return None
+    return singular[0] * right[0], left[:, 0]
+
+
+class SetInitialState(AnalysisPass):
+    """Record how the circuit's inputs are to be taken (``"auto"``, ``"zero"``, ``"any"``) for
+    every later :class:`KnownStates` of the same run."""
+
+    def __init__(self, initial_state: str) -> None:
+        super().__init__()
+        if initial_state not in INITIAL_STATES:
+            raise ValueError(f"initial_state must be one of {INITIAL_STATES}")
+        self.initial_state = initial_state
+
+    def run(self, dag: DAGCircuit) -> None:
+        self.property_set["initial_state"] = self.initial_state
+
+
+class KnownStates(AnalysisPass):
+    """Known pure states at the entry of every two-qubit block (see module docstring)."""
+
+    def __init__(self, initial_state: str = "auto") -> None:
+        super().__init__()
+        if initial_state not in INITIAL_STATES:
+            raise ValueError(f"initial_state must be one of {INITIAL_STATES}")
+        self.initial_state = initial_state
+        self.requires.append(Collect2qBlocks())
+
+    def _zero_start(self, dag: DAGCircuit) -> bool:
+        initial = self.property_set["initial_state"] or self.initial_state
+        if initial == "auto":
+            return "measure" in dag.count_ops(recurse=False)
+        return initial == "zero"
+
+    def run(self, dag: DAGCircuit) -> None:
+        blocks = self.property_set["block_list"] or []
+        # Walk a copy in which each block is one node: a block's tail on one wire may come
+        # after a later block's head on the other wire in any topological order of the nodes.
+        condensed = copy.deepcopy(dag)
+        block_of = {}
+        for i, block in enumerate(blocks):
+            wires = block_wires(block)
+            nodes = [condensed.node(node._node_id) for node in block]
+            placeholder = Instruction("known_states_block", len(wires), 0, [])
+            new = condensed.replace_block_with_op(
+                nodes, placeholder, {w: k for k, w in enumerate(wires)}, cycle_check=False
+            )
+            block_of[new._node_id] = (i, wires)
+        start = _ZERO if self._zero_start(dag) else None
+        state = {q: start for q in dag.qubits}
+        known: list = [None] * len(blocks)
+        for node in condensed.topological_op_nodes():
+            if node._node_id not in block_of:
+                self._advance(node, state)
+                continue
+            i, wires = block_of[node._node_id]
+            inputs = BlockInputs(wires, tuple(state[w] for w in wires))
+            known[i] = inputs
+            outputs = (None,) * len(wires)
+            if len(wires) == 2 and inputs.any_known:
+                unitary = block_unitary(blocks[i], wires)
+                if unitary is not None:
+                    outputs = _outputs(unitary, inputs.states)
+            for w, s in zip(wires, outputs, strict=True):
+                state[w] = s
+        self.property_set["known_states"] = known
+
+    @staticmethod
+    def _advance(node, state: dict) -> None:
+        name = node.op.name
+        if name == "reset":
+            state[node.qargs[0]] = _ZERO
+            return
+        if name in _TRANSPARENT:
+            return
+        if len(node.qargs) == 1 and not node.is_control_flow() and not node.cargs:
+            current = state[node.qargs[0]]
+            if current is not None:
+                matrix = node.matrix if not node.is_parameterized() else None
+                if matrix is None:
+                    try:
+                        matrix = Operator(node.op).data
+                    except Exception:
+                        matrix = None
+                state[node.qargs[0]] = None if matrix is None else matrix @ current
+            return
+        for q in node.qargs:
+            state[q] = None
