@@ -296,3 +296,42 @@ def test_tomography_circuits_give_the_exact_distributions(device):
         for original, ours in zip(circuits, compiled, strict=True):
             expected = _clbit_distribution(original.decompose("swap_power"))
             assert np.allclose(_clbit_distribution(ours), expected, atol=1e-9), original.name
+
+
+def _channel_distribution(circuit: QuantumCircuit) -> np.ndarray:
+    """Exact distribution of the classical bits (measured at the end), resets included."""
+    measured = {
+        circuit.find_bit(i.clbits[0]).index: circuit.find_bit(i.qubits[0]).index
+        for i in circuit.data
+        if i.operation.name == "measure"
+    }
+    body = circuit.remove_final_measurements(inplace=False)
+    return DensityMatrix(body).probabilities([measured[c] for c in range(len(measured))])
+
+
+def test_every_small_protocol_circuit_of_the_benchmark_keeps_its_distribution():
+    """The benchmark's protocol circuits (collision models with resets, UCRY rounds, GKP and
+    cat steps, Trotter and exact lowerings) compiled by qcompile for an all-to-all target and
+    a 7-qubit device: the exact output distribution (density matrices) is unchanged."""
+    from qiskit import transpile
+
+    from qcompile.app.benchmark_suite import suite_circuits
+    from qcompile.backends.aer import active_qubits, compact
+    from qcompile.passes.compile import compile_best
+    from qcompile.passes.targets import fake_backend
+
+    device = fake_backend("fake_nairobi")
+    checked = 0
+    for item in suite_circuits(quick=True):
+        if item.kind != "protocol" or item.circuit.num_qubits > 7:
+            continue
+        reference = transpile(item.circuit, basis_gates=["u", "cx"], optimization_level=0)
+        expected = _channel_distribution(reference)
+        for target in (None, device.target):
+            (compiled,) = compile_best([item.circuit], target, seed=1)
+            if target is not None:
+                compiled = compact(compiled, active_qubits([compiled]))
+            got = _channel_distribution(compiled)
+            assert np.allclose(got, expected, atol=1e-9), (item.name, target is None)
+        checked += 1
+    assert checked >= 10

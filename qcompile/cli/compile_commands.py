@@ -44,6 +44,13 @@ OutputPath = Annotated[
 Target = Annotated[
     str, typer.Option(help="A fake IBM backend (fake_torino, ...) or all_to_all_cx.")
 ]
+InitialState = Annotated[
+    str,
+    typer.Option(
+        help="What the compiler may assume of the inputs: zero (run from |0…0⟩: fewer "
+        "two-qubit gates), any (an operator), auto (zero if the circuit measures)."
+    ),
+]
 
 
 def circuit_bytes(circuit, path: Path) -> bytes:
@@ -59,19 +66,27 @@ def circuit_bytes(circuit, path: Path) -> bytes:
     return buffer.getvalue()
 
 
-def compile_and_report(protocol, target: str, output: Path | None, seed, json_path) -> None:
+def compile_and_report(
+    protocol, target: str, output: Path | None, seed, json_path, initial_state: str = "auto"
+) -> None:
     """Compile ``protocol.circuit()`` for ``target``; print the report, write what was asked."""
+    from qcompile.errors import InvalidParameter
+    from qcompile.passes import INITIAL_STATES
     from qcompile.passes.compile import compile_protocol
     from qcompile.passes.targets import GENERIC_TARGETS, fake_backend
     from qcompile.results import write_atomic
     from qcompile.run.runner import check_shots_and_seed
 
     check_shots_and_seed(None, seed)
+    if initial_state not in INITIAL_STATES:
+        raise InvalidParameter(
+            "initial-state", initial_state, "one of " + ", ".join(INITIAL_STATES)
+        )
     resolved = None if target in GENERIC_TARGETS else fake_backend(target)
     fits = getattr(protocol, "check_fits", None)  # a fixed register refused before compiling
     if resolved is not None and fits is not None:
         fits(resolved.num_qubits, f"{target} ({resolved.num_qubits} qubits)")
-    circuit, report = compile_protocol(protocol, resolved, seed=seed)
+    circuit, report = compile_protocol(protocol, resolved, seed=seed, initial_state=initial_state)
     table = Table(title=f"compile report: {protocol.name} on {report.target}")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -87,6 +102,7 @@ def compile_and_report(protocol, target: str, output: Path | None, seed, json_pa
             "protocol": protocol.name,
             "parameters": protocol.parameters(),
             "seed": seed,
+            "initial_state": initial_state,
             "circuit": report.to_dict(),
             "compile_time_s": report.compile_time_s,
         }
@@ -105,12 +121,13 @@ def compile_homogenization(
     output: OutputPath = None,
     seed: Seed = 0,
     json_path: JsonPath = None,
+    initial_state: InitialState = "auto",
 ) -> None:
     """Compile the homogenization circuit and print the compile report."""
     _check_output_path("output", output)
     _check_output_path("json", json_path)
     protocol = _homogenization(alpha, eta, reservoir, rounds, input_state, reservoir_state)
-    compile_and_report(protocol, target, output, seed, json_path)
+    compile_and_report(protocol, target, output, seed, json_path, initial_state)
 
 
 @compile_app.command("lindblad")
@@ -126,6 +143,7 @@ def compile_lindblad(
     output: OutputPath = None,
     seed: Seed = 0,
     json_path: JsonPath = None,
+    initial_state: InitialState = "auto",
 ) -> None:
     """Compile a TOML open-system model (the whole time evolution) and print the report."""
     _check_output_path("output", output)
@@ -133,4 +151,4 @@ def compile_lindblad(
     protocol = lindblad_protocol(model, t_max, dt, None)
     overrides = lowering_overrides(rule, synthesis, order, collision)
     lowered = protocol.with_lowering(overrides)
-    compile_and_report(lowered, target, output, seed, json_path)
+    compile_and_report(lowered, target, output, seed, json_path, initial_state)

@@ -31,7 +31,7 @@ __all__ = ["register"]
 _KINDS: dict[str, type] = {"float": float, "int": int, "str": str, "bool": bool, "path": Path}
 _PREFIX = "protocol_"
 _RUN_OPTIONS = ("backend", "shots", "seed", "json_path", "plot", "mode", "dd", "twirling")
-_COMPILE_OPTIONS = ("target", "output", "seed", "json_path")
+_COMPILE_OPTIONS = ("target", "output", "seed", "json_path", "initial_state")
 
 
 def _option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
@@ -70,6 +70,13 @@ _RUN = (
 _COMPILE = (
     ("target", str, "fake_torino", "A fake IBM backend (fake_torino, ...) or all_to_all_cx."),
     ("seed", int, 0, "Layout seed."),
+    (
+        "initial_state",
+        str,
+        "auto",
+        "What the compiler may assume of the inputs: zero (run from |0…0⟩: fewer two-qubit "
+        "gates), any (an operator), auto (zero if the circuit measures).",
+    ),
 )
 _OUTPUT = Annotated[
     Path | None,
@@ -150,7 +157,7 @@ def compile_command(name: str, plugin):
                 "reports their cost"
             )
         compile_and_report(protocol, kwargs["target"], kwargs["output"], kwargs["seed"],
-                           kwargs["json_path"])  # fmt: skip
+                           kwargs["json_path"], kwargs["initial_state"])  # fmt: skip
 
     options = _parameter_options(plugin, _COMPILE_OPTIONS) + _compile_options()
     command.__signature__ = inspect.Signature(options)

@@ -1,7 +1,14 @@
 """Compile lowered circuits to a target's ISA with qcompile's pass pipeline and report costs.
 
-The report's metrics are what the benchmarks compare: two-qubit gate count, two-qubit depth,
-depth, active qubits and wall-clock compile time.
+qcompile's pipeline (Qiskit's level-3 preset with qcompile's stage plugins) depends on its
+seed through Sabre's layout and routing: on the benchmark suite a different seed changes the
+two-qubit count by up to 30 % (a two-hub chain on FakeTorino: 29, 27, 21). So every circuit
+is compiled with :data:`CANDIDATES` seeds and the best result kept, by two-qubit count, then
+two-qubit depth, then depth (issue 14, item 4). (Level 2 was tried as a candidate too: with
+qcompile's passes it never beat level 3 on the suite.) An experiment's circuits share one
+layout: the candidates choose it on the full protocol circuit (``layout_from``). The report's
+metrics are what the benchmarks compare: two-qubit gate count, two-qubit depth, depth, active
+qubits and wall-clock compile time.
 """
 
 from __future__ import annotations
@@ -19,7 +26,46 @@ from qcompile.metrics import circuit_metrics
 from qcompile.passes import build_pass_manager
 from qcompile.passes.targets import resolve_target
 
-__all__ = ["CompileReport", "compile_circuits", "compile_protocol", "circuit_metrics"]
+__all__ = [
+    "CANDIDATES",
+    "CompileReport",
+    "compile_best",
+    "compile_circuits",
+    "compile_protocol",
+    "circuit_metrics",
+]
+
+#: Seeds tried per circuit (``seed``, ``seed + 1``, …), the first preferred on ties.
+CANDIDATES = 3
+
+
+def _cost(circuit: QuantumCircuit) -> tuple[int, int, int]:
+    metrics = circuit_metrics(circuit)
+    return metrics["two_qubit_gates"], metrics["two_qubit_depth"], metrics["depth"]
+
+
+def compile_best(
+    circuits: Sequence[QuantumCircuit],
+    target: Target | None,
+    *,
+    seed: int | None = 0,
+    initial_layout: Sequence[int] | None = None,
+    initial_state: str = "auto",
+    candidates: int = CANDIDATES,
+) -> list[QuantumCircuit]:
+    """Each circuit compiled by qcompile's pipeline with ``candidates`` seeds from ``seed``
+    on; the best by two-qubit count, two-qubit depth, then depth (the first on a tie)."""
+    base = 0 if seed is None else seed
+    results = [
+        build_pass_manager(
+            target,
+            seed=base + k,
+            initial_layout=initial_layout,
+            initial_state=initial_state,
+        ).run(list(circuits))
+        for k in range(max(1, candidates))
+    ]
+    return [min(options, key=_cost) for options in zip(*results, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -51,12 +97,14 @@ def compile_circuits(
     *,
     seed: int | None = 0,
     layout_from: QuantumCircuit | None = None,
+    initial_state: str = "auto",
 ) -> tuple[list[QuantumCircuit], CompileReport]:
     """Compile ``circuits`` for ``target``; the report describes the largest circuit.
 
     With ``layout_from`` (a circuit on the same register, e.g. the full protocol circuit),
     that circuit is laid out first and every circuit is placed on the same physical qubits,
     as an experiment would be: prefixes and measurement bases then share one qubit choice.
+    ``initial_state`` as for :func:`~qcompile.passes.build_pass_manager`.
     """
     resolved = resolve_target(target)
     widest = max(c.num_qubits for c in circuits)
@@ -70,10 +118,16 @@ def compile_circuits(
     if layout_from is not None and resolved is not None:
         if any(c.num_qubits != layout_from.num_qubits for c in circuits):
             raise ValueError("layout_from must act on the same register as every circuit")
-        placed = build_pass_manager(resolved, seed=seed).run(layout_from)
+        (placed,) = compile_best([layout_from], resolved, seed=seed, initial_state=initial_state)
         layout = placed.layout.initial_index_layout(filter_ancillas=True)
-    manager = build_pass_manager(resolved, seed=seed, initial_layout=layout)
-    compiled = manager.run(list(circuits))
+    compiled = compile_best(
+        circuits,
+        resolved,
+        seed=seed,
+        initial_layout=layout,
+        initial_state=initial_state,
+        candidates=1 if layout is not None else CANDIDATES,
+    )
     elapsed = time.perf_counter() - start
     largest = max(compiled, key=lambda c: c.size())
     report = CompileReport(
@@ -83,8 +137,14 @@ def compile_circuits(
 
 
 def compile_protocol(
-    protocol, target: str | Target | BackendV2 | None = None, *, seed: int | None = 0
+    protocol,
+    target: str | Target | BackendV2 | None = None,
+    *,
+    seed: int | None = 0,
+    initial_state: str = "auto",
 ) -> tuple[QuantumCircuit, CompileReport]:
     """Compile a protocol's full unitary circuit (``protocol.circuit()``) for ``target``."""
-    compiled, report = compile_circuits([protocol.circuit()], target, seed=seed)
+    compiled, report = compile_circuits(
+        [protocol.circuit()], target, seed=seed, initial_state=initial_state
+    )
     return compiled[0], report

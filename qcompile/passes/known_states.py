@@ -16,16 +16,15 @@ pure state per wire, or ``None`` where the state is not known:
   stay known, otherwise they become unknown.
 
 Sets ``property_set["known_states"]``: a list, one entry per block of ``block_list``, of
-:class:`BlockInputs`. Preserves the circuit (analysis only).
+:class:`BlockInputs`; and ``property_set["known_block_unitaries"]``: the matrices it computed,
+by block index. Preserves the circuit (analysis only).
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
-from qiskit.circuit import Instruction, QuantumCircuit
 from qiskit.dagcircuit import DAGCircuit
 from qiskit.quantum_info import Operator
 from qiskit.transpiler.basepasses import AnalysisPass
@@ -69,18 +68,38 @@ def block_wires(block) -> tuple:
     return tuple(wires)
 
 
-def block_unitary(block, wires) -> np.ndarray | None:
-    """The 4×4 matrix of a block on ``wires`` (little-endian), or ``None`` if an op has none."""
-    index = {q: i for i, q in enumerate(wires)}
-    circuit = QuantumCircuit(len(wires))
-    for node in block:
-        if node.is_parameterized() or node.is_control_flow():
-            return None
-        circuit.append(node.op, [index[q] for q in node.qargs])
-    try:
-        return Operator(circuit).data
-    except Exception:  # an op without a matrix definition
+_SWAP = np.eye(4)[[0, 2, 1, 3]]
+
+
+def _op_matrix(node) -> np.ndarray | None:
+    if node.is_parameterized() or node.is_control_flow():
         return None
+    matrix = node.matrix
+    if matrix is None:
+        try:
+            matrix = Operator(node.op).data
+        except Exception:  # an op without a matrix definition
+            return None
+    return matrix
+
+
+def block_unitary(block, wires) -> np.ndarray | None:
+    """The 4×4 matrix of a two-qubit block on ``wires`` (little-endian), or ``None`` if an
+    op has none."""
+    if len(wires) != 2:
+        return None
+    unitary = np.eye(4, dtype=complex)
+    for node in block:
+        matrix = _op_matrix(node)
+        if matrix is None:
+            return None
+        if len(node.qargs) == 1:
+            first = node.qargs[0] == wires[0]
+            matrix = np.kron(np.eye(2), matrix) if first else np.kron(matrix, np.eye(2))
+        elif node.qargs[0] != wires[0]:  # the gate's qubit 0 is the block's qubit 1
+            matrix = _SWAP @ matrix @ _SWAP
+        unitary = matrix @ unitary
+    return unitary
 
 
 def _outputs(unitary: np.ndarray, states: tuple) -> tuple:
@@ -103,6 +122,48 @@ def _product_factors(state: np.ndarray) -> tuple | None:
     if singular[1] > 1e-9:
         return None
     return singular[0] * right[0], left[:, 0]
+
+
+def _condensed_order(dag: DAGCircuit, blocks) -> list:
+    """Op nodes and blocks (as their index) in a topological order in which each block is one
+    step: a block's tail on one wire may come after a later block's head on the other wire
+    in a topological order of the nodes, so the blocks are scheduled as units, wire by wire
+    (Kahn's algorithm on the condensed graph; blocks are convex, so it is acyclic)."""
+    owner = {node._node_id: i for i, block in enumerate(blocks) for node in block}
+    queues: dict = {}  # wire → keys of its items in order
+    items: dict = {}  # key → (item, its wires)
+    for wire in dag.qubits:
+        queue: list = []
+        for node in dag.nodes_on_wire(wire, only_ops=True):
+            item = owner.get(node._node_id, node)
+            key = _key(item)  # (node objects are fresh wrappers per call: compare keys)
+            if not queue or queue[-1] != key:
+                queue.append(key)
+            items.setdefault(key, (item, set()))[1].add(wire)
+        queues[wire] = queue
+    head = {wire: 0 for wire in queues}
+
+    def ready(key) -> bool:
+        return all(head[w] < len(queues[w]) and queues[w][head[w]] == key for w in items[key][1])
+
+    order: list = []
+    pending = [queue[0] for queue in queues.values() if queue]
+    done: set = set()
+    while pending:
+        key = pending.pop()
+        if key in done or not ready(key):
+            continue
+        done.add(key)
+        order.append(items[key][0])
+        for w in items[key][1]:
+            head[w] += 1
+            if head[w] < len(queues[w]):
+                pending.append(queues[w][head[w]])
+    return order
+
+
+def _key(item) -> tuple:
+    return ("block", item) if isinstance(item, int) else ("node", item._node_id)
 
 
 class SetInitialState(AnalysisPass):
@@ -137,36 +198,26 @@ class KnownStates(AnalysisPass):
 
     def run(self, dag: DAGCircuit) -> None:
         blocks = self.property_set["block_list"] or []
-        # Walk a copy in which each block is one node: a block's tail on one wire may come
-        # after a later block's head on the other wire in any topological order of the nodes.
-        condensed = copy.deepcopy(dag)
-        block_of = {}
-        for i, block in enumerate(blocks):
-            wires = block_wires(block)
-            nodes = [condensed.node(node._node_id) for node in block]
-            placeholder = Instruction("known_states_block", len(wires), 0, [])
-            new = condensed.replace_block_with_op(
-                nodes, placeholder, {w: k for k, w in enumerate(wires)}, cycle_check=False
-            )
-            block_of[new._node_id] = (i, wires)
         start = _ZERO if self._zero_start(dag) else None
         state = {q: start for q in dag.qubits}
         known: list = [None] * len(blocks)
-        for node in condensed.topological_op_nodes():
-            if node._node_id not in block_of:
-                self._advance(node, state)
+        unitaries: dict[int, np.ndarray | None] = {}
+        for item in _condensed_order(dag, blocks):
+            if not isinstance(item, int):
+                self._advance(item, state)
                 continue
-            i, wires = block_of[node._node_id]
+            wires = block_wires(blocks[item])
             inputs = BlockInputs(wires, tuple(state[w] for w in wires))
-            known[i] = inputs
+            known[item] = inputs
             outputs = (None,) * len(wires)
             if len(wires) == 2 and inputs.any_known:
-                unitary = block_unitary(blocks[i], wires)
+                unitaries[item] = unitary = block_unitary(blocks[item], wires)
                 if unitary is not None:
                     outputs = _outputs(unitary, inputs.states)
             for w, s in zip(wires, outputs, strict=True):
                 state[w] = s
         self.property_set["known_states"] = known
+        self.property_set["known_block_unitaries"] = unitaries
 
     @staticmethod
     def _advance(node, state: dict) -> None:
