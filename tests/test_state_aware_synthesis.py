@@ -13,7 +13,7 @@ import pytest
 from qiskit import QuantumCircuit
 from qiskit.circuit.library import CXGate, PermutationGate
 from qiskit.converters import circuit_to_dag
-from qiskit.quantum_info import DensityMatrix, Statevector, partial_trace, random_unitary
+from qiskit.quantum_info import DensityMatrix, Operator, Statevector, partial_trace, random_unitary
 from qiskit.synthesis import TwoQubitBasisDecomposer, TwoQubitWeylDecomposition
 from qiskit.transpiler import PassManager
 
@@ -335,3 +335,34 @@ def test_every_small_protocol_circuit_of_the_benchmark_keeps_its_distribution():
             assert np.allclose(got, expected, atol=1e-9), (item.name, target is None)
         checked += 1
     assert checked >= 10
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_block_unitary_is_the_blocks_operator(order):
+    """The block matrix (single-qubit runs fused, wires in first-appearance order) against
+    ``qiskit.quantum_info.Operator`` of the same two-qubit circuit."""
+    from qiskit.transpiler.passes import Collect2qBlocks
+
+    from qcompile.passes.known_states import block_unitary, block_wires
+
+    qc = QuantumCircuit(2)
+    if order:
+        qc.rx(0.3, 1)
+    qc.h(0)
+    qc.rx(0.3, 1)
+    qc.cx(1, 0)
+    qc.s(0)
+    qc.t(0)
+    qc.unitary(random_unitary(4, seed=1), [1, 0])
+    qc.ry(0.2, 1)
+    qc.cz(0, 1)
+    qc.sx(1)
+    dag = circuit_to_dag(qc)
+    collect = Collect2qBlocks()
+    collect.run(dag)
+    (block,) = collect.property_set["block_list"]
+    wires = block_wires(block)
+    expected = Operator(qc).data
+    if wires[0] != dag.qubits[0]:
+        expected = SWAP @ expected @ SWAP
+    assert np.allclose(block_unitary(block, wires), expected, atol=1e-12)

@@ -44,8 +44,23 @@ def _readout_error(target: Target, q: int) -> float:
 GATES_PER_EDGE = 3
 
 
+_GRAPHS: dict[int, tuple[Target, nx.Graph]] = {}
+
+
 def coupling_graph(target: Target) -> nx.Graph:
-    """The undirected coupling graph; edge ``error`` is that of the 3-gate block it hosts."""
+    """The undirected coupling graph; edge ``error`` is that of the 3-gate block it hosts.
+    Cached per target object (treat the graph as read-only)."""
+    cached = _GRAPHS.get(id(target))
+    if cached is not None and cached[0] is target:
+        return cached[1]
+    if len(_GRAPHS) > 32:
+        _GRAPHS.clear()
+    graph = _coupling_graph(target)
+    _GRAPHS[id(target)] = (target, graph)
+    return graph
+
+
+def _coupling_graph(target: Target) -> nx.Graph:
     graph = nx.Graph()
     graph.add_nodes_from(range(target.num_qubits))
     for a, b in target.build_coupling_map().get_edges():

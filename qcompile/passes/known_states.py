@@ -83,23 +83,53 @@ def _op_matrix(node) -> np.ndarray | None:
     return matrix
 
 
+def _on_qubit0(m: np.ndarray) -> np.ndarray:
+    """1 ⊗ m (little-endian: m on qubit 0), without the cost of ``np.kron``."""
+    out = np.zeros((4, 4), dtype=complex)
+    out[:2, :2] = m
+    out[2:, 2:] = m
+    return out
+
+
+def _on_qubit1(m: np.ndarray) -> np.ndarray:
+    """m ⊗ 1 (m on qubit 1)."""
+    out = np.zeros((4, 4), dtype=complex)
+    for i in range(2):
+        for j in range(2):
+            out[2 * i, 2 * j] = out[2 * i + 1, 2 * j + 1] = m[i, j]
+    return out
+
+
 def block_unitary(block, wires) -> np.ndarray | None:
     """The 4×4 matrix of a two-qubit block on ``wires`` (little-endian), or ``None`` if an
-    op has none."""
+    op has none. Runs of single-qubit gates are multiplied as 2×2 matrices first."""
     if len(wires) != 2:
         return None
     unitary = np.eye(4, dtype=complex)
+    pending: list = [None, None]  # the product of single-qubit gates not yet applied
+
+    def flush() -> np.ndarray:
+        result = unitary
+        if pending[0] is not None:
+            result = _on_qubit0(pending[0]) @ result
+        if pending[1] is not None:
+            result = _on_qubit1(pending[1]) @ result
+        pending[0] = pending[1] = None
+        return result
+
     for node in block:
         matrix = _op_matrix(node)
         if matrix is None:
             return None
         if len(node.qargs) == 1:
-            first = node.qargs[0] == wires[0]
-            matrix = np.kron(np.eye(2), matrix) if first else np.kron(matrix, np.eye(2))
-        elif node.qargs[0] != wires[0]:  # the gate's qubit 0 is the block's qubit 1
+            k = 0 if node.qargs[0] == wires[0] else 1
+            pending[k] = matrix if pending[k] is None else matrix @ pending[k]
+            continue
+        unitary = flush()
+        if node.qargs[0] != wires[0]:  # the gate's qubit 0 is the block's qubit 1
             matrix = _SWAP @ matrix @ _SWAP
         unitary = matrix @ unitary
-    return unitary
+    return flush()
 
 
 def _outputs(unitary: np.ndarray, states: tuple) -> tuple:
