@@ -89,14 +89,26 @@ def _qiskit(level: int) -> Compiler:
     return compile_
 
 
+def _from_tket(tk) -> QuantumCircuit:
+    """pytket → Qiskit, leaving the implicit wire permutations of FullPeepholeOptimise implicit:
+    for a circuit measured at its end they only relabel outcomes, so they cost nothing."""
+    import warnings
+
+    from pytket.extensions.qiskit import tk_to_qiskit
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*implicit qubit permutations.*")
+        return tk_to_qiskit(tk)
+
+
 def _pytket(circuit, backend, seed):
-    from pytket.extensions.qiskit import qiskit_to_tk, tk_to_qiskit
+    from pytket.extensions.qiskit import qiskit_to_tk
     from pytket.passes import FullPeepholeOptimise
 
     basic = transpile(circuit, basis_gates=["cx", "u", "reset", "measure"], optimization_level=0)
     tk = qiskit_to_tk(basic)
     FullPeepholeOptimise().apply(tk)
-    optimised = tk_to_qiskit(tk)
+    optimised = _from_tket(tk)
     if backend is None:
         return generate_preset_pass_manager(
             1, basis_gates=list(DEFAULT_BASIS), seed_transpiler=seed
@@ -110,7 +122,7 @@ def _pytket_ibm(circuit, backend, seed):
     """pytket-qiskit's default IBM compilation (level 2), offline from the calibration."""
     if backend is None:
         return _pytket(circuit, backend, seed)  # no device: the same as ``pytket``
-    from pytket.extensions.qiskit import IBMQBackend, qiskit_to_tk, tk_to_qiskit
+    from pytket.extensions.qiskit import IBMQBackend, qiskit_to_tk
 
     basic = transpile(circuit, basis_gates=["cx", "u", "reset", "measure"], optimization_level=0)
     tk = qiskit_to_tk(basic)
@@ -118,7 +130,7 @@ def _pytket_ibm(circuit, backend, seed):
         backend.configuration(), backend.properties(), optimisation_level=2
     )
     compilation.apply(tk)
-    return tk_to_qiskit(tk)
+    return _from_tket(tk)
 
 
 def pytket_available() -> bool:
