@@ -366,3 +366,20 @@ def test_block_unitary_is_the_blocks_operator(order):
     if wires[0] != dag.qubits[0]:
         expected = SWAP @ expected @ SWAP
     assert np.allclose(block_unitary(block, wires), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("a,b,c", [(0.7, 0.4, 0.2), (0.6, 0.3, -0.1), (0.5, 0.5, 0.0)])
+def test_two_cx_criterion_on_canonical_gates(a, b, c):
+    """Shende–Bullock–Markov: exp(i(a XX + b YY + c ZZ)) is a 2-CX gate iff c = 0; with local
+    gates around it (seeded), the criterion sees the same."""
+    import scipy.linalg as sla
+
+    from qcompile.passes.isometry_synthesis import is_two_cx
+
+    x, y, z = np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]), np.diag([1, -1])
+    canonical = sla.expm(1j * (a * np.kron(x, x) + b * np.kron(y, y) + c * np.kron(z, z)))
+    local = [np.kron(random_unitary(2, seed=s).data, random_unitary(2, seed=s + 9).data)
+             for s in (1, 2)]  # fmt: skip
+    dressed = local[0] @ canonical @ local[1]
+    assert is_two_cx(canonical) == is_two_cx(dressed) == (c == 0)
+    assert (CX_SYNTHESIS.num_basis_gates(dressed) <= 2) == (c == 0)

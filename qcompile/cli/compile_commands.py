@@ -80,7 +80,7 @@ def compile_and_report(
     check_shots_and_seed(None, seed)
     if initial_state not in INITIAL_STATES:
         raise InvalidParameter(
-            "initial-state", initial_state, "one of " + ", ".join(INITIAL_STATES)
+            "initial_state", initial_state, "one of " + ", ".join(INITIAL_STATES)
         )
     resolved = None if target in GENERIC_TARGETS else fake_backend(target)
     fits = getattr(protocol, "check_fits", None)  # a fixed register refused before compiling
