@@ -111,12 +111,12 @@ def suite_circuits(quick: bool = False) -> list[SuiteCircuit]:
         SuiteCircuit(c.name, c.family, measured_circuit(c.circuit), c.bound, c.kind)
         for c in circuits
     ]
-    from qiskit.circuit.library import QFTGate, QuantumVolume
+    from qiskit.circuit.library import QFTGate, quantum_volume
 
     qft = QuantumCircuit(8, name="qft8")
     qft.append(QFTGate(8), range(8))
     circuits.append(SuiteCircuit("qft8", "qft", qft, kind="generic"))
-    qv = QuantumVolume(10, seed=11).decompose()
+    qv = quantum_volume(10, seed=11)
     circuits.append(SuiteCircuit("qv10", "quantum_volume", qv, kind="generic"))
     return circuits
 
