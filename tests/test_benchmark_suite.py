@@ -156,3 +156,22 @@ def test_compile_cli_initial_state_zero_reaches_2n_minus_1(tmp_path, capsys):
     assert data["circuit"]["two_qubit_gates"] == 2 * 16 - 1 and data["initial_state"] == "zero"
     assert run_cli(*args, "--initial-state", "plus") == 2
     assert "--initial-state" in capsys.readouterr().err
+
+
+def test_a_failing_peer_is_recorded_and_the_run_goes_on(monkeypatch):
+    import qcompile.app.benchmark_suite as suite
+
+    def broken(circuit, backend, seed):
+        raise RuntimeError("peer broke")
+
+    monkeypatch.setitem(suite.COMPILERS, "qiskit_o2", broken)
+    circuits = [
+        SuiteCircuit("homogenization_N2", "homogenization",
+                     _measured(homogenization(alpha=0.3, reservoir=2).circuit()), 4)  # fmt: skip
+    ]
+    result = run_suite(circuits, targets=("all_to_all_cx",),
+                       compilers=("qcompile", "qiskit_o2", "qiskit_o3"), repeats=1)  # fmt: skip
+    (row,) = result["rows"]
+    assert row["qiskit_o2"] == {"error": "RuntimeError: peer broke"}
+    assert row["best_peer_two_qubit_gates"] == row["qiskit_o3"]["two_qubit_gates"] == 6
+    assert "| error |" in markdown_table(result)

@@ -116,7 +116,8 @@ def suite_circuits(quick: bool = False) -> list[SuiteCircuit]:
     qft = QuantumCircuit(8, name="qft8")
     qft.append(QFTGate(8), range(8))
     circuits.append(SuiteCircuit("qft8", "qft", qft, kind="generic"))
-    qv = quantum_volume(10, seed=11)
+    qv = QuantumCircuit(10, name="qv10")  # in a register, as pytket's converter needs
+    qv.compose(quantum_volume(10, seed=11), inplace=True)
     circuits.append(SuiteCircuit("qv10", "quantum_volume", qv, kind="generic"))
     return circuits
 

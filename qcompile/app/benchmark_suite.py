@@ -232,7 +232,9 @@ def run_suite(
     """Compile every circuit for every target with every compiler; rows and a summary.
 
     Each compiler is warmed up once per target (its start-up is not charged to the first
-    row); every compile is then timed ``repeats`` times and the median kept.
+    row); every compile is then timed ``repeats`` times and the median kept. A peer that fails
+    on a circuit gets ``{"error": ...}`` in that row and the run goes on; qcompile's failures
+    are raised.
     """
     compilers = [c for c in compilers if not c.startswith("pytket") or pytket_available()]
     rows = []
@@ -244,7 +246,11 @@ def run_suite(
     for target_name in targets:
         backend = None if target_name == "all_to_all_cx" else fake_backend(target_name)
         for name in compilers:
-            COMPILERS[name](warm_up, backend, seed)
+            try:
+                COMPILERS[name](warm_up, backend, seed)
+            except Exception:
+                if name not in PEERS:
+                    raise  # a peer failing here fails (and is recorded) on every row below
         for item in circuits:
             measured = item.circuit
             row = {
@@ -255,7 +261,14 @@ def run_suite(
                 "bound": item.bound,
             }
             for name in compilers:
-                compiled, elapsed = _timed(COMPILERS[name], measured, backend, seed, repeats)
+                try:
+                    compiled, elapsed = _timed(COMPILERS[name], measured, backend, seed, repeats)
+                except Exception as exc:  # a peer's failure is a result, not the end of the run
+                    if name not in PEERS:
+                        raise
+                    row[name] = {"error": f"{type(exc).__name__}: {exc}"}
+                    done += 1
+                    continue
                 metrics = circuit_metrics(compiled) | {
                     "compile_time_s": elapsed,
                     "isa": is_isa(compiled, backend),
@@ -272,10 +285,14 @@ def run_suite(
             rows.append(row)
     for row in rows:
         reference = row.get("qiskit_o3")
-        peers = [row[c]["two_qubit_gates"] for c in compilers if c in PEERS]
+        if reference is not None and "error" in reference:
+            reference = None
+        peers = [
+            row[c]["two_qubit_gates"] for c in compilers if c in PEERS and "error" not in row[c]
+        ]
         row["best_peer_two_qubit_gates"] = min(peers) if peers else None
         for name in compilers:
-            if name == "qiskit_o3" or reference is None:
+            if name == "qiskit_o3" or reference is None or "error" in row[name]:
                 continue
             m = row[name]
             m["ratio_two_qubit_gates"] = _ratio(m["two_qubit_gates"], reference["two_qubit_gates"])
@@ -349,7 +366,7 @@ def _summary(rows: list[dict], compilers: Sequence[str]) -> dict:
             mine.get("geomean_ratio_two_qubit_gates_generic", math.nan) > 1.0
         ),
         "compile_time_le_2x_o3": mine.get("geomean_ratio_compile_time", math.nan) <= 2.0,
-        "every_output_isa": all(r[n]["isa"] for r in rows for n in compilers),
+        "every_output_isa": all(r[n].get("isa", True) for r in rows for n in compilers),
     }
     summary["behind_best_peer"] = behind
     summary["targets_met"] = checks
@@ -376,7 +393,7 @@ def markdown_table(result: dict) -> str:
     )
     lines = [head, "|" + "---|" * (2 + len(compilers) + 4)]
     for r in result["rows"]:
-        cells = [str(r[c]["two_qubit_gates"]) for c in compilers]
+        cells = [str(r[c].get("two_qubit_gates", "error")) for c in compilers]
         ratio = r["qcompile"].get("ratio_two_qubit_gates", math.nan)
         peer = r.get("best_peer_two_qubit_gates")
         vs_peer = _ratio(r["qcompile"]["two_qubit_gates"], peer) if peer is not None else math.nan
