@@ -383,3 +383,10 @@ def test_two_cx_criterion_on_canonical_gates(a, b, c):
     dressed = local[0] @ canonical @ local[1]
     assert is_two_cx(canonical) == is_two_cx(dressed) == (c == 0)
     assert (CX_SYNTHESIS.num_basis_gates(dressed) <= 2) == (c == 0)
+
+
+def test_seed_candidates_stay_in_the_validated_seed_range():
+    """The largest seed a user may give (2^63 − 1): the other candidates wrap around."""
+    h = homogenization(alpha=0.3, reservoir=2)
+    (compiled,), report = compile_circuits([h.circuit()], "fake_manila", seed=2**63 - 1)
+    assert report.two_qubit_gates == 6  # an operator: 3 per collision

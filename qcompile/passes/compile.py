@@ -54,12 +54,13 @@ def compile_best(
     candidates: int = CANDIDATES,
 ) -> list[QuantumCircuit]:
     """Each circuit compiled by qcompile's pipeline with ``candidates`` seeds from ``seed``
-    on; the best by two-qubit count, two-qubit depth, then depth (the first on a tie)."""
+    on (``None``: from 0; wrapped below 2^63, the range every seed is validated against); the
+    best by two-qubit count, two-qubit depth, then depth (the first on a tie)."""
     base = 0 if seed is None else seed
     results = [
         build_pass_manager(
             target,
-            seed=base + k,
+            seed=(base + k) % 2**63,
             initial_layout=initial_layout,
             initial_state=initial_state,
         ).run(list(circuits))
