@@ -166,8 +166,12 @@ def test_a_failing_peer_is_recorded_and_the_run_goes_on(monkeypatch):
 
     monkeypatch.setitem(suite.COMPILERS, "qiskit_o2", broken)
     circuits = [
-        SuiteCircuit("homogenization_N2", "homogenization",
-                     _measured(homogenization(alpha=0.3, reservoir=2).circuit()), 4)  # fmt: skip
+        SuiteCircuit(
+            "homogenization_N2",
+            "homogenization",
+            _measured(homogenization(alpha=0.3, reservoir=2).circuit()),
+            4,
+        )  # fmt: skip
     ]
     result = run_suite(circuits, targets=("all_to_all_cx",),
                        compilers=("qcompile", "qiskit_o2", "qiskit_o3"), repeats=1)  # fmt: skip

@@ -50,7 +50,7 @@ def test_homogenization_costs_exactly_3n(device, reservoir):
             )
 
 
-def _inputs(n: int):
+def product_inputs(n: int):
     """A tomographically complete set of product inputs: each qubit in 0, 1, +, +i."""
     preparations = []
     for index in range(4**n):
@@ -73,7 +73,7 @@ def test_circuit_with_resets_is_the_same_channel_after_compilation():
     give the same output state of S for a tomographically complete set of inputs."""
     h = homogenization(alpha=0.4, reservoir=3, reservoir_state="polar:2.2,0")
     body = h.reused_reservoir_circuit()
-    for prep in _inputs(1):
+    for prep in product_inputs(1):
         circuit = QuantumCircuit(body.num_qubits)
         circuit.compose(prep, [0], inplace=True)
         circuit.compose(body, inplace=True)
@@ -164,7 +164,7 @@ def test_ancilla_reuse_keeps_the_system_channel():
     """Fresh reservoir qubits → one reset qubit: S's output equals the original's for a
     tomographically complete set of inputs; the measured results keep their distribution."""
     h = homogenization(alpha=0.4, reservoir=4, reservoir_state="polar:2.2,0.3")
-    for prep in _inputs(1):
+    for prep in product_inputs(1):
         circuit = QuantumCircuit(h.num_qubits)
         circuit.compose(prep, [0], inplace=True)
         circuit.compose(h.circuit(), inplace=True)

@@ -16,6 +16,7 @@ from qiskit.converters import circuit_to_dag
 from qiskit.quantum_info import DensityMatrix, Operator, Statevector, partial_trace, random_unitary
 from qiskit.synthesis import TwoQubitBasisDecomposer, TwoQubitWeylDecomposition
 from qiskit.transpiler import PassManager
+from test_passes import product_inputs
 
 from qcompile.lowering.collision import jump_collision
 from qcompile.lowering.swap_power import swap_power_matrix
@@ -193,23 +194,6 @@ def test_initial_state_any_keeps_the_operator():
         build_pass_manager(None, initial_state="plus")
 
 
-def _preparations(n: int) -> list[QuantumCircuit]:
-    """Each of ``n`` qubits in 0, 1, +, +i: a tomographically complete set of inputs."""
-    out = []
-    for index in range(4**n):
-        qc = QuantumCircuit(n)
-        for q in range(n):
-            kind = (index // 4**q) % 4
-            if kind == 1:
-                qc.x(q)
-            elif kind >= 2:
-                qc.h(q)
-                if kind == 3:
-                    qc.s(q)
-        out.append(qc)
-    return out
-
-
 def test_amplitude_damping_ladder_after_reset_is_the_same_channel_with_two_cx():
     """Issue 14: the ladder collision ``cry + cx`` on a reset ancilla costs 2 CX, not 3, and
     the compiled circuit (inputs arbitrary: no assumption but the resets) is the same channel
@@ -222,7 +206,7 @@ def test_amplitude_damping_ladder_after_reset_is_the_same_channel_with_two_cx():
         body.compose(step, [0, 1], inplace=True)
     (compiled,), report = compile_circuits([body], None, seed=1)
     assert report.two_qubit_gates == 3 * 2
-    for prep in _preparations(1):
+    for prep in product_inputs(1):
         original = QuantumCircuit(2).compose(prep, [0]).compose(body)
         ours = QuantumCircuit(2).compose(prep, [0]).compose(compiled)
         expected = partial_trace(DensityMatrix(original), [1]).data
@@ -248,7 +232,7 @@ def test_random_collision_model_with_reset_ancillas_is_the_same_channel():
         layout = compiled.layout
         initial = layout.initial_index_layout(filter_ancillas=False) if layout else trivial
         final = layout.final_index_layout(filter_ancillas=False) if layout else trivial
-        for prep in _preparations(2)[::3]:
+        for prep in product_inputs(2)[::3]:
             original = QuantumCircuit(4).compose(prep, [0, 1]).compose(body)
             ours = QuantumCircuit(compiled.num_qubits)
             ours.compose(prep, [initial[0], initial[1]], inplace=True)
@@ -272,15 +256,15 @@ def test_dag_is_left_alone_without_known_inputs():
 
 
 def _clbit_distribution(circuit: QuantumCircuit) -> np.ndarray:
-    """Exact distribution of the classical register of a circuit that measures at its end."""
+    """Exact distribution of the classical bits of a circuit that measures at its end (density
+    matrices: resets included)."""
     measured = {
         circuit.find_bit(i.clbits[0]).index: circuit.find_bit(i.qubits[0]).index
         for i in circuit.data
         if i.operation.name == "measure"
     }
     body = circuit.remove_final_measurements(inplace=False)
-    qargs = [measured[c] for c in range(len(measured))]
-    return Statevector(body).probabilities(qargs)
+    return DensityMatrix(body).probabilities([measured[c] for c in range(len(measured))])
 
 
 @pytest.mark.parametrize("device", ["fake_manila", "fake_nairobi"])
@@ -296,17 +280,6 @@ def test_tomography_circuits_give_the_exact_distributions(device):
         for original, ours in zip(circuits, compiled, strict=True):
             expected = _clbit_distribution(original.decompose("swap_power"))
             assert np.allclose(_clbit_distribution(ours), expected, atol=1e-9), original.name
-
-
-def _channel_distribution(circuit: QuantumCircuit) -> np.ndarray:
-    """Exact distribution of the classical bits (measured at the end), resets included."""
-    measured = {
-        circuit.find_bit(i.clbits[0]).index: circuit.find_bit(i.qubits[0]).index
-        for i in circuit.data
-        if i.operation.name == "measure"
-    }
-    body = circuit.remove_final_measurements(inplace=False)
-    return DensityMatrix(body).probabilities([measured[c] for c in range(len(measured))])
 
 
 def test_every_small_protocol_circuit_of_the_benchmark_keeps_its_distribution():
@@ -326,12 +299,12 @@ def test_every_small_protocol_circuit_of_the_benchmark_keeps_its_distribution():
         if item.kind != "protocol" or item.circuit.num_qubits > 7:
             continue
         reference = transpile(item.circuit, basis_gates=["u", "cx"], optimization_level=0)
-        expected = _channel_distribution(reference)
+        expected = _clbit_distribution(reference)
         for target in (None, device.target):
             (compiled,) = compile_best([item.circuit], target, seed=1)
             if target is not None:
                 compiled = compact(compiled, active_qubits([compiled]))
-            got = _channel_distribution(compiled)
+            got = _clbit_distribution(compiled)
             assert np.allclose(got, expected, atol=1e-9), (item.name, target is None)
         checked += 1
     assert checked >= 10
