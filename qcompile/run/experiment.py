@@ -152,12 +152,15 @@ def _run(
         ideal = _tolist(protocol.observables([e.mean for e in exact]))
 
         full = protocol.circuit()
+        # reported and stored as it runs: from |0…0⟩, measured (compiled state-aware)
+        full_measured = full.copy()
+        full_measured.measure_all()
         circuits = [c for task in tasks for c in measurement_circuits(task)]
         tomography = len(circuits)
         if process is not None:  # the same layout, the same job
             circuits += process.circuits
         compiled, compile_report = compile_circuits(
-            [full, *circuits], backend.compile_target, seed=seed, layout_from=full
+            [full_measured, *circuits], backend.compile_target, seed=seed, layout_from=full
         )
         compiled_full, compiled = compiled[0], compiled[1:]
         circuit_info = circuit_metrics(compiled_full) | {
