@@ -112,26 +112,46 @@ class ResultStore:
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = Path(path) if path is not None else default_store_path()
+        self._opened = False
+        self._interrupted_on_open = 0
+
+    @property
+    def interrupted_on_open(self) -> int:
+        """Runs found ``running`` with their process gone, marked interrupted on opening."""
+        self.open()
+        return self._interrupted_on_open
+
+    def open(self) -> ResultStore:
+        """Create the file and its schema on first use, not on construction: a command that
+        refuses its arguments after naming the store leaves no file behind."""
+        if self._opened:
+            return self
+        self._opened = True  # (set first: the schema is written through _connect itself)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise QCompileError(
-                f"cannot create the results store's folder {self.path.parent}: {exc.strerror}; "
-                "set QCOMPILE_HOME to a writable folder"
-            ) from None
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")  # readers never wait on a writer
-            db.executescript(_SCHEMA)
-            columns = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
-            for column, kind in (("recipe", "TEXT"), ("owner_pid", "INTEGER"),
-                                 ("owner_host", "TEXT")):  # fmt: skip
-                if column not in columns:  # stores written by earlier releases
-                    db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
-        #: runs found ``running`` with their process gone, marked interrupted on opening
-        self.interrupted_on_open = self.mark_interrupted()
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise QCompileError(
+                    f"cannot create the results store's folder {self.path.parent}: "
+                    f"{exc.strerror}; set QCOMPILE_HOME to a writable folder"
+                ) from None
+            with self._connect() as db:
+                db.execute("PRAGMA journal_mode=WAL")  # readers never wait on a writer
+                db.executescript(_SCHEMA)
+                columns = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
+                for column, kind in (("recipe", "TEXT"), ("owner_pid", "INTEGER"),
+                                     ("owner_host", "TEXT")):  # fmt: skip
+                    if column not in columns:  # stores written by earlier releases
+                        db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+            self._interrupted_on_open = self.mark_interrupted()
+        except BaseException:
+            self._opened = False
+            raise
+        return self
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        self.open()
         try:
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
         except sqlite3.Error as exc:

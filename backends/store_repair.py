@@ -73,7 +73,7 @@ def _salvage(path: Path, report: dict[str, Any]) -> None:
     """Copy every readable row into a fresh store, which then replaces ``path``."""
     fresh = path.with_name(path.name + ".repairing")
     fresh.unlink(missing_ok=True)
-    ResultStore(fresh)  # the current schema
+    ResultStore(fresh).open()  # the current schema
     try:
         old = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         tables = {r[0] for r in old.execute("SELECT name FROM sqlite_master WHERE type='table'")}

@@ -308,7 +308,7 @@ def test_cli_run_compile_and_sweep(tmp_path, capsys):
         (["--model", "/nonexistent/model.toml"], "--model"),
         (["--order", "3"], "--order"),
         (["--rule", "magic"], "--rule"),
-        (["--dt", "0.07"], "--times.dt"),
+        (["--dt", "0.07"], "--dt="),
         (["--backend", "aer:fake_nowhere"], "fake_torino"),
         (["--json", "/proc/x.json"], "--json"),  # a directory that takes no file
         (["--json", "/tmp/" + "a" * 300 + ".json"], "--json"),  # a name too long

@@ -134,7 +134,7 @@ def test_unreadable_json_is_one_line_and_repair_marks_the_run_failed(isolated_st
 def test_a_lock_held_too_long_is_one_line(isolated_store, monkeypatch, capsys):
     import qcompile.backends.store as store_module
 
-    store = ResultStore()
+    store = ResultStore().open()
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.2)
     holder = sqlite3.connect(store.path)
     holder.execute("BEGIN EXCLUSIVE")

@@ -56,6 +56,7 @@ def bench(
         suite_circuits,
     )
     from qcompile.results import write_atomic
+    from qcompile.run.runner import check_shots_and_seed
 
     for name, path in (("json", json_path), ("markdown", markdown), ("plot", plot)):
         _check_output_path(name, path)
@@ -63,12 +64,13 @@ def bench(
         raise InvalidParameter("suite", suite, "protocols")
     if not 1 <= repeats <= 100:
         raise InvalidParameter("repeats", repeats, "an integer, 1 <= repeats <= 100")
+    check_shots_and_seed(None, seed)
     peers = [p.strip() for p in against.split(",") if p.strip()]
     unknown = [p for p in peers if p not in ("qiskit", "pytket")]
-    if unknown:
+    if unknown or not peers:
         raise InvalidParameter("against", against, "a comma-separated subset of qiskit, pytket")
     chosen_targets = [t.strip() for t in targets.split(",") if t.strip()]
-    for t in chosen_targets:
+    for t in chosen_targets or [targets]:
         if t not in TARGETS:
             raise InvalidParameter(
                 "targets", t, "a comma-separated subset of " + ", ".join(TARGETS)

@@ -157,7 +157,7 @@ def _fmt(value, digits: int = 6) -> str:
 
 
 def _circuit_only(circuits: bool, **options) -> None:
-    """Circuit options (grid size, dt) are refused for the reference backend."""
+    """Circuit options (grid size, dt, shots) are refused for the reference backend."""
     for name, value in options.items():
         if value is not None and not circuits:
             raise InvalidParameter(name, value, "only with --backend aer or aer:<fake backend>")

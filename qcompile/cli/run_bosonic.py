@@ -22,6 +22,9 @@ from qcompile.cli.common import (
     run_app,
 )
 
+#: Shots of the few-step device run when ``--shots`` is not given (circuit backends only).
+DEVICE_SHOTS = 4000
+
 
 @run_app.command("gkp")
 def run_gkp_command(
@@ -48,7 +51,9 @@ def run_gkp_command(
     dt: Annotated[
         float | None, typer.Option(help="Circuits: collision step (default: dt·|L|^2 = 0.2).")
     ] = None,
-    shots: Annotated[int, typer.Option(help="Circuits: shots of the few-step device run.")] = 4000,
+    shots: Annotated[
+        int | None, typer.Option(help="Circuits: shots of the few-step device run (4000).")
+    ] = None,
     seed: Seed = None,
     json_path: JsonPath = None,
     plot: Annotated[
@@ -71,8 +76,9 @@ def run_gkp_command(
     store = ResultStore()
     chosen = _backend(backend, store, "batch", None, "none")
     circuits = chosen.runs_circuits
-    _circuit_only(circuits, grid_qubits=grid_qubits, dt=dt)
+    _circuit_only(circuits, grid_qubits=grid_qubits, dt=dt, shots=shots)
     grid_qubits = 6 if grid_qubits is None else grid_qubits
+    shots = DEVICE_SHOTS if shots is None else shots
     options = {"grid_qubits": grid_qubits, "dt": dt} if circuits else {}
     results = []
     with _progress() as progress:
@@ -148,7 +154,9 @@ def run_cat_command(
     dt: Annotated[
         float | None, typer.Option(help="Circuits: collision step (default: dt·|L|^2 = 0.2).")
     ] = None,
-    shots: Annotated[int, typer.Option(help="Circuits: shots of the few-step device run.")] = 4000,
+    shots: Annotated[
+        int | None, typer.Option(help="Circuits: shots of the few-step device run (4000).")
+    ] = None,
     seed: Seed = None,
     json_path: JsonPath = None,
 ) -> None:
@@ -163,7 +171,8 @@ def run_cat_command(
     store = ResultStore()
     chosen = _backend(backend, store, "batch", None, "none")
     circuits = chosen.runs_circuits
-    _circuit_only(circuits, dt=dt)
+    _circuit_only(circuits, dt=dt, shots=shots)
+    shots = DEVICE_SHOTS if shots is None else shots
     with _progress() as progress:
         result = run_cat(
             protocol, chosen, seed=seed, store=store, progress=progress,

@@ -74,7 +74,7 @@ PARAMETERS = (
         "Fock cutoff n_f, ceil(6/epsilon) <= n_f <= 400; default max(60, ceil(6/epsilon))",
     ),  # fmt: skip
     Parameter("kappa", "int", 1, "1 or 2: [q, p] = i kappa"),
-    Parameter("prefactor", "float", 1.0, "the BCH prefactor A > 0 (spec 003 §2, default 1)"),
+    Parameter("prefactor", "float", 1.0, "the BCH prefactor A > 0.5 (spec 003 §2, default 1)"),
 )
 
 
@@ -416,8 +416,9 @@ def gkp(
         raise InvalidParameter("lattice", lattice, "square or hexagonal")
     if kappa not in (1, 2):
         raise InvalidParameter("kappa", kappa, "1 or 2")
-    if not (isinstance(prefactor, (int, float)) and prefactor > 0):
-        raise InvalidParameter("prefactor", prefactor, "A > 0")
+    if not (isinstance(prefactor, (int, float)) and prefactor > 0.5):
+        # A <= 1/2: no epsilon > 0 confines (Theorem 1 needs A(4 - kappa eps eta^2) > 2)
+        raise InvalidParameter("prefactor", prefactor, "A > 0.5 (the confining range of Theorem 1)")
     bound = confining_epsilon(lattice, prefactor, kappa)
     if not (isinstance(epsilon, (int, float)) and 0 < epsilon < bound):
         raise InvalidParameter(

@@ -212,7 +212,18 @@ def lindblad(
                 if value is not None:
                     times[key] = value
             table = {**table, "times": times}
-        parsed: LindbladModel = parse_model(table)
+        try:
+            parsed: LindbladModel = parse_model(table)
+        except InvalidParameter as exc:  # an overridden time is named as it was given
+            key = exc.name.removeprefix("times.")
+            given = {"t_max": t_max, "dt": dt, "sample_every": sample_every}
+            if exc.name.startswith("times.") and given.get(key) is not None:
+                raise InvalidParameter(key, exc.value, exc.allowed) from None
+            if exc.name == "times.dt" and t_max is not None:  # the file's dt, the user's t_max
+                raise InvalidParameter(
+                    "t_max", t_max, f"a multiple of the model's dt = {exc.value:g}"
+                ) from None
+            raise
         system = parsed.system
         t_max, dt, sample_every = parsed.t_max, parsed.dt, parsed.sample_every
         lowering = dict(parsed.lowering) | dict(lowering or {})

@@ -149,7 +149,11 @@ class LindbladModel:
 def load_model(path: str | Path) -> dict[str, Any]:
     """The TOML table of the model file ``path`` (errors name the file and the line)."""
     p = Path(path).expanduser()
-    if not p.is_file():
+    try:
+        found = p.is_file()
+    except OSError as exc:  # e.g. a name longer than the file system takes
+        raise InvalidParameter("model", str(path), f"a readable file ({exc.strerror})") from None
+    if not found:
         raise InvalidParameter("model", str(path), "a readable TOML model file")
     try:
         with p.open("rb") as handle:
