@@ -122,6 +122,8 @@ BY_HAND = [
     (("bench", "--seed", "-1"), "--seed"),
     (("bench", "--targets", ""), "--targets"),
     (("bench", "--against", ""), "--against"),
+    (("run", "dissipative-qubits", "--J", "nan"), "--J"),  # the flag, not the Python name
+    (("run", "cat", "--photons", "1e6"), "--photons"),  # no cutoff holds it: not --cutoff
 ]
 
 

@@ -32,18 +32,34 @@ def _is_default(value: Any, default: Any) -> bool:
         return False
 
 
+def _flag_names(callback: Callable) -> dict[str, str]:
+    """Each parameter spelled as its command-line flag where that differs from the Python
+    name (``coupling`` is ``--J``), without the dashes, for :class:`InvalidParameter`."""
+    names = {}
+    for name, p in inspect.signature(callback, eval_str=True).parameters.items():
+        for info in getattr(p.annotation, "__metadata__", ()):
+            decls = list(getattr(info, "param_decls", ()) or ())
+            if isinstance(getattr(info, "default", None), str) and info.default.startswith("--"):
+                decls.insert(0, info.default)  # typer takes a first "--flag" as a declaration
+            flags = [d.split("/")[0] for d in decls if d.startswith("--")]
+            if flags and flags[0][2:].replace("-", "_") != name:
+                names[name] = flags[0][2:]
+    return names
+
+
 def _guarded(callback: Callable) -> Callable:
     defaults = {
         name: p.default
         for name, p in inspect.signature(callback).parameters.items()
         if p.default is not inspect.Parameter.empty
     }
+    flags = _flag_names(callback)
 
     @functools.wraps(callback)  # typer reads the signature through __wrapped__
     def command(*args: Any, **kwargs: Any) -> Any:
         for name, value in kwargs.items():
             if not _is_default(value, defaults.get(name)):  # e.g. omega_c = inf
-                check_number(name, value)
+                check_number(flags.get(name, name), value)
         return callback(*args, **kwargs)
 
     command.__qcompile_guarded__ = True
