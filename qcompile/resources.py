@@ -31,13 +31,15 @@ def available_memory() -> int:
         return 8 * 2**30
 
 
-def check_time_steps(t_max: float, dt: float) -> int:
-    """t_max/dt, refused (naming ``dt``, with the estimate) above :data:`MAX_TIME_STEPS`."""
+def check_time_steps(t_max: float, dt: float, horizon: str = "t_max") -> int:
+    """t_max/dt, refused (naming ``dt``, with the estimate) above :data:`MAX_TIME_STEPS`;
+    ``horizon`` is the final time's parameter name (``time`` in some protocols)."""
     steps = t_max / dt
     if not steps <= MAX_TIME_STEPS:
+        flag = "--" + horizon.replace("_", "-")
         raise InvalidParameter(
-            "dt", dt, f"dt >= t_max/{MAX_TIME_STEPS} = {t_max / MAX_TIME_STEPS:g} (t_max/dt = "
-            f"{steps:.3g} time steps asked; raise --dt or lower --t-max)"
+            "dt", dt, f"dt >= {horizon}/{MAX_TIME_STEPS} = {t_max / MAX_TIME_STEPS:g} "
+            f"({horizon}/dt = {steps:.3g} time steps asked; raise --dt or lower {flag})"
         )  # fmt: skip
     return round(steps)
 

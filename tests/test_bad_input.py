@@ -124,6 +124,8 @@ BY_HAND = [
     (("bench", "--against", ""), "--against"),
     (("run", "dissipative-qubits", "--J", "nan"), "--J"),  # the flag, not the Python name
     (("run", "cat", "--photons", "1e6"), "--photons"),  # no cutoff holds it: not --cutoff
+    (("run", "photonic-ising-toy", "--photons", "1e6"), "--photons"),
+    (("run", "ising-memory", "--dt", "1e-300"), "--dt"),  # refused on the reference too
 ]
 
 

@@ -23,14 +23,13 @@ from qcompile.lowering.oscillator_collision import cat_collisions, default_step,
 from qcompile.model import OpenSystem
 from qcompile.protocols.parameters import Parameter
 from qcompile.protocols.photonic_ising import cat_amplitude
+from qcompile.states.oscillator_basis import check_cutoff
 
 __all__ = ["Cat", "cat", "NAME", "PARAMETERS"]
 
 NAME = "cat"
 RUNNER = "cat"
 SUMMARY = "a cat qubit stabilised by two-photon drive and loss (spec 004 §2)"
-#: Largest Fock cutoff the protocol accepts (dense Lindbladians of dimension cutoff² beyond it).
-MAX_CUTOFF = 200
 PARAMETERS = (
     Parameter("photons", "float", 1.0, "N = lambda/kappa2 > 0 (|alpha|^2 = 2N)"),
     Parameter("kappa2", "float", 1.0, "kappa2 > 0; two-photon loss"),
@@ -139,15 +138,8 @@ def cat(
         )
         if not ok:
             raise InvalidParameter(name, value, f"{name} {'>' if positive else '>='} 0")
-    need = math.ceil(8 * photons + 12)
-    if need > MAX_CUTOFF:  # no cutoff holds this cat: the photon number is what to change
-        raise InvalidParameter("photons", photons, f"0 < N <= {(MAX_CUTOFF - 12) / 8:g} (a Fock "
-                               f"cutoff >= 8N + 12 must stay <= {MAX_CUTOFF})")  # fmt: skip
-    if isinstance(cutoff, bool) or int(cutoff) != cutoff or not need <= cutoff <= MAX_CUTOFF:
-        raise InvalidParameter("cutoff", cutoff, f"an integer {need} <= cutoff <= {MAX_CUTOFF} "
-                               f"for N = "
-                               f"{photons:g} (|alpha|^2 = {2 * photons:g})")  # fmt: skip
-    return Cat(float(photons), float(kappa2), float(kappa1), float(kappa_d), int(cutoff))
+    cutoff = check_cutoff(cutoff, photons, levels_per_photon=8, margin=12)
+    return Cat(float(photons), float(kappa2), float(kappa1), float(kappa_d), cutoff)
 
 
 def from_mapping(values: Mapping[str, object]) -> Cat:

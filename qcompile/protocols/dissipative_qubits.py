@@ -366,7 +366,8 @@ def dissipative_qubits(
     steps = t_max / dt
     if dt > t_max or abs(steps - round(steps)) > 1e-9 or round(steps) > MAX_TIME_POINTS:
         raise InvalidParameter(
-            "dt", dt, f"0 < dt <= t_max with t_max/dt an integer <= {MAX_TIME_POINTS}"
+            "dt", dt, f"0 < dt <= t_max = {t_max:g} with t_max/dt an integer <= "
+            f"{MAX_TIME_POINTS} (or change t_max)"
         )
     if isinstance(encodings, str):
         encodings = [e for e in _split_encodings(encodings) if e]

@@ -30,7 +30,7 @@ from qiskit.circuit.library import UCRYGate
 
 from qcompile.errors import InvalidParameter, ResourceLimit
 from qcompile.protocols.parameters import Parameter
-from qcompile.resources import available_memory
+from qcompile.resources import available_memory, check_time_steps
 
 __all__ = [
     "BETA_C",
@@ -285,6 +285,7 @@ def ising_memory(
     kappa = _positive("kappa", kappa, "kappa > 0")
     time = _positive("time", time, "time > 0")
     dt = _positive("dt", dt, "0 < dt <= time")
+    check_time_steps(time, dt, horizon="time")
     steps = time / dt
     if dt > time or abs(steps - round(steps)) > 1e-9:
         raise InvalidParameter("dt", dt, "0 < dt <= time with time/dt an integer")

@@ -30,6 +30,7 @@ from qcompile.errors import InvalidParameter
 from qcompile.model import OpenSystem
 from qcompile.protocols.ising_memory import flip_rates, inverse_temperature, kappa_tilde
 from qcompile.protocols.parameters import Parameter
+from qcompile.states.oscillator_basis import check_cutoff
 
 __all__ = [
     "PhotonicIsingToy",
@@ -213,12 +214,9 @@ def photonic_ising_toy(
     kappa_nn = _nonnegative("kappa_nn", kappa_nn)
     time = _nonnegative("time", time, positive=True)
     decode_time = _nonnegative("decode_time", decode_time, positive=True)
-    need = math.ceil(2 * abs(cat_amplitude(photons)) ** 2 + 8)
-    if isinstance(cutoff, bool) or int(cutoff) != cutoff or not need <= cutoff <= 200:
-        raise InvalidParameter("cutoff", cutoff, f"an integer {need} <= cutoff <= 200 for N = "
-                               f"{photons:g} (|alpha|^2 = {2 * photons:g})")  # fmt: skip
+    cutoff = check_cutoff(cutoff, photons, levels_per_photon=4, margin=8)  # 2|alpha|^2 + 8
     return PhotonicIsingToy(photons, kappa2, kappa1, kappa_d, kappa_nn, time, decode_time,
-                            int(cutoff))  # fmt: skip
+                            cutoff)  # fmt: skip
 
 
 def cat_order_parameter(

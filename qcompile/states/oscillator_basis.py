@@ -3,7 +3,9 @@ r"""The harmonic-oscillator basis shared by the bosonic protocols and their qubi
 [q, p] = iκ (spec 003 §1; κ = 1: q = (a + a†)/√2). Hermite functions
 φ_n(x) = (2ⁿn!√π)^{−1/2} Hₙ(x) e^{−x²/2} by the stable three-term recurrence; the position
 wavefunction of |n⟩ is κ^{−1/4} φ_n(q/√κ) and its momentum wavefunction (−i)ⁿ times the same
-function of p.
+function of p. :func:`check_cutoff` is the truncation rule of the cat protocols: the Fock
+cutoff must hold a cat of N photons, ``levels_per_photon·N + margin`` levels, and stay
+<= :data:`MAX_CUTOFF`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,33 @@ import math
 
 import numpy as np
 
-__all__ = ["hermite_functions", "quadratures", "position_wavefunction", "momentum_wavefunction"]
+from qcompile.errors import InvalidParameter
+
+__all__ = [
+    "MAX_CUTOFF",
+    "check_cutoff",
+    "hermite_functions",
+    "quadratures",
+    "position_wavefunction",
+    "momentum_wavefunction",
+]
+
+#: Largest Fock cutoff a protocol accepts (dense superoperators of dimension cutoff² beyond).
+MAX_CUTOFF = 200
+
+
+def check_cutoff(cutoff: int, photons: float, *, levels_per_photon: float, margin: int) -> int:
+    """``cutoff`` as an int if it holds ``levels_per_photon·photons + margin`` levels and is
+    at most :data:`MAX_CUTOFF`; a photon number no cutoff can hold names ``photons``."""
+    need = math.ceil(levels_per_photon * photons + margin)
+    if need > MAX_CUTOFF:  # no cutoff holds this cat: the photon number is what to change
+        most = (MAX_CUTOFF - margin) / levels_per_photon
+        rule = f"a Fock cutoff >= {levels_per_photon:g}N + {margin} must stay <= {MAX_CUTOFF}"
+        raise InvalidParameter("photons", photons, f"0 < N <= {most:g} ({rule})")
+    if isinstance(cutoff, bool) or int(cutoff) != cutoff or not need <= cutoff <= MAX_CUTOFF:
+        raise InvalidParameter("cutoff", cutoff, f"an integer {need} <= cutoff <= {MAX_CUTOFF} "
+                               f"for N = {photons:g} (|alpha|^2 = {2 * photons:g})")  # fmt: skip
+    return int(cutoff)
 
 
 def hermite_functions(count: int, x: np.ndarray) -> np.ndarray:
