@@ -71,8 +71,8 @@ def check_heom_memory(
     limit = memory_limit if memory_limit is not None else 0.5 * available_memory()
     if estimate["bytes"] > limit:
         raise ResourceLimit(
-            f"HEOM at depth {settings.depth} with {terms} exponents needs {estimate['ados']} "
-            f"auxiliary density operators, ~{estimate['bytes'] / 2**30:.1f} GiB estimated; "
+            f"HEOM at depth {settings.depth} with {terms} exponents needs {estimate['ados']:.3g} "
+            f"auxiliary density operators, ~{estimate['bytes'] / 2**30:.3g} GiB estimated; "
             f"{limit / 2**30:.1f} GiB is available: lower --heom-depth or --heom-exponents"
         )
     return estimate

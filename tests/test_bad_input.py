@@ -126,6 +126,12 @@ BY_HAND = [
     (("run", "cat", "--photons", "1e6"), "--photons"),  # no cutoff holds it: not --cutoff
     (("run", "photonic-ising-toy", "--photons", "1e6"), "--photons"),
     (("run", "ising-memory", "--dt", "1e-300"), "--dt"),  # refused on the reference too
+    (("run", "dissipative-qubits", "--heom-depth", "4"), "--heom-depth"),  # not --solver heom
+    (("compile", "cat", "--target", "bogus", "-o", "x.qpy"), "--target"),
+    (
+        ("compile", "coherent-feedback", "--protocol-target", "2", "-o", "x.qpy"),
+        "--protocol-target",
+    ),  # fmt: skip
 ]
 
 

@@ -70,10 +70,10 @@ def compile_and_report(
     protocol, target: str, output: Path | None, seed, json_path, initial_state: str = "auto"
 ) -> None:
     """Compile ``protocol.circuit()`` for ``target``; print the report, write what was asked."""
-    from qcompile.errors import InvalidParameter
+    from qcompile.errors import BackendUnavailable, InvalidParameter
     from qcompile.passes import INITIAL_STATES
     from qcompile.passes.compile import compile_protocol
-    from qcompile.passes.targets import GENERIC_TARGETS, fake_backend
+    from qcompile.passes.targets import GENERIC_TARGETS, fake_backend, fake_backend_names
     from qcompile.results import write_atomic
     from qcompile.run.runner import check_shots_and_seed
 
@@ -82,7 +82,13 @@ def compile_and_report(
         raise InvalidParameter(
             "initial_state", initial_state, "one of " + ", ".join(INITIAL_STATES)
         )
-    resolved = None if target in GENERIC_TARGETS else fake_backend(target)
+    try:
+        resolved = None if target in GENERIC_TARGETS else fake_backend(target)
+    except BackendUnavailable:
+        raise InvalidParameter(
+            "target", target, "one of " + ", ".join(GENERIC_TARGETS) + " or a fake backend: "
+            + ", ".join(fake_backend_names())
+        ) from None  # fmt: skip
     fits = getattr(protocol, "check_fits", None)  # a fixed register refused before compiling
     if resolved is not None and fits is not None:
         fits(resolved.num_qubits, f"{target} ({resolved.num_qubits} qubits)")

@@ -24,7 +24,7 @@ from qcompile.cli.common import (
     run_app,
     write_outputs,
 )
-from qcompile.errors import QCompileError
+from qcompile.errors import InvalidParameter, QCompileError
 
 __all__ = ["register"]
 
@@ -101,6 +101,17 @@ def _values(kwargs: dict[str, Any], reserved: tuple[str, ...]) -> dict[str, Any]
     }
 
 
+def _protocol(plugin, kwargs: dict[str, Any], reserved: tuple[str, ...]):
+    """The plugin's protocol from the command's arguments; an error on a parameter spelled
+    ``--protocol-<name>`` here names that flag."""
+    try:
+        return plugin.from_mapping(_values(kwargs, reserved))
+    except InvalidParameter as exc:
+        if exc.name in reserved:
+            raise InvalidParameter(_PREFIX + exc.name, exc.value, exc.allowed) from None
+        raise
+
+
 def run_command(name: str, plugin):
     """``qcompile run NAME``: the plugin's run on a backend, compared and stored."""
 
@@ -112,7 +123,7 @@ def run_command(name: str, plugin):
 
         _check_output_path("json", kwargs["json_path"])
         _check_output_path("plot", kwargs["plot"])
-        protocol = plugin.from_mapping(_values(kwargs, _RUN_OPTIONS))
+        protocol = _protocol(plugin, kwargs, _RUN_OPTIONS)
         store = ResultStore()
         chosen = _backend(kwargs["backend"], store, kwargs["mode"], kwargs["dd"],
                           kwargs["twirling"])  # fmt: skip
@@ -149,7 +160,7 @@ def compile_command(name: str, plugin):
 
         _check_output_path("output", kwargs["output"])
         _check_output_path("json", kwargs["json_path"])
-        protocol = plugin.from_mapping(_values(kwargs, _COMPILE_OPTIONS))
+        protocol = _protocol(plugin, kwargs, _COMPILE_OPTIONS)
         if not _has_single_circuit(protocol):
             raise QCompileError(
                 f"protocol {name!r} defines no single circuit to compile (protocol.circuit()); "

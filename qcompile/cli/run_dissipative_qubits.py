@@ -49,11 +49,15 @@ def run_dissipative_qubits(
     t_max: Annotated[float, typer.Option(help="Final time (units of 1/Delta).")] = 60.0,
     dt: Annotated[float, typer.Option(help="Reference time step.")] = 0.1,
     solver: Annotated[str, typer.Option(help="Reference: lindblad | heom.")] = "lindblad",
-    heom_depth: Annotated[int, typer.Option(help="HEOM hierarchy depth.")] = 3,
-    heom_exponents: Annotated[int, typer.Option(help="HEOM: prony terms Nr (2 Nr exponents).")] = 6,
+    heom_depth: Annotated[
+        int | None, typer.Option(help="HEOM hierarchy depth (3); --solver heom only.")
+    ] = None,
+    heom_exponents: Annotated[
+        int | None, typer.Option(help="HEOM: prony terms Nr (2 Nr exponents; 6).")
+    ] = None,
     heom_fit_window: Annotated[
-        float, typer.Option(help="HEOM: correlation-function fit window [0, T].")
-    ] = 15.0,
+        float | None, typer.Option(help="HEOM: correlation-function fit window [0, T] (15).")
+    ] = None,
     collisions: Annotated[
         int | None,
         typer.Option(help="Bath collisions in the circuits (each exact); default 12."),
@@ -108,9 +112,15 @@ def run_dissipative_qubits(
     if solver not in SOLVERS:
         raise InvalidParameter("solver", solver, "one of " + ", ".join(SOLVERS))
     heom = None
+    given = {"heom_depth": heom_depth, "heom_exponents": heom_exponents,
+             "heom_fit_window": heom_fit_window}  # fmt: skip
+    if solver != "heom":  # never ignored silently
+        for name, value in given.items():
+            if value is not None:
+                raise InvalidParameter(name, value, "only with --solver heom")
     if solver == "heom":
         settings = HEOMSettings(
-            depth=heom_depth, exponents=heom_exponents, fit_window=heom_fit_window
+            **{key.removeprefix("heom_"): v for key, v in given.items() if v is not None}
         )
         check_heom_memory(settings, 4)
         heom = settings.__dict__.copy()
