@@ -1,9 +1,11 @@
-"""A generated bad-input corpus over every run command, and the cases issue 15 found by hand.
+"""Generated bad-input corpora over every command, and the cases found by hand.
 
 Every case must: exit 2; say what is wrong without a traceback, naming the flag; write no
 output file and no store row (the store is not even created). Numbers that are not finite,
 too large for the solvers or not numbers at all are tried on every numeric option that a
-protocol declares, on every protocol's `run` command.
+protocol declares, on every protocol's `run` command; and every int or float option of every
+other command (compile, sweep, bench, runs, jobs, ...) takes neither text, a fraction where an
+integer is asked, a non-finite number nor one beyond 64 bits or 1e6.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pytest
 import typer.main
 from test_cli import run_cli
 
-from qcompile.cli.common import run_app
+from qcompile.cli.common import app, run_app
 from qcompile.protocols import PROTOCOLS
 
 EXAMPLE = str(Path(__file__).parent.parent / "examples" / "amplitude_damping.toml")
@@ -52,6 +54,55 @@ def _corpus() -> list[tuple[str, ...]]:
 
 
 CORPUS = _corpus()
+
+#: What each other command needs besides the option under test (ids that do not exist: a
+#: number must be refused before anything is looked up).
+BASE = {
+    ("run", "homogenization"): ("--alpha", "0.5"),
+    ("run", "lindblad"): ("--model", EXAMPLE),
+    ("compile", "homogenization"): ("--alpha", "0.5", "-o", "x.qpy"),
+    ("compile", "lindblad"): ("--model", EXAMPLE, "-o", "x.qpy"),
+    ("sweep",): ("homogenization", "--grid", "alpha=0.1,0.2"),
+    ("compare",): ("nope",),
+    ("runs", "show"): ("nope",),
+    ("jobs", "wait"): ("nope",),
+    ("jobs", "fetch"): ("nope",),
+}
+
+
+def _every_command_corpus() -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Every int or float option of every command other than a protocol's declared
+    parameters on ``run`` (above), with the values no number option may take."""
+    cases = []
+
+    def walk(command, path: tuple[str, ...]) -> None:
+        if hasattr(command, "commands"):
+            for name, sub in sorted(command.commands.items()):
+                walk(sub, (*path, name))
+            return
+        plugin = PROTOCOLS.get(path[-1]) if path[0] == "run" else None
+        declared = {p.name for p in plugin.PARAMETERS} if plugin else set()
+        base = BASE.get(path, BASE.get(path[:1], ("-o", "x.qpy") if path[0] == "compile" else ()))
+        for option in command.params:
+            if option.param_type_name != "option" or option.name in declared:
+                continue
+            annotation = str(option.type_descriptor.annotation)
+            kind = "float" if "float" in annotation else "int" if "int" in annotation else None
+            if kind is None or (option.default is not None and str(option.default) == "inf"):
+                continue
+            flag = max(option.opts, key=len)
+            rest = [a for a in base if a != flag]
+            if flag in base:  # the option under test replaces the base's value
+                i = base.index(flag)
+                rest = [*base[:i], *base[i + 2 :]]
+            for value in BAD[kind]:
+                cases.append(((*path, *rest, flag, value), tuple(option.opts)))
+
+    walk(typer.main.get_command(app), ())
+    return cases
+
+
+EVERY_COMMAND = _every_command_corpus()
 
 #: Issue 15's examples (and their neighbours): the flag each one must name.
 BY_HAND = [
@@ -159,6 +210,21 @@ def test_issue_15_cases_are_one_clear_error(
     args, flag, isolated_store, capsys, tmp_path, monkeypatch
 ):
     _check(args, flag, isolated_store, capsys, tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    ("args", "flags"), EVERY_COMMAND, ids=[" ".join(c[0][:2] + c[0][-2:]) for c in EVERY_COMMAND]
+)
+def test_every_number_option_of_every_command_refuses_what_is_not_one(
+    args, flags, isolated_store, capsys, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    code = run_cli(*args)
+    err = capsys.readouterr().err
+    assert code == 2, (args, code, err)
+    assert "Traceback" not in err and any(f in err for f in flags), err
+    assert not (isolated_store / "qcompile.db").exists()
+    assert not any(tmp_path.iterdir())
 
 
 def test_the_corpus_covers_every_protocol():

@@ -19,6 +19,10 @@ from qcompile.cli.common import (
 )
 from qcompile.errors import InvalidParameter
 
+#: Longest wait between two status checks of an IBM job (an hour), and longest wait (30 days).
+MAX_POLL_S = 3600.0
+MAX_WAIT_S = 30 * 86400.0
+
 # -- runs ------------------------------------------------------------------------------------
 RUN_STATUSES = ("running", "done", "failed", "interrupted")
 MAX_LIMIT = 1_000_000
@@ -158,9 +162,12 @@ def jobs_fetch(job_id: str) -> None:
 @jobs_app.command("wait")
 def jobs_wait(
     job_id: str,
-    poll: Annotated[float, typer.Option(min=0.1, help="Seconds between status checks.")] = 10.0,
+    poll: Annotated[
+        float, typer.Option(min=0.1, max=MAX_POLL_S, help="Seconds between status checks.")
+    ] = 10.0,
     timeout: Annotated[
-        float | None, typer.Option(min=0, help="Give up after this many seconds.")
+        float | None,
+        typer.Option(min=0, max=MAX_WAIT_S, help="Give up after this many seconds."),
     ] = None,
 ) -> None:
     """Wait until a job is final, printing its status changes; then fetch it."""
