@@ -27,6 +27,7 @@ from qcompile.passes.isometry_synthesis import (
     complete_to_two_cx,
     prepare_state_unitary,
 )
+from qcompile.passes.targets import fake_backend
 from qcompile.protocols import homogenization
 
 CX_SYNTHESIS = TwoQubitBasisDecomposer(CXGate())
@@ -363,3 +364,22 @@ def test_seed_candidates_stay_in_the_validated_seed_range():
     h = homogenization(alpha=0.3, reservoir=2)
     (compiled,), report = compile_circuits([h.circuit()], "fake_manila", seed=2**63 - 1)
     assert report.two_qubit_gates == 6  # an operator: 3 per collision
+
+
+def test_without_a_coupling_map_seeds_are_not_tried_in_vain(monkeypatch):
+    """Seeds only move layout and routing: on an all-to-all target every candidate is the
+    same circuit (checked here for three seeds), so compile_best compiles one."""
+    import qcompile.passes.compile as compile_module
+
+    qc = homogenization(alpha=0.3, reservoir=3, rounds=2).circuit()
+    qc.measure_all()
+    same = [compile_module.build_pass_manager(None, seed=s).run(qc) for s in (0, 1, 2)]
+    assert same[0] == same[1] == same[2]
+    built = []
+    original = compile_module.build_pass_manager
+    monkeypatch.setattr(compile_module, "build_pass_manager",
+                        lambda *a, **k: built.append(k["seed"]) or original(*a, **k))  # fmt: skip
+    (best,) = compile_module.compile_best([qc], None, seed=0)
+    assert built == [0] and best == same[0]
+    compile_module.compile_best([qc], fake_backend("fake_manila").target, seed=0)
+    assert built == [0, 0, 1, 2]  # a device: every candidate

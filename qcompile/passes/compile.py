@@ -55,8 +55,13 @@ def compile_best(
 ) -> list[QuantumCircuit]:
     """Each circuit compiled by qcompile's pipeline with ``candidates`` seeds from ``seed``
     on (``None``: from 0; wrapped below 2^63, the range every seed is validated against); the
-    best by two-qubit count, two-qubit depth, then depth (the first on a tie)."""
+    best by two-qubit count, two-qubit depth, then depth (the first on a tie).
+
+    Without a coupling map (``target`` None or all-to-all) one candidate is compiled: the
+    seeds only move layout and routing, so every candidate would be the same circuit."""
     base = 0 if seed is None else seed
+    if target is None or target.build_coupling_map() is None:
+        candidates = 1
     results = [
         build_pass_manager(
             target,
