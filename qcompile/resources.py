@@ -44,6 +44,21 @@ def check_time_steps(t_max: float, dt: float, horizon: str = "t_max") -> int:
     return round(steps)
 
 
+#: Largest (fastest rate × evolution time) a master-equation reference integrates: the
+#: adaptive solvers take steps of ~1/rate, so this is the work (about 10 minutes here).
+MAX_RATE_TIMES = 5_000.0
+
+
+def check_evolution_time(name: str, time: float, rate: float, reduce: str) -> None:
+    """Refuse an evolution of ``time`` (parameter ``name``) at a fastest ``rate`` whose
+    product exceeds :data:`MAX_RATE_TIMES`, with the estimate and what to lower."""
+    if not time * rate <= MAX_RATE_TIMES:
+        raise InvalidParameter(
+            name, time, f"time × fastest rate <= {MAX_RATE_TIMES:g} ({time:g} × {rate:g} = "
+            f"{time * rate:.3g} asked: hours of integration; lower {reduce})"
+        )  # fmt: skip
+
+
 #: Largest |float| a command accepts (rates, times, amplitudes, angles in natural units).
 MAX_MAGNITUDE = 1e6
 #: Largest |int| (numpy and C take 64 bits).

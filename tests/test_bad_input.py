@@ -178,6 +178,9 @@ BY_HAND = [
     (("run", "photonic-ising-toy", "--photons", "1e6"), "--photons"),
     (("run", "ising-memory", "--dt", "1e-300"), "--dt"),  # refused on the reference too
     (("run", "dissipative-qubits", "--heom-depth", "4"), "--heom-depth"),  # not --solver heom
+    (("run", "photonic-ising-toy", "--time", "1e6"), "--time"),  # days of integration
+    (("run", "photonic-ising-toy", "--kappa-nn", "1e6"), "--time"),
+    (("run", "cat", "--kappa2", "1e-300"), "--kappa2"),  # the solver returned the vacuum
     (("compile", "cat", "--target", "bogus", "-o", "x.qpy"), "--target"),
     (
         ("compile", "coherent-feedback", "--protocol-target", "2", "-o", "x.qpy"),

@@ -292,6 +292,18 @@ def test_cat_steady_state(photons, n_expected):
     assert np.trace(obs["a2"] @ rho) == pytest.approx(-2j * photons, abs=1e-5)
 
 
+@pytest.mark.parametrize("kappa2", [1e-3, 1e3])
+def test_cat_steady_state_for_any_kappa2(kappa2):
+    """The error-free dynamics scale with kappa2 (lambda = N kappa2): the run evolves for
+    30/kappa2 and finds <n> = 2N tanh 2N (spec 004 §2) at kappa2 = 1e-3 and 1e3 alike (at
+    kappa2 = 1e6 a fixed t = 30 was 3e7 relaxation times: the run never finished)."""
+    from qcompile.run.bosonic import run_cat
+
+    r = run_cat(cat(photons=1.0, kappa2=kappa2, kappa1=0.0, kappa_d=0.0, cutoff=40), None, seed=1)
+    assert r.observables["n"] == pytest.approx(2 * np.tanh(2.0), abs=1e-5)
+    assert complex(*r.observables["a2"]) == pytest.approx(-2j, abs=1e-5)
+
+
 def test_cat_bit_flip_rate_is_the_parity_mode_eigenvalue():
     """Spec 004 §2 correction (QuTiP Liouvillian, cutoff 40, computed independently): the
     reported rate is the parity mode's eigenvalue, with loss *and* dephasing, not the biased

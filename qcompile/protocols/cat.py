@@ -30,9 +30,11 @@ __all__ = ["Cat", "cat", "NAME", "PARAMETERS"]
 NAME = "cat"
 RUNNER = "cat"
 SUMMARY = "a cat qubit stabilised by two-photon drive and loss (spec 004 §2)"
+#: Smallest two-photon loss rate (the steady state is reached after ~30/kappa2).
+MIN_KAPPA2 = 1e-6
 PARAMETERS = (
     Parameter("photons", "float", 1.0, "N = lambda/kappa2 > 0 (|alpha|^2 = 2N)"),
-    Parameter("kappa2", "float", 1.0, "kappa2 > 0; two-photon loss"),
+    Parameter("kappa2", "float", 1.0, "kappa2 >= 1e-6; two-photon loss"),
     Parameter("kappa1", "float", 0.01, "kappa1 >= 0; single-photon loss (bit flips)"),
     Parameter("kappa_d", "float", 0.1, "kappa_d >= 0; dephasing (phase flips)"),
     Parameter("cutoff", "int", 40, "Fock cutoff >= 4|alpha|^2 + 12"),
@@ -138,6 +140,8 @@ def cat(
         )
         if not ok:
             raise InvalidParameter(name, value, f"{name} {'>' if positive else '>='} 0")
+    if kappa2 < MIN_KAPPA2:  # the error-free dynamics run for 30/kappa2: no solver gets there
+        raise InvalidParameter("kappa2", kappa2, f"kappa2 >= {MIN_KAPPA2:g}")
     cutoff = check_cutoff(cutoff, photons, levels_per_photon=8, margin=12)
     return Cat(float(photons), float(kappa2), float(kappa1), float(kappa_d), cutoff)
 

@@ -30,6 +30,7 @@ from qcompile.errors import InvalidParameter
 from qcompile.model import OpenSystem
 from qcompile.protocols.ising_memory import flip_rates, inverse_temperature, kappa_tilde
 from qcompile.protocols.parameters import Parameter
+from qcompile.resources import check_evolution_time
 from qcompile.states.oscillator_basis import check_cutoff
 
 __all__ = [
@@ -215,6 +216,9 @@ def photonic_ising_toy(
     time = _nonnegative("time", time, positive=True)
     decode_time = _nonnegative("decode_time", decode_time, positive=True)
     cutoff = check_cutoff(cutoff, photons, levels_per_photon=4, margin=8)  # 2|alpha|^2 + 8
+    fastest = max(kappa2, kappa1, kappa_d, kappa_nn) * max(1.0, 2 * photons)  # rates × |alpha|²
+    for name, value in (("time", time), ("decode_time", decode_time)):
+        check_evolution_time(name, value, fastest, f"--{name.replace('_', '-')} or the rates")
     return PhotonicIsingToy(photons, kappa2, kappa1, kappa_d, kappa_nn, time, decode_time,
                             cutoff)  # fmt: skip
 

@@ -145,7 +145,9 @@ def run_cat(
         stages = "cat: steady state, parity mode, Liouvillian gap"
         report(stages, 0, 3)
         obs = protocol.observables()
-        rho = state_at(protocol.open_system(protocol.vacuum(), loss=False, dephasing=False), 30.0)
+        # the error-free dynamics scale with kappa2 (lambda = N kappa2): 30 of its times
+        error_free = protocol.open_system(protocol.vacuum(), loss=False, dephasing=False)
+        rho = state_at(error_free, 30.0 / protocol.kappa2)
         a2 = complex(np.trace(obs["a2"] @ rho))
         report(stages, 1, 3)
         bit_flip = None
