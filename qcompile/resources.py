@@ -49,12 +49,15 @@ def check_time_steps(t_max: float, dt: float, horizon: str = "t_max") -> int:
 MAX_RATE_TIMES = 5_000.0
 
 
-def check_evolution_time(name: str, time: float, rate: float, reduce: str) -> None:
+def check_evolution_time(
+    name: str, time: float, rate: float, reduce: str, limit: float = MAX_RATE_TIMES
+) -> None:
     """Refuse an evolution of ``time`` (parameter ``name``) at a fastest ``rate`` whose
-    product exceeds :data:`MAX_RATE_TIMES`, with the estimate and what to lower."""
-    if not time * rate <= MAX_RATE_TIMES:
+    product exceeds ``limit`` (default :data:`MAX_RATE_TIMES`; a solver whose steps are
+    cheaper takes a larger one), with the estimate and what to lower."""
+    if not time * rate <= limit:
         raise InvalidParameter(
-            name, time, f"time × fastest rate <= {MAX_RATE_TIMES:g} ({time:g} × {rate:g} = "
+            name, time, f"time × fastest rate <= {limit:g} ({time:g} × {rate:g} = "
             f"{time * rate:.3g} asked: hours of integration; lower {reduce})"
         )  # fmt: skip
 

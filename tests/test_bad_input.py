@@ -181,6 +181,7 @@ BY_HAND = [
     (("run", "photonic-ising-toy", "--time", "1e6"), "--time"),  # days of integration
     (("run", "photonic-ising-toy", "--kappa-nn", "1e6"), "--time"),
     (("run", "cat", "--kappa2", "1e-300"), "--kappa2"),  # the solver returned the vacuum
+    (("run", "dissipative-qubits", "--J", "1e6", "--backend", "reference"), "--J"),  # hours
     (("compile", "cat", "--target", "bogus", "-o", "x.qpy"), "--target"),
     (
         ("compile", "coherent-feedback", "--protocol-target", "2", "-o", "x.qpy"),

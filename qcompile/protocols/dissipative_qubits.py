@@ -41,7 +41,7 @@ from qcompile.protocols.two_qubit_codes import (
     parse_encoding,
     symm,
 )
-from qcompile.resources import check_number
+from qcompile.resources import check_evolution_time, check_number
 
 __all__ = [
     "DissipativeQubits",
@@ -62,6 +62,8 @@ NAME = "dissipative-qubits"
 RUNNER = "encodings"
 SUMMARY = "one logical qubit in two coupled qubits in a common Ohmic bath (spec 001)"
 MAX_TIME_POINTS = 5000
+#: Largest t_max × fastest frequency the reference integrates (a 4-level system: cheap steps).
+REFERENCE_RATE_TIMES = 1e6
 PARAMETERS = (
     Parameter("J", "float", 2.0, "any real; Ising coupling in units of Delta (J > 0: AF)"),
     Parameter("alpha", "float", 0.05, "alpha >= 0; Ohmic coupling (Leggett convention)"),
@@ -369,6 +371,11 @@ def dissipative_qubits(
             "dt", dt, f"0 < dt <= t_max = {t_max:g} with t_max/dt an integer <= "
             f"{MAX_TIME_POINTS} (or change t_max)"
         )
+    # the reference integrates the Bloch-Redfield/Lindblad generator over t_max: its steps
+    # follow the fastest frequency (J = 1000 takes ~90 s here, the limit ~10 min)
+    fastest = max(abs(J), delta) * (1 + 2 * math.pi * alpha)
+    check_evolution_time("t_max", t_max, fastest, "--t-max, --J, --delta or --alpha",
+                         limit=REFERENCE_RATE_TIMES)  # fmt: skip
     if isinstance(encodings, str):
         encodings = [e for e in _split_encodings(encodings) if e]
     parsed = tuple(e if isinstance(e, Encoding) else parse_encoding(e) for e in encodings)
