@@ -182,6 +182,9 @@ BY_HAND = [
     (("run", "photonic-ising-toy", "--kappa-nn", "1e6"), "--time"),
     (("run", "cat", "--kappa2", "1e-300"), "--kappa2"),  # the solver returned the vacuum
     (("run", "dissipative-qubits", "--J", "1e6", "--backend", "reference"), "--J"),  # hours
+    (("run", "gkp", "--noise", "quadrature", "--sigma", "1e6"), "--sigma"),  # hours
+    (("run", "gkp", "--noise", "kerr", "--sigma", "3", "--backend", "aer"), "--sigma"),
+    (("run", "gkp", "--prefactor", "1e6"), "--prefactor"),  # rates grow as A²: hours
     (("compile", "cat", "--target", "bogus", "-o", "x.qpy"), "--target"),
     (
         ("compile", "coherent-feedback", "--protocol-target", "2", "-o", "x.qpy"),

@@ -64,13 +64,15 @@ def run_gkp(
     common = {"seed": seed, "shots": shots, "store": store, "progress": progress,
               "run_id": run_id, "sweep_point": sweep_point}  # fmt: skip
     if _circuits(backend):
+        horizon = 40.0 if horizon is None else horizon
+        protocol.check_evolution(horizon)
         return run_gkp_circuits(protocol, backend, evolve=evolve, evolve_states=evolve_states,
-                                horizon=40.0 if horizon is None else horizon, **common,
-                                **circuit_options)  # fmt: skip
+                                horizon=horizon, **common, **circuit_options)  # fmt: skip
     if circuit_options:
         raise InvalidParameter("backend", "reference", "aer or aer:<fake> for circuit options "
                                + ", ".join(circuit_options))  # fmt: skip
     horizon = 60.0 if horizon is None else horizon
+    protocol.check_evolution(horizon)
     seed = secrets.randbelow(2**31) if seed is None else seed
 
     def body(run: RunContext) -> RunResult:
