@@ -185,6 +185,14 @@ BY_HAND = [
     (("run", "gkp", "--noise", "quadrature", "--sigma", "1e6"), "--sigma"),  # hours
     (("run", "gkp", "--noise", "kerr", "--sigma", "3", "--backend", "aer"), "--sigma"),
     (("run", "gkp", "--prefactor", "1e6"), "--prefactor"),  # rates grow as A²: hours
+    (("run", "coherent-feedback", "--gamma", "1e6", "--backend", "reference"), "--gamma"),
+    (("run", "lindblad", "--model", EXAMPLE, "--t-max", "1e5", "--dt", "1"), "--dt"),
+    (
+        ("run", "lindblad", "--model", EXAMPLE, "--t-max", "1e6", "--dt", "10",
+         "--sample-every", "1e5"),
+        "--dt",
+    ),  # fmt: skip  (1e5 steps: a circuit backend refuses them, the reference would not)
+    (("run", "coherent-feedback", "--t-max", "1000", "--dt", "0.01"), "--dt"),  # 1e5 steps
     (("compile", "cat", "--target", "bogus", "-o", "x.qpy"), "--target"),
     (
         ("compile", "coherent-feedback", "--protocol-target", "2", "-o", "x.qpy"),

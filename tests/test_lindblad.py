@@ -333,6 +333,23 @@ def test_cli_bad_input_is_one_line_and_nothing_is_stored(args, flag, tmp_path, c
     assert ResultStore().list_runs() == []
 
 
+def test_a_reference_of_hours_is_refused_with_its_estimate(tmp_path, capsys):
+    """A jump rate of 1e6 to t = 6 (QuTiP's steps follow 1/rate: hours) is refused before any
+    work, naming --t-max with t_max × rate; the example itself (rate 0.2) is ~23 rate-times."""
+    from qcompile.protocols.lindblad import fastest_rate
+
+    text = (EXAMPLES / "amplitude_damping.toml").read_text()
+    fast = tmp_path / "fast.toml"
+    fast.write_text(text.replace("rate = 0.2 ", "rate = 1e6 "))
+    code = run_cli("run", "lindblad", "--model", str(fast), "--backend", "reference")
+    err = capsys.readouterr().err
+    assert code == 2 and "--t-max=6" in err and "6e+06" in err and "Traceback" not in err
+    assert ResultStore().list_runs() == []
+    example = lindblad(EXAMPLES / "amplitude_damping.toml")
+    # ‖Ω/2 X‖ + γ‖σ⁻‖² + max|Δ(t)/2|·‖Z‖ = 0.5 + 0.2 + 0.25
+    assert fastest_rate(example.system, example.t_max) == pytest.approx(0.95, rel=1e-12)
+
+
 def test_bad_toml_syntax_is_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text("qubits = = 2\n")

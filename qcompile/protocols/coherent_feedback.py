@@ -35,7 +35,7 @@ from qcompile.errors import InvalidParameter
 from qcompile.lowering.dynamics import lower_dynamics, split_lowering_options
 from qcompile.model import InstantChannel, OpenSystem, TimeDependentTerm, embed
 from qcompile.protocols.parameters import Parameter
-from qcompile.resources import check_time_steps
+from qcompile.resources import check_evolution_time, check_time_steps
 
 __all__ = [
     "CoherentFeedback",
@@ -56,6 +56,8 @@ MAX_PLANT_QUBITS = 4
 #: The lowering of spec 002 §7: the end-point rule in the rotating frame, exact step unitaries
 #: and exact collisions (the runner's default for this protocol).
 DEFAULT_LOWERING = {"rule": "rotating", "synthesis": "exact", "order": 1, "collision": "exact"}
+#: Largest t_max × gamma the reference integrates (minutes; spec 002's γ = 160 run: 6400).
+REFERENCE_RATE_TIMES = 1e4
 PARAMETERS = (
     Parameter("gamma", "float", 5.0, "gamma >= 0; feedback strength (0: no feedback)"),
     Parameter("t_max", "float", 6.0, "t_max > 0; final time"),
@@ -393,6 +395,10 @@ def coherent_feedback(
     if dt > t_max:
         raise InvalidParameter("dt", dt, f"0 < dt <= t_max = {t_max:g}")
     check_time_steps(t_max, dt)
+    # the reference integrates jumps of rate gamma (and the plant at frequency ~1) over
+    # t_max: spec 002's stiffest run, gamma = 160 to t = 40, is 6400 rate-times
+    check_evolution_time("t_max", t_max, max(gamma, 1.0), "--t-max or --gamma",
+                         limit=REFERENCE_RATE_TIMES)  # fmt: skip
     if abs(round(t_max / dt) * dt - t_max) > 1e-9 * max(1, t_max):
         raise InvalidParameter("dt", dt, f"a divisor of t_max = {t_max:g} (t_max/dt an integer)")
     if transient_at is not None:

@@ -36,7 +36,7 @@ from qcompile.lowering.dynamics import (
 from qcompile.model import OpenSystem
 from qcompile.protocols.lindblad_file import LindbladModel, load_model, parse_model
 from qcompile.protocols.parameters import Parameter
-from qcompile.resources import check_time_steps
+from qcompile.resources import check_evolution_time, check_time_steps
 
 __all__ = ["Lindblad", "lindblad", "check_lowering", "DEFAULT_LOWERING", "NAME", "PARAMETERS"]
 
@@ -219,6 +219,10 @@ def lindblad(
             given = {"t_max": t_max, "dt": dt, "sample_every": sample_every}
             if exc.name.startswith("times.") and given.get(key) is not None:
                 raise InvalidParameter(key, exc.value, exc.allowed) from None
+            if exc.name == "times.sample_every" and dt is not None:  # the file's, the user's dt
+                raise InvalidParameter(
+                    "dt", dt, f"a divisor of the model's sample_every = {exc.value:g}"
+                ) from None
             if exc.name == "times.dt" and t_max is not None:  # the file's dt, the user's t_max
                 raise InvalidParameter(
                     "t_max", t_max, f"a multiple of the model's dt = {exc.value:g}"
@@ -245,8 +249,33 @@ def lindblad(
         if abs(k - round(k)) > 1e-9 or round(k) < 1:
             raise InvalidParameter("sample_every", sample_every, f"a multiple of dt = {dt:g}")
     check_lowering(dict(lowering or {}))
+    check_reference_work(system, t_max)
     return Lindblad(system, t_max, dt, sample_every, dict(lowering or {}), table,
                     title or "lindblad")  # fmt: skip
+
+
+#: Largest t_max × fastest rate × dim² the QuTiP reference integrates: one qubit at a jump
+#: rate of 1e5 to t = 6 (6e5 × 4) takes about two minutes here.
+REFERENCE_WORK = 4e6
+
+
+def fastest_rate(system: OpenSystem, t_max: float, samples: int = 101) -> float:
+    """‖H‖ + Σ‖L_k‖² + Σ max|c(t)|·‖H_j‖ over [0, t_max] (spectral norms): the rate whose
+    inverse bounds the step of the reference's adaptive solver."""
+    rate = 0.0 if system.hamiltonian is None else float(np.linalg.norm(system.hamiltonian, 2))
+    rate += sum(float(np.linalg.norm(jump, 2)) ** 2 for jump in system.jump_operators)
+    times = np.linspace(0.0, t_max, samples)
+    for term in system.time_dependent:
+        peak = max(abs(float(term.coefficient(t))) for t in times)
+        rate += peak * float(np.linalg.norm(term.operator, 2))
+    return rate
+
+
+def check_reference_work(system: OpenSystem, t_max: float) -> None:
+    """Refuse a model whose reference integration would take hours, with the estimate."""
+    dim = int(np.prod(system.dims))  # a solver step costs ~dim² (the density matrix)
+    check_evolution_time("t_max", t_max, fastest_rate(system, t_max),
+                         "--t-max or the model's rates", limit=REFERENCE_WORK / dim**2)  # fmt: skip
 
 
 def check_lowering(options: Mapping[str, Any]) -> None:

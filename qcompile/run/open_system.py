@@ -43,6 +43,10 @@ __all__ = ["run_open_system", "run_dynamics", "DEFAULT_LOWERING"]
 
 ReferenceSolver = Callable[..., Any]
 
+#: Most Trotter/collision steps a circuit backend runs (the 600-step feedback circuit takes
+#: ~20 s on Aer; beyond this the circuits alone take gigabytes).
+MAX_CIRCUIT_STEPS = 10_000
+
 
 def run_open_system(
     protocol,
@@ -79,6 +83,12 @@ def run_open_system(
     times = protocol.sample_times()
     lowered = None
     if circuits:
+        steps = round(protocol.t_max / protocol.dt)
+        if steps > MAX_CIRCUIT_STEPS:  # (the reference alone takes up to MAX_TIME_STEPS)
+            raise InvalidParameter(
+                "dt", protocol.dt, f"t_max/dt <= {MAX_CIRCUIT_STEPS} steps on a circuit "
+                f"backend ({steps} asked; raise --dt, lower --t-max or use --backend reference)"
+            )  # fmt: skip
         lowered = lower_dynamics(
             protocol.open_system(),
             t_max=protocol.t_max,
