@@ -383,3 +383,18 @@ def test_without_a_coupling_map_seeds_are_not_tried_in_vain(monkeypatch):
     assert built == [0] and best == same[0]
     compile_module.compile_best([qc], fake_backend("fake_manila").target, seed=0)
     assert built == [0, 0, 1, 2]  # a device: every candidate
+
+
+def test_a_completion_does_not_depend_on_what_was_completed_before():
+    """The completion cache is keyed by the exact block: after completing a block that differs
+    by 1e-13, the answer is still bit for bit a fresh computation's (a job fetched after its
+    process died is recompiled and compared gate by gate with what was submitted)."""
+    from qcompile.passes import isometry_synthesis
+
+    block = swap_power_matrix(0.37)
+    state = np.array([np.cos(1.1), np.exp(0.4j) * np.sin(1.1)])
+    fresh = isometry_synthesis.complete_to_two_cx(block, state, 1)
+    isometry_synthesis._COMPLETIONS.clear()
+    cheaper_on_inputs(block * np.exp(1e-13j), (None, state))  # a neighbour, first
+    completed, count = cheaper_on_inputs(block, (None, state))
+    assert count == 2 and np.array_equal(completed, fresh)

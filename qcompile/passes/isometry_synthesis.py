@@ -159,7 +159,10 @@ def local_action(unitary: np.ndarray, state: np.ndarray, qubit: int) -> np.ndarr
 
 
 def _key(array: np.ndarray) -> bytes:
-    return np.round(np.asarray(array, dtype=complex), 11).tobytes()
+    """The exact bytes: a hit returns what a fresh computation would, so a compilation never
+    depends on what was compiled before in the process (a stored job's circuits are
+    recompiled bit for bit when it is fetched; a rounded key once broke that)."""
+    return np.ascontiguousarray(array, dtype=complex).tobytes()
 
 
 _COMPLETIONS: dict[bytes, np.ndarray | None] = {}
@@ -183,7 +186,7 @@ def cheaper_on_inputs(unitary: np.ndarray, states: tuple) -> tuple[np.ndarray | 
     local = local_action(unitary, state, qubit)
     if local is not None:
         return local, 0
-    key = _key(unitary) + _key(state / np.linalg.norm(state)) + bytes([qubit])
+    key = _key(unitary) + _key(state) + bytes([qubit])
     if key not in _COMPLETIONS:
         if len(_COMPLETIONS) >= _CACHE_SIZE:
             _COMPLETIONS.clear()
