@@ -65,7 +65,7 @@ MAX_CUTOFF = 400
 #: Largest BCH prefactor A accepted (physically e^{-κη²ε/2} <= 1; the rates grow as A²).
 MAX_PREFACTOR = 2.0
 #: Largest horizon × fastest rate a run integrates (~12× the default run's work).
-MAX_RATE_TIMES = 720.0
+REFERENCE_RATE_TIMES = 720.0
 PARAMETERS = (
     Parameter("lattice", "str", "square", "square | hexagonal"),
     Parameter("epsilon", "float", 0.1, "0 < epsilon < the confining bound (1/(2 pi) square)"),
@@ -331,12 +331,12 @@ class GKP:
         """Refuse a Lindblad integration over ``horizon`` that would take hours: the explicit
         solver's steps follow the fastest rate, A² for the stabiliser and σ for the noise
         (σ·cutoff/10 where the noise grows as n²: Kerr, dephasing). The default run is 60
-        rate-times (about a minute here); the limit is :data:`MAX_RATE_TIMES`."""
+        rate-times (about a minute here); the limit is :data:`REFERENCE_RATE_TIMES`."""
         growth = self.cutoff / 10 if self.noise in ("kerr", "dephasing") else 1.0
         rate = self.prefactor**2 + self.sigma * growth
-        if horizon * rate > MAX_RATE_TIMES:
+        if horizon * rate > REFERENCE_RATE_TIMES:
             raise InvalidParameter(
-                "sigma", self.sigma, f"horizon × (A² + σ·{growth:g}) <= {MAX_RATE_TIMES:g} "
+                "sigma", self.sigma, f"horizon × (A² + σ·{growth:g}) <= {REFERENCE_RATE_TIMES:g} "
                 f"({horizon:g} × {rate:.3g} asked: hours of integration; lower --sigma)"
             )  # fmt: skip
 
