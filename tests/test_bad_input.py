@@ -188,8 +188,18 @@ BY_HAND = [
     (("run", "coherent-feedback", "--gamma", "1e6", "--backend", "reference"), "--gamma"),
     (("run", "lindblad", "--model", EXAMPLE, "--t-max", "1e5", "--dt", "1"), "--dt"),
     (
-        ("run", "lindblad", "--model", EXAMPLE, "--t-max", "1e6", "--dt", "10",
-         "--sample-every", "1e5"),
+        (
+            "run",
+            "lindblad",
+            "--model",
+            EXAMPLE,
+            "--t-max",
+            "1e6",
+            "--dt",
+            "10",
+            "--sample-every",
+            "1e5",
+        ),
         "--dt",
     ),  # fmt: skip  (1e5 steps: a circuit backend refuses them, the reference would not)
     (("run", "coherent-feedback", "--t-max", "1000", "--dt", "0.01"), "--dt"),  # 1e5 steps

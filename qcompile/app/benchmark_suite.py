@@ -9,9 +9,13 @@ one step of the dissipative-qubit cascade (spec 001); one round of the Ising mem
 and 3 (spec 004); one collision step of GKP on a 2⁵-point grid (spec 003) and of the cat qubit
 (spec 004 §2); a random collision model (4 system qubits, 2 ancillas reset after every
 collision); a 10-site transverse-field Ising chain (second-order Trotter, time-dependent
-field) as lowered by ``lower_dynamics``. *Generic* circuits are compiled as operators (no
-measurement, no assumption on the input), to show no regression where qcompile's own passes
-find nothing: QFT-8 and QuantumVolume-10.
+field) as lowered by ``lower_dynamics``. *Operator* circuits are protocol circuits left
+unmeasured and compiled as operators (the Trotterized coherent feedback: measured from
+|0…0⟩ its plant stays on the ideal trajectory, which state-aware synthesis turns into a
+nearly classical circuit; as an operator every compiler starts equal); they count in "every
+protocol circuit ≤ the best peer" and have their own geomean. *Generic* circuits are
+compiled as operators (no measurement, no assumption on the input), to show no regression
+where qcompile's own passes find nothing: QFT-8 and QuantumVolume-10.
 
 Targets: FakeTorino, FakeFez, FakeSherbrooke and an all-to-all CX target. Compilers:
 ``qcompile`` (:func:`qcompile.passes.compile.compile_best`: the best of 3 seeds),
@@ -339,11 +343,14 @@ def _summary(rows: list[dict], compilers: Sequence[str]) -> dict:
             "geomean_ratio_two_qubit_gates_generic": _geomean(
                 [r[name]["ratio_two_qubit_gates"] for r in mine if r["kind"] == "generic"]
             ),
+            "geomean_ratio_two_qubit_gates_operator": _geomean(
+                [r[name]["ratio_two_qubit_gates"] for r in mine if r["kind"] == "operator"]
+            ),
             "max_ratio_two_qubit_gates": max(ratios) if ratios else math.nan,
             "geomean_ratio_compile_time": _geomean([r[name]["ratio_compile_time"] for r in mine]),
         }
     ours = [r for r in rows if "qcompile" in r]
-    protocol = [r for r in ours if r["kind"] == "protocol"]
+    protocol = [r for r in ours if r["kind"] in ("protocol", "operator")]
     mine = summary.get("qcompile", {})
     behind = [
         f"{r['target']}/{r['circuit']}"
@@ -408,7 +415,8 @@ def markdown_table(result: dict) -> str:
         if isinstance(info, dict) and "geomean_ratio_two_qubit_gates" in info:
             lines.append(
                 f"- {name} vs O3: two-qubit geomean {info['geomean_ratio_two_qubit_gates']:.3f} "
-                f"(protocol {info['geomean_ratio_two_qubit_gates_protocol']:.3f}, generic "
+                f"(protocol {info['geomean_ratio_two_qubit_gates_protocol']:.3f}, operator "
+                f"{info['geomean_ratio_two_qubit_gates_operator']:.3f}, generic "
                 f"{info['geomean_ratio_two_qubit_gates_generic']:.3f}), compile time geomean "
                 f"{info['geomean_ratio_compile_time']:.2f}"
             )

@@ -14,7 +14,8 @@ Hamiltonian part, by ``rule`` (where the coefficients c_j(t) are sampled):
   is what spec 002 §7 calls the *end-point rule* (plant step first, then H_I at the time the
   plant has reached); ``end`` here samples an unsplit H(t) at t_{k+1} and is first order.
 
-and by ``synthesis``: ``trotter`` (Pauli product formula of ``order`` 1 or 2, see
+and by ``synthesis``: ``trotter`` (Pauli product formula of ``order`` 1 or 2, one
+``PauliEvolutionGate`` per group of commuting terms, synthesized by the compiler, see
 :mod:`qcompile.lowering.trotter`) or ``exact`` (one dense unitary per step, for few qubits).
 ``collision``: ``exact``, ``dilation`` (see :mod:`qcompile.lowering.collision`) or ``channel``
 (the whole step channel e^{δt𝓛(s)} as one Stinespring unitary; small systems only).
@@ -51,7 +52,7 @@ from qcompile.lowering.trotter import (
     commuting_groups,
     pauli_terms,
     splitting_error_bound,
-    trotter_step_template,
+    trotter_step,
 )
 from qcompile.metrics import circuit_metrics
 from qcompile.model import OpenSystem
@@ -70,7 +71,6 @@ RULES = ("left", "midpoint", "end", "rotating")
 SYNTHESES = ("trotter", "exact")
 COLLISIONS = ("exact", "dilation", "channel")
 MAX_EXACT_QUBITS = 5
-_TEMPLATE_BASIS = ["cx", "rz", "sx", "x", "h", "s", "sdg", "ry", "rx"]
 
 
 @dataclass
@@ -166,12 +166,7 @@ class _HamiltonianSteps:
                 labels.update(p.to_label() for p in op.paulis)
         labels.discard("I" * self.n)
         self.labels = sorted(labels)
-        self.template = None
-        if synthesis == "trotter" and self.labels:
-            template, self.params = trotter_step_template(self.labels, self.n, order)
-            self.template = generate_preset_pass_manager(
-                optimization_level=1, basis_gates=_TEMPLATE_BASIS
-            ).run(template)
+        self.groups = commuting_groups(self.labels) if self.labels else []
 
     def weights(self, s: float) -> dict[str, float]:
         total = {label: 0.0 for label in self.labels}
@@ -203,11 +198,12 @@ class _HamiltonianSteps:
                 qubits,
             )
             return 0.0
-        values = {
-            p: weights[label] * self.dt for p, label in zip(self.params, self.labels, strict=True)
-        }
-        qc.compose(self.template.assign_parameters(values), qubits, inplace=True)
-        groups = commuting_groups(self.labels)
+        step = trotter_step(
+            self.labels, [weights[label] for label in self.labels], self.dt, self.n, self.order,
+            self.groups,
+        )  # fmt: skip
+        qc.compose(step, qubits, inplace=True)
+        groups = self.groups
         matrices = [
             SparsePauliOp.from_list(
                 [(self.labels[j], weights[self.labels[j]]) for j in g]

@@ -33,6 +33,7 @@ from qiskit.quantum_info import Pauli, SparsePauliOp
 __all__ = [
     "pauli_terms",
     "commuting_groups",
+    "trotter_step",
     "trotter_step_template",
     "splitting_error_bound",
     "evolution_gate",
@@ -111,6 +112,39 @@ def trotter_step_template(
                 evolution_gate(SparsePauliOp(labels[j]), scale * params[j]), range(num_qubits)
             )
     return qc, params
+
+
+def trotter_step(
+    labels: Sequence[str],
+    weights: Sequence[float],
+    dt: float,
+    num_qubits: int,
+    order: int,
+    groups: Sequence[Sequence[int]] | None = None,
+) -> QuantumCircuit:
+    """One product-formula step ∏_g exp(−i H_g δt), H_g = Σ_{j∈g} w_j P_j over the commuting
+    ``groups`` (default :func:`commuting_groups`), as one ``PauliEvolutionGate`` per term on
+    the qubits it acts on:
+    group by group, each group in qubit-disjoint layers (:func:`parallel_layers`); ``order``
+    2 sweeps forward with δt/2, then backward. Terms of weight 0 are left out.
+
+    One gate per term is how a product formula is written, and what every compiler reads
+    alike; qcompile's pipeline merges adjacent commuting rotations again and synthesizes each
+    merged group as one network (:mod:`qcompile.passes.pauli_evolution`).
+    """
+    if order not in (1, 2):
+        raise ValueError("order must be 1 or 2")
+    groups = commuting_groups(labels) if groups is None else groups
+    sweep = [j for group in groups for layer in parallel_layers(labels, group) for j in layer]
+    sweep = [j for j in sweep if weights[j] != 0]
+    scale = 1.0 if order == 1 else 0.5
+    qc = QuantumCircuit(num_qubits, name="trotter_step")
+    for j in sweep if order == 1 else [*sweep, *sweep[::-1]]:
+        letters = labels[j][::-1]  # little-endian: letters[q] acts on qubit q
+        support = [q for q in range(num_qubits) if letters[q] != "I"]
+        op = SparsePauliOp("".join(letters[q] for q in support)[::-1], float(weights[j]))
+        qc.append(evolution_gate(op, scale * dt), support)
+    return qc
 
 
 def _norm(matrix: np.ndarray) -> float:

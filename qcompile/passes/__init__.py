@@ -8,6 +8,10 @@ Qiskit's preset stages at optimization level 2 with qcompile's stage plugins
 * block consolidation fuses each SWAP with its collision (SWAP·U^α = U^{α+1}: 3 gates);
 * :class:`StateAwareSynthesis` re-synthesizes blocks with a known input (a fresh or reset
   qubit) as isometries: 2 two-qubit gates per collision with a fresh reservoir qubit, not 3;
+* :class:`MergeCommutingPauliEvolutions` merges adjacent commuting Pauli rotations (a
+  product-formula step, one ``PauliEvolutionGate`` per term) into one evolution, and
+  :class:`CommutingPauliEvolutionSynthesis` synthesizes it as one reordered Pauli network
+  (fewer CX than a ladder per term);
 * :class:`AncillaReuse` (opt-in) replaces fresh ancillas by reset ones by a cost model.
 
 Circuits without a chain go through Qiskit's own layout and routing unchanged.
@@ -24,15 +28,19 @@ from qcompile.passes.ancilla_reuse import AncillaReuse
 from qcompile.passes.collision_chain_layout import CollisionChainLayout
 from qcompile.passes.collision_chain_routing import CollisionChainRouting
 from qcompile.passes.known_states import INITIAL_STATES, KnownStates, SetInitialState
+from qcompile.passes.pauli_evolution import CommutingPauliEvolutionSynthesis, hls_config
+from qcompile.passes.pauli_evolution_merge import MergeCommutingPauliEvolutions
 from qcompile.passes.state_aware_synthesis import StateAwareSynthesis
 
 __all__ = [
     "AncillaReuse",
     "CollisionChainLayout",
+    "CommutingPauliEvolutionSynthesis",
     "CollisionChainRouting",
     "DEFAULT_BASIS",
     "INITIAL_STATES",
     "KnownStates",
+    "MergeCommutingPauliEvolutions",
     "StateAwareSynthesis",
     "build_pass_manager",
 ]
@@ -68,8 +76,11 @@ def build_pass_manager(
             basis_gates=list(DEFAULT_BASIS),
             seed_transpiler=seed,
             optimization_method="qcompile",
+            hls_config=hls_config(),
         )
-        manager.pre_init = PassManager([SetInitialState(initial_state)])
+        manager.pre_init = PassManager(
+            [SetInitialState(initial_state), MergeCommutingPauliEvolutions()]
+        )
         return manager
     manager = generate_preset_pass_manager(
         optimization_level=optimization_level,
@@ -79,8 +90,9 @@ def build_pass_manager(
         layout_method="qcompile",
         routing_method="qcompile",
         optimization_method="qcompile",
+        hls_config=hls_config(),
     )
-    first = [SetInitialState(initial_state)]
+    first = [SetInitialState(initial_state), MergeCommutingPauliEvolutions()]
     if ancilla_reuse != "never":
         first.append(AncillaReuse(target, mode=ancilla_reuse))
     manager.pre_init = PassManager(first)

@@ -368,8 +368,10 @@ def dissipative_qubits(
     steps = t_max / dt
     if dt > t_max or abs(steps - round(steps)) > 1e-9 or round(steps) > MAX_TIME_POINTS:
         raise InvalidParameter(
-            "dt", dt, f"0 < dt <= t_max = {t_max:g} with t_max/dt an integer <= "
-            f"{MAX_TIME_POINTS} (or change t_max)"
+            "dt",
+            dt,
+            f"0 < dt <= t_max = {t_max:g} with t_max/dt an integer <= "
+            f"{MAX_TIME_POINTS} (or change t_max)",
         )
     # the reference integrates the Bloch-Redfield/Lindblad generator over t_max: its steps
     # follow the fastest frequency (J = 1000 takes ~90 s here, the limit ~10 min)
