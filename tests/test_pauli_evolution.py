@@ -233,3 +233,29 @@ def _system_state(circuit: QuantumCircuit) -> np.ndarray:
     simulator = AerSimulator(method="density_matrix")
     result = simulator.run(transpile(prepared, simulator, optimization_level=0)).result()
     return np.asarray(result.data(0)["density_matrix"])
+
+
+def test_every_evolution_is_synthesized_first_commuting_or_not():
+    """SynthesizePauliEvolutions leaves no PauliEvolution: a commuting one by the plugin
+    (exact exponential), a non-commuting one by its own product formula (its definition)."""
+    from qiskit.transpiler import PassManager
+
+    from qcompile.passes import SynthesizePauliEvolutions
+
+    qc = QuantumCircuit(3)
+    commuting = PauliEvolutionGate(SparsePauliOp(["XX", "ZZ"], [0.4, -0.3]), 0.5)
+    product_formula = PauliEvolutionGate(SparsePauliOp(["XX", "ZI"], [0.7, 0.2]), 0.5)
+    qc.append(commuting, [0, 1])
+    qc.append(product_formula, [1, 2])
+    out = PassManager([SynthesizePauliEvolutions()]).run(qc)
+    assert "PauliEvolution" not in out.count_ops()
+    assert np.allclose(Operator(out).data, Operator(qc).data, atol=1e-10)
+    exact = sla.expm(-0.5j * SparsePauliOp(["XX", "ZZ"], [0.4, -0.3]).to_matrix())
+    alone = PassManager([SynthesizePauliEvolutions()]).run(_on(commuting, 2))
+    assert np.allclose(Operator(alone).data, exact, atol=1e-10)
+
+
+def _on(gate, width: int) -> QuantumCircuit:
+    qc = QuantumCircuit(width)
+    qc.append(gate, range(width))
+    return qc

@@ -8,10 +8,11 @@ Qiskit's preset stages at optimization level 2 with qcompile's stage plugins
 * block consolidation fuses each SWAP with its collision (SWAP·U^α = U^{α+1}: 3 gates);
 * :class:`StateAwareSynthesis` re-synthesizes blocks with a known input (a fresh or reset
   qubit) as isometries: 2 two-qubit gates per collision with a fresh reservoir qubit, not 3;
-* :class:`MergeCommutingPauliEvolutions` merges adjacent commuting Pauli rotations (a
-  product-formula step, one ``PauliEvolutionGate`` per term) into one evolution, and
-  :class:`CommutingPauliEvolutionSynthesis` synthesizes it as one reordered Pauli network
-  (fewer CX than a ladder per term);
+* :class:`MergeCommutingPauliEvolutions` merges commuting Pauli rotations (a product-formula
+  step, one ``PauliEvolutionGate`` per term) into single evolutions, and
+  :class:`SynthesizePauliEvolutions` synthesizes each first, by
+  :class:`CommutingPauliEvolutionSynthesis` where its terms commute (a reordered Pauli
+  network: fewer CX than a ladder per term);
 * :class:`AncillaReuse` (opt-in) replaces fresh ancillas by reset ones by a cost model.
 
 Circuits without a chain go through Qiskit's own layout and routing unchanged.
@@ -28,7 +29,11 @@ from qcompile.passes.ancilla_reuse import AncillaReuse
 from qcompile.passes.collision_chain_layout import CollisionChainLayout
 from qcompile.passes.collision_chain_routing import CollisionChainRouting
 from qcompile.passes.known_states import INITIAL_STATES, KnownStates, SetInitialState
-from qcompile.passes.pauli_evolution import CommutingPauliEvolutionSynthesis, hls_config
+from qcompile.passes.pauli_evolution import (
+    CommutingPauliEvolutionSynthesis,
+    SynthesizePauliEvolutions,
+    hls_config,
+)
 from qcompile.passes.pauli_evolution_merge import MergeCommutingPauliEvolutions
 from qcompile.passes.state_aware_synthesis import StateAwareSynthesis
 
@@ -42,8 +47,16 @@ __all__ = [
     "KnownStates",
     "MergeCommutingPauliEvolutions",
     "StateAwareSynthesis",
+    "SynthesizePauliEvolutions",
     "build_pass_manager",
 ]
+
+
+def _pauli_passes() -> list:
+    """Commuting rotations merged, then every Pauli evolution synthesized (first, before
+    Qiskit's init stage computes their matrices)."""
+    return [MergeCommutingPauliEvolutions(), SynthesizePauliEvolutions()]
+
 
 #: Basis for targets without a coupling map (ideal simulation, all-to-all CX).
 DEFAULT_BASIS = ("cx", "rz", "sx", "x", "reset", "measure")
@@ -78,9 +91,7 @@ def build_pass_manager(
             optimization_method="qcompile",
             hls_config=hls_config(),
         )
-        manager.pre_init = PassManager(
-            [SetInitialState(initial_state), MergeCommutingPauliEvolutions()]
-        )
+        manager.pre_init = PassManager([SetInitialState(initial_state), *_pauli_passes()])
         return manager
     manager = generate_preset_pass_manager(
         optimization_level=optimization_level,
@@ -92,7 +103,7 @@ def build_pass_manager(
         optimization_method="qcompile",
         hls_config=hls_config(),
     )
-    first = [SetInitialState(initial_state), MergeCommutingPauliEvolutions()]
+    first = [SetInitialState(initial_state), *_pauli_passes()]
     if ancilla_reuse != "never":
         first.append(AncillaReuse(target, mode=ancilla_reuse))
     manager.pre_init = PassManager(first)

@@ -46,6 +46,7 @@ ROUNDS = 3
 ATOL = 1e-12
 
 Terms = list[tuple[dict[int, str], float]]  # per term: {qubit: letter}, coefficient × time
+_LETTER = {(True, False): "X", (True, True): "Y", (False, True): "Z"}
 
 
 def _terms(node: DAGOpNode, dag: DAGCircuit) -> Terms | None:
@@ -62,12 +63,14 @@ def _terms(node: DAGOpNode, dag: DAGCircuit) -> Terms | None:
     if np.any(np.abs(op.coeffs.imag) > 1e-12) or not all_commute(op):
         return None
     qubits = [dag.find_bit(q).index for q in node.qargs]
+    xs, zs = op.paulis.x, op.paulis.z
     terms = []
-    for pauli, coeff in zip(op.paulis, op.coeffs.real, strict=True):
-        letters = pauli.to_label()[::-1]  # letters[k] acts on the gate's k-th qubit
-        terms.append(
-            ({qubits[k]: c for k, c in enumerate(letters) if c != "I"}, float(coeff) * time)
-        )
+    for row, coeff in enumerate(op.coeffs.real):
+        paulis = {
+            qubits[k]: _LETTER[bool(xs[row, k]), bool(zs[row, k])]
+            for k in np.flatnonzero(xs[row] | zs[row])
+        }
+        terms.append((paulis, float(coeff) * time))
     return terms
 
 
@@ -96,10 +99,13 @@ class MergeCommutingPauliEvolutions(TransformationPass):
     def run(self, dag: DAGCircuit) -> DAGCircuit:
         # a merge can cancel rotations (a frame's e^{iFt} e^{−iFt}) that kept others apart: again
         for _ in range(ROUNDS):
+            self._cancelled = False
             merged = self._merge_once(dag)
             if merged is dag:
                 break
             dag = merged
+            if not self._cancelled:
+                break
         return dag
 
     def _merge_once(self, dag: DAGCircuit) -> DAGCircuit:
@@ -157,23 +163,27 @@ class MergeCommutingPauliEvolutions(TransformationPass):
                 top.append(max(best, top[-1]) if top else best)
         return level
 
-    @staticmethod
-    def _emit(out: DAGCircuit, dag: DAGCircuit, group_terms: list[Terms]) -> None:
+    def _emit(self, out: DAGCircuit, dag: DAGCircuit, group_terms: list[Terms]) -> None:
         """One ``PauliEvolutionGate`` for pairwise-commuting rotations (their exponents add)."""
-        wires = sorted({q for terms in group_terms for paulis, _ in terms for q in paulis})
+        summed: dict[tuple, float] = {}  # equal strings add up (a Strang step's half steps)
+        for terms in group_terms:
+            for paulis, weight in terms:
+                key = tuple(sorted(paulis.items()))
+                summed[key] = summed.get(key, 0.0) + weight
+        phase = summed.pop((), 0.0)  # the identity: a global phase
+        out.global_phase -= phase
+        kept = {key: w for key, w in summed.items() if abs(w) > ATOL}
+        self._cancelled |= len(kept) < len(summed)
+        if not kept:
+            return
+        wires = sorted({q for key in kept for q, _ in key})
         position = {q: k for k, q in enumerate(wires)}
         sparse = [
-            ("".join(paulis.values()), [position[q] for q in paulis], weight)
-            for terms in group_terms
-            for paulis, weight in terms
+            ("".join(c for _, c in key), [position[q] for q, _ in key], w)
+            for key, w in kept.items()
         ]
-        op = SparsePauliOp.from_sparse_list(sparse, len(wires)).simplify(atol=ATOL)
-        identity = ~(op.paulis.x.any(axis=1) | op.paulis.z.any(axis=1))
-        out.global_phase -= float(np.sum(op.coeffs.real[identity]))
-        if identity.all():
-            return
-        op = op[~identity]
-        gate = PauliEvolutionGate(op, time=1.0)
+        op = SparsePauliOp.from_sparse_list(sparse, len(wires))
+        gate = PauliEvolutionGate(op, time=1.0, label="merged")  # (a default label costs)
         out.apply_operation_back(gate, tuple(dag.qubits[q] for q in wires), ())
 
 
