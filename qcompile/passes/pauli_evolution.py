@@ -44,6 +44,7 @@ __all__ = [
     "CommutingPauliEvolutionSynthesis",
     "SynthesizePauliEvolutions",
     "all_commute",
+    "commuting_exponent",
     "hls_config",
 ]
 
@@ -56,6 +57,21 @@ def all_commute(op: SparsePauliOp) -> bool:
     x = op.paulis.x.astype(np.int64)
     z = op.paulis.z.astype(np.int64)
     return not np.any((x @ z.T + z @ x.T) % 2)
+
+
+def commuting_exponent(gate) -> tuple[SparsePauliOp, float] | None:
+    """(operator, time) of a ``PauliEvolutionGate`` that is exactly exp(−i·time·operator) with
+    commuting real-weighted terms and a numeric time; ``None`` for any other operation."""
+    if not isinstance(gate, PauliEvolutionGate) or not isinstance(gate.operator, SparsePauliOp):
+        return None
+    try:
+        time = float(gate.time)
+    except TypeError:  # a free parameter
+        return None
+    op = gate.operator
+    if np.any(np.abs(op.coeffs.imag) > 1e-12) or not all_commute(op):
+        return None
+    return op, time
 
 
 @lru_cache(maxsize=1)
@@ -140,18 +156,10 @@ class CommutingPauliEvolutionSynthesis(HighLevelSynthesisPlugin):
     ``None`` (the next method) for any other."""
 
     def run(self, high_level_object, coupling_map=None, target=None, qubits=None, **options):
-        gate = high_level_object
-        if not isinstance(gate, PauliEvolutionGate) or not isinstance(gate.operator, SparsePauliOp):
+        exponent = commuting_exponent(high_level_object)
+        if exponent is None or exponent[0].num_qubits > _MAX_QUBITS:
             return None
-        try:
-            time = float(gate.time)
-        except TypeError:  # a free parameter
-            return None
-        op = gate.operator.simplify(atol=0)
-        if op.num_qubits > _MAX_QUBITS or np.any(np.abs(op.coeffs.imag) > 1e-12):
-            return None
-        if not all_commute(op):
-            return None
+        op, time = exponent[0].simplify(atol=0), exponent[1]
         labels = tuple(p.to_label() for p in op.paulis)
         return _synthesize(labels, np.ascontiguousarray(op.coeffs.real).tobytes(), time).copy()
 

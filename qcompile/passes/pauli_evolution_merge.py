@@ -33,7 +33,7 @@ from qiskit.dagcircuit import DAGCircuit, DAGOpNode
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler.basepasses import TransformationPass
 
-from qcompile.passes.pauli_evolution import all_commute
+from qcompile.passes.pauli_evolution import commuting_exponent
 
 __all__ = ["MergeCommutingPauliEvolutions"]
 
@@ -52,16 +52,10 @@ _LETTER = {(True, False): "X", (True, True): "Y", (False, True): "Z"}
 def _terms(node: DAGOpNode, dag: DAGCircuit) -> Terms | None:
     """The exponent of a mergeable rotation, −i Σ_k c_k P_k, as {qubit: letter} and c_k·t;
     ``None`` for any other operation."""
-    gate = node.op
-    if not isinstance(gate, PauliEvolutionGate) or not isinstance(gate.operator, SparsePauliOp):
+    exponent = commuting_exponent(node.op)
+    if exponent is None:
         return None
-    try:
-        time = float(gate.time)
-    except TypeError:  # a free parameter
-        return None
-    op = gate.operator
-    if np.any(np.abs(op.coeffs.imag) > 1e-12) or not all_commute(op):
-        return None
+    op, time = exponent
     qubits = [dag.find_bit(q).index for q in node.qargs]
     xs, zs = op.paulis.x, op.paulis.z
     terms = []
