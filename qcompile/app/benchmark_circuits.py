@@ -113,7 +113,7 @@ def suite_circuits(quick: bool = False) -> list[SuiteCircuit]:
     ]
     # the Trotterized coherent feedback once more, unmeasured: compiled as an operator, so no
     # compiler may use the known input (from |0…0⟩ the plant stays on its trajectory and the
-    # measured circuit is nearly classical — state-aware synthesis takes it to a few CX)
+    # measured distribution needs one entangling gate, which state-aware synthesis finds)
     circuits.append(
         SuiteCircuit("coherent_feedback_collisions_operator", "coherent_feedback", trotterized,
                      kind="operator")

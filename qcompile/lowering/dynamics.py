@@ -15,7 +15,8 @@ Hamiltonian part, by ``rule`` (where the coefficients c_j(t) are sampled):
   plant has reached); ``end`` here samples an unsplit H(t) at t_{k+1} and is first order.
 
 and by ``synthesis``: ``trotter`` (Pauli product formula of ``order`` 1 or 2, one
-``PauliEvolutionGate`` per group of commuting terms, synthesized by the compiler, see
+``PauliEvolutionGate`` per term, group by group; qcompile's passes merge commuting ones and
+synthesize them, see
 :mod:`qcompile.lowering.trotter`) or ``exact`` (one dense unitary per step, for few qubits).
 ``collision``: ``exact``, ``dilation`` (see :mod:`qcompile.lowering.collision`) or ``channel``
 (the whole step channel e^{δt𝓛(s)} as one Stinespring unitary; small systems only).

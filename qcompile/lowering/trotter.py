@@ -124,9 +124,9 @@ def trotter_step(
 ) -> QuantumCircuit:
     """One product-formula step ∏_g exp(−i H_g δt), H_g = Σ_{j∈g} w_j P_j over the commuting
     ``groups`` (default :func:`commuting_groups`), as one ``PauliEvolutionGate`` per term on
-    the qubits it acts on:
-    group by group, each group in qubit-disjoint layers (:func:`parallel_layers`); ``order``
-    2 sweeps forward with δt/2, then backward. Terms of weight 0 are left out.
+    the qubits it acts on: group by group, each group in qubit-disjoint layers
+    (:func:`parallel_layers`); ``order`` 2 sweeps forward with δt/2, then backward. Terms of
+    weight 0 are left out.
 
     One gate per term is how a product formula is written, and what every compiler reads
     alike; qcompile's pipeline merges adjacent commuting rotations again and synthesizes each
