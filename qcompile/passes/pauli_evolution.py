@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 _BASIS = ["cx", "rz", "sx", "x"]
-_MAX_QUBITS = 64  # rustiq works on any width; this only bounds the cache's keys
+_MAX_QUBITS = 64  # wider evolutions are left to Qiskit's default synthesis
 
 
 def all_commute(op: SparsePauliOp) -> bool:
@@ -132,7 +132,8 @@ def _method(labels: tuple[str, ...]) -> str:
     and the choice never depends on what the process compiled before."""
     weights = 0.1 + 0.37 * np.sqrt(np.arange(2, len(labels) + 2))  # generic, fixed
     op = SparsePauliOp(list(labels), weights)
-    cleaned = _cleanup().run([_candidate(op, 0.1, method) for method in CANDIDATES])
+    # one by one: a list would go to Qiskit's process pool, for three tiny circuits
+    cleaned = [_cleanup().run(_candidate(op, 0.1, method)) for method in CANDIDATES]
     return CANDIDATES[min(range(len(cleaned)), key=lambda i: (_cost(cleaned[i]), i))]
 
 
