@@ -17,6 +17,7 @@ import numpy as np
 from qiskit import transpile
 from qiskit.circuit import QuantumCircuit
 from qiskit.providers import BackendV2, Options
+from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import Target
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel
@@ -27,6 +28,7 @@ from qcompile.backends.readout_mitigation import (
     measured_qubits,
     mitigate_counts,
 )
+from qcompile.errors import InvalidParameter
 from qcompile.passes.targets import fake_backend
 from qcompile.states.circuit_states import MAX_STATEVECTOR_QUBITS
 
@@ -241,6 +243,32 @@ class AerBackend:
             if progress is not None:
                 progress(len(batch))
         return counts
+
+    def estimate(
+        self,
+        circuits: Sequence[QuantumCircuit],
+        observables: Sequence[Sequence[SparsePauliOp]],
+        shots: int,
+        *,
+        resilience_level: int = 1,
+        seed: int | None = None,
+        progress: Progress | None = None,
+        run_id: str | None = None,
+    ) -> list[dict[str, list[float]]]:
+        """Expectation values of ``observables[i]`` (on physical qubits) after ``circuits[i]``
+        through runtime's client-side Estimator in local mode, with this backend's noise
+        (:mod:`qcompile.backends.estimator`); ``{"evs", "stds"}`` per circuit."""
+        from qcompile.backends.estimator import estimator_options, expectation_data, run_local
+
+        if self.readout_mitigation:
+            raise InvalidParameter(
+                "mitigate_readout", True, "not with the Estimator: use its resilience_level 1"
+            )
+        options = estimator_options(shots, resilience_level, seed)
+        data = expectation_data(run_local(circuits, observables, options, self.device).result())
+        if progress is not None:
+            progress(len(data))
+        return data
 
 
 def density_matrices_at(

@@ -4,7 +4,10 @@ Circuits (already compiled to the device's ISA) go through runtime's client-side
 ``qiskit_ibm_runtime.executor_sampler.Sampler`` — what 0.51 recommends; ``SamplerV2`` is
 deprecated — in **batch** mode by default (Open Plan accounts cannot open sessions),
 ``session`` or plain ``job`` mode on request. Dynamical decoupling and Pauli twirling are
-the primitive's own options, passed through (:class:`IBMOptions`).
+the primitive's own options, passed through (:class:`IBMOptions`). Pauli expectation values
+can instead go through runtime's client-side ``executor_estimator.Estimator`` with its
+resilience levels (:meth:`IBMBackend.estimate`, :mod:`qcompile.backends.estimator`); in local
+mode that Estimator runs on Aer with the circuits cut down to the qubits they use.
 
 Names: ``ibm:<device>`` (``ibm:ibm_torino``; needs an account) and ``ibm:<fake backend>``
 (``ibm:fake_torino``): runtime's *local testing mode*, the same Sampler, Batch and job
@@ -13,7 +16,8 @@ objects executed by Aer on the fake device's noise, with no network and no accou
 Credentials: ``QISKIT_IBM_TOKEN`` (and ``QISKIT_IBM_INSTANCE``) from the environment, else
 the account saved with ``QiskitRuntimeService.save_account``. The token is handed to
 ``QiskitRuntimeService`` and nowhere else: never printed, logged, stored or put in an error
-message (:func:`redact`).
+message (``redact``; :mod:`qcompile.backends.ibm_account`). Execution options:
+:mod:`qcompile.backends.ibm_options`.
 
 The job store (``qcompile.backends.store``) receives id, backend, mode, options, circuits (QPY) and
 the calibration time before the first wait, so :meth:`IBMBackend.fetch` finishes a job after
@@ -28,21 +32,22 @@ asked for a job with that tag — a job accepted whose answer was lost is adopte
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit
 from qiskit.providers import BackendV2
+from qiskit.quantum_info import SparsePauliOp
 
 from qcompile.backends.aer import MAX_SIMULATED_QUBITS, active_qubits, density_matrices_at
+from qcompile.backends.ibm_account import redact, runtime_service, transient_errors
+from qcompile.backends.ibm_options import DD_SEQUENCES, MODES, TWIRLING, IBMOptions
 from qcompile.backends.retry import RetryPolicy, call_with_retries
 from qcompile.backends.store import ResultStore
-from qcompile.errors import BackendUnavailable, InvalidParameter, QCompileError, ResourceLimit
+from qcompile.errors import BackendUnavailable, QCompileError, ResourceLimit
 from qcompile.passes.targets import fake_backend, fake_backend_names
 
 __all__ = [
@@ -55,107 +60,14 @@ __all__ = [
     "runtime_service",
 ]
 
-MODES = ("batch", "session", "job")
-DD_SEQUENCES = ("XX", "XpXm", "XY4")
-TWIRLING = ("none", "gates", "measure", "all")
 FINAL_STATUSES = ("DONE", "ERROR", "CANCELLED")
-TOKEN_VARIABLE = "QISKIT_IBM_TOKEN"
-INSTANCE_VARIABLE = "QISKIT_IBM_INSTANCE"
 
 Progress = Callable[[int], None]
 
 
-def redact(text: object) -> str:
-    """``str(text)`` with the IBM token (if one is set in the environment) replaced."""
-    message = str(text)
-    token = os.environ.get(TOKEN_VARIABLE)
-    if token and len(token) >= 4:
-        message = message.replace(token, "<redacted>")
-    return message
-
-
-def _transient_errors() -> tuple[type[BaseException], ...]:
-    """Errors worth retrying: the network, timeouts and the runtime API's HTTP errors."""
-    import requests
-    from qiskit_ibm_runtime.exceptions import IBMApiError, IBMBackendApiError
-
-    return (ConnectionError, TimeoutError, requests.RequestException, IBMApiError,
-            IBMBackendApiError)  # fmt: skip
-
-
-def runtime_service():
-    """A ``QiskitRuntimeService`` from ``QISKIT_IBM_TOKEN``/``QISKIT_IBM_INSTANCE`` or the
-    saved account; failure is a :class:`BackendUnavailable` that never shows the token."""
-    from qiskit_ibm_runtime import QiskitRuntimeService
-
-    token = os.environ.get(TOKEN_VARIABLE)
-    instance = os.environ.get(INSTANCE_VARIABLE) or None
-    try:
-        if token:
-            return QiskitRuntimeService(
-                channel="ibm_quantum_platform", token=token, instance=instance
-            )
-        return QiskitRuntimeService(instance=instance)
-    except Exception as exc:
-        raise BackendUnavailable(
-            f"cannot open an IBM Quantum account ({type(exc).__name__}: {redact(exc)}); set "
-            f"{TOKEN_VARIABLE} (and {INSTANCE_VARIABLE}) or save an account with "
-            "QiskitRuntimeService.save_account, or use ibm:fake_<device> for local mode"
-        ) from None
-
-
-@dataclass(frozen=True)
-class IBMOptions:
-    """Execution mode and the primitive's error-suppression options.
-
-    ``dynamical_decoupling``: ``None`` or a sequence of :data:`DD_SEQUENCES`;
-    ``twirling``: one of :data:`TWIRLING` (Pauli twirling of two-qubit gates, of
-    measurements, or both); ``max_execution_time`` in seconds (``None``: the service's).
-    """
-
-    mode: str = "batch"
-    dynamical_decoupling: str | None = None
-    twirling: str = "none"
-    max_execution_time: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise InvalidParameter("mode", self.mode, "one of " + ", ".join(MODES))
-        if self.dynamical_decoupling not in (None, *DD_SEQUENCES):
-            raise InvalidParameter(
-                "dynamical_decoupling",
-                self.dynamical_decoupling,
-                "none or one of " + ", ".join(DD_SEQUENCES),
-            )
-        if self.twirling not in TWIRLING:
-            raise InvalidParameter("twirling", self.twirling, "one of " + ", ".join(TWIRLING))
-        if self.max_execution_time is not None and not (
-            isinstance(self.max_execution_time, int) and self.max_execution_time > 0
-        ):
-            raise InvalidParameter(
-                "max_execution_time", self.max_execution_time, "a positive integer (seconds)"
-            )
-
-    def sampler_options(self, shots: int, seed: int | None, local: bool) -> dict[str, Any]:
-        """The ``SamplerOptions`` of the client-side Sampler, as a plain dict."""
-        options: dict[str, Any] = {
-            "default_shots": shots,
-            "dynamical_decoupling": {
-                "enable": self.dynamical_decoupling is not None,
-                "sequence_type": self.dynamical_decoupling or "XX",
-            },
-            "twirling": {
-                "enable_gates": self.twirling in ("gates", "all"),
-                "enable_measure": self.twirling in ("measure", "all"),
-            },
-            "max_execution_time": self.max_execution_time,
-        }
-        if local and seed is not None:
-            options["simulator"] = {"seed_simulator": int(seed)}
-        return options
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+def _job_tag() -> str:
+    """A tag of its own for one submission, the same on every retry of it."""
+    return f"qcompile-{uuid.uuid4().hex[:16]}"
 
 
 def _counts(result) -> list[dict[str, int]]:
@@ -165,7 +77,8 @@ def _counts(result) -> list[dict[str, int]]:
 
 class IBMBackend:
     """An IBM Quantum device (``ibm_torino``) or a fake one in runtime's local mode
-    (``fake_torino``), run through the client-side Sampler.
+    (``fake_torino``), run through the client-side Sampler (:meth:`run`) or Estimator
+    (:meth:`estimate`).
 
     ``store`` keeps the jobs (default: the user's results store); ``retry`` governs submit,
     fetch and cancel; ``service`` replaces the account lookup (tests, or a service the caller
@@ -221,7 +134,7 @@ class IBMBackend:
                 self._device = call_with_retries(
                     lambda: self.service.backend(self.device_name),
                     what=f"looking up {self.device_name}",
-                    transient=_transient_errors(),
+                    transient=transient_errors(),
                     policy=self.retry,
                     describe=redact,
                 )
@@ -288,6 +201,30 @@ class IBMBackend:
             progress(len(counts))
         return counts
 
+    def estimate(
+        self,
+        circuits: Sequence[QuantumCircuit],
+        observables: Sequence[Sequence[SparsePauliOp]],
+        shots: int,
+        *,
+        resilience_level: int = 1,
+        seed: int | None = None,
+        progress: Progress | None = None,
+        run_id: str | None = None,
+    ) -> list[dict[str, list[float]]]:
+        """Expectation values of ``observables[i]`` (on the device's qubits) after
+        ``circuits[i]``: one client-side Estimator job (:mod:`qcompile.backends.estimator`),
+        remembered before it is waited on, as :meth:`run`; ``{"evs", "stds"}`` per circuit."""
+        job_id = self.submit_estimator(circuits, observables, shots,
+                                       resilience_level=resilience_level, seed=seed,
+                                       run_id=run_id)  # fmt: skip
+        if self.on_status is not None and not self.local:
+            self.wait(job_id)
+        data = self.fetch(job_id)
+        if progress is not None:
+            progress(len(data))
+        return data
+
     # -- jobs --------------------------------------------------------------------------------
     def submit(
         self,
@@ -299,33 +236,14 @@ class IBMBackend:
     ) -> str:
         """Submit ``circuits`` as one Sampler job and record it in the store; its id."""
         circuits = list(circuits)
-        if self.local:
-            used = len(active_qubits(circuits))
-            if used > MAX_SIMULATED_QUBITS:
-                raise ResourceLimit(
-                    f"the circuits use {used} qubits; local mode simulates at most "
-                    f"{MAX_SIMULATED_QUBITS}"
-                )
+        self._check_local_size(circuits)
         options = self.options.sampler_options(shots, seed, self.local)
-        tag = f"qcompile-{uuid.uuid4().hex[:16]}"  # one per submission, the same on every retry
+        tag = _job_tag()
         options["environment"] = {"job_tags": [tag]}
-        attempts = 0
-
-        def submit_or_adopt():
-            # a retry after a lost response must not submit twice: the service is asked first
-            # whether a job with this submission's tag exists, and that job is kept
-            nonlocal attempts
-            if attempts and (existing := self._submitted_with_tag(tag)) is not None:
-                return existing
-            attempts += 1
-            return self._submit_once(circuits, shots, options)
-
-        job = call_with_retries(
-            submit_or_adopt,
-            what=f"submitting {len(circuits)} circuits to {self.name}",
-            transient=_transient_errors(),
-            policy=self.retry,
-            describe=redact,
+        job = self._submit_tagged(
+            tag,
+            lambda: self._submit_once(circuits, shots, options),
+            f"submitting {len(circuits)} circuits to {self.name}",
         )
         job_id = job.job_id()
         self._jobs[job_id] = job
@@ -341,6 +259,94 @@ class IBMBackend:
             calibration=self.calibration_time(),
         )
         return job_id
+
+    def submit_estimator(
+        self,
+        circuits: Sequence[QuantumCircuit],
+        observables: Sequence[Sequence[SparsePauliOp]],
+        shots: int,
+        *,
+        resilience_level: int = 1,
+        seed: int | None = None,
+        run_id: str | None = None,
+    ) -> str:
+        """Submit one Estimator job and record it (circuits, observables, options); its id."""
+        from qcompile.backends.estimator import estimator_options
+
+        circuits = list(circuits)
+        self._check_local_size(circuits)
+        options = estimator_options(
+            shots, resilience_level, seed if self.local else None,
+            dynamical_decoupling=self.options.dynamical_decoupling,
+            twirling=self.options.twirling,
+        )  # fmt: skip
+        tag = _job_tag()
+        if not self.local:  # the local Estimator runs on Aer, which has no job tags
+            options["environment"] = {"job_tags": [tag]}
+        groups = [[[[label, c.real, c.imag] for label, c in o.to_list()] for o in group]
+                  for group in observables]  # fmt: skip
+        job = self._submit_tagged(
+            tag,
+            lambda: self._estimator_once(circuits, observables, options),
+            f"submitting {len(circuits)} Estimator circuits to {self.name}",
+        )
+        job_id = job.job_id()
+        self._jobs[job_id] = job
+        self.store.add_job(
+            job_id,
+            run_id=run_id,
+            backend=self.name,
+            mode=self.options.mode,
+            local=self.local,
+            shots=shots,
+            circuits=circuits,
+            options={"estimator": options, "observables": groups,
+                     "execution": self.options.to_dict()},  # fmt: skip
+            calibration=self.calibration_time(),
+        )
+        return job_id
+
+    def _estimator_once(self, circuits, observables, options: dict):
+        from qiskit_ibm_runtime import Batch, Session
+        from qiskit_ibm_runtime.executor_estimator import Estimator
+
+        from qcompile.backends.estimator import run_local
+
+        if self.local:
+            return run_local(circuits, observables, options, self.device)
+        pubs = [(c, list(g)) for c, g in zip(circuits, observables, strict=True)]
+        if self.options.mode == "job":
+            return Estimator(mode=self.device, options=options).run(pubs)
+        mode_class = Batch if self.options.mode == "batch" else Session
+        with mode_class(backend=self.device) as mode:
+            return Estimator(mode=mode, options=options).run(pubs)
+
+    def _check_local_size(self, circuits: Sequence[QuantumCircuit]) -> None:
+        if self.local:
+            used = len(active_qubits(circuits))
+            if used > MAX_SIMULATED_QUBITS:
+                raise ResourceLimit(
+                    f"the circuits use {used} qubits; local mode simulates at most "
+                    f"{MAX_SIMULATED_QUBITS}"
+                )
+
+    def _submit_tagged(self, tag: str, submit: Callable[[], Any], what: str):
+        """``submit()`` with retries; a retry after a lost response must not submit twice,
+        so the service is asked first whether a job with this submission's tag exists, and
+        that job is kept."""
+        attempts = 0
+
+        def submit_or_adopt():
+            nonlocal attempts
+            if attempts and (existing := self._submitted_with_tag(tag)) is not None:
+                return existing
+            attempts += 1
+            return submit()
+
+        return call_with_retries(
+            submit_or_adopt, what=what, transient=transient_errors(), policy=self.retry,
+            describe=redact,
+        )  # fmt: skip
 
     def _submitted_with_tag(self, tag: str):
         """The job this submission already created (its tag), or ``None``; local-mode jobs
@@ -361,7 +367,8 @@ class IBMBackend:
             return Sampler(mode=mode, options=options).run(circuits, shots=shots)
 
     def fetch(self, job_id: str) -> list[dict[str, int]]:
-        """Counts of job ``job_id`` (waiting for it if needed), recorded in the store.
+        """Counts of job ``job_id`` (waiting for it if needed), recorded in the store; for an
+        Estimator job, its ``{"evs", "stds"}`` per circuit.
 
         A failure of the job itself marks it failed; a fetch that keeps failing leaves it
         ``submitted`` (with the error) so that ``qcompile jobs fetch`` can try again.
@@ -375,7 +382,7 @@ class IBMBackend:
             result = call_with_retries(
                 lambda: self._result_once(job_id),
                 what=f"fetching job {job_id} from {self.name}",
-                transient=_transient_errors(),
+                transient=transient_errors(),
                 policy=self.retry,
                 describe=redact,
             )
@@ -389,7 +396,12 @@ class IBMBackend:
             message = f"job {job_id} failed on {self.name}: {type(exc).__name__}: {redact(exc)}"
             self.store.job_failed(job_id, message)
             raise QCompileError(message) from None
-        counts = _counts(result)
+        if "estimator" in row["options"]:
+            from qcompile.backends.estimator import expectation_data
+
+            counts = expectation_data(result)
+        else:
+            counts = _counts(result)
         if len(counts) != row["num_circuits"]:
             raise QCompileError(
                 f"job {job_id} returned {len(counts)} results for {row['num_circuits']} circuits"
@@ -410,6 +422,15 @@ class IBMBackend:
         from qiskit_ibm_runtime.executor_sampler import Sampler
 
         row = self.store.get_job(job_id, with_circuits=True)
+        if "estimator" in row["options"]:
+            observables = [
+                [SparsePauliOp.from_list([(label, complex(re, im)) for label, re, im in o])
+                 for o in group]
+                for group in row["options"]["observables"]
+            ]  # fmt: skip
+            return self._estimator_once(
+                row["circuits"], observables, row["options"]["estimator"]
+            ).result()
         options = row["options"]["sampler"]
         return Sampler(mode=self.device, options=options).run(row["circuits"]).result()
 
@@ -436,7 +457,7 @@ class IBMBackend:
         return call_with_retries(
             lambda: self.service.job(job_id),
             what=f"looking up job {job_id}",
-            transient=_transient_errors(),
+            transient=transient_errors(),
             policy=self.retry,
             describe=redact,
         )

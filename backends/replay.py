@@ -19,7 +19,8 @@ __all__ = ["ReplayBackend"]
 
 
 class ReplayBackend:
-    """Looks like ``inner`` for compiling; :meth:`run` returns ``jobs[i]`` counts in order.
+    """Looks like ``inner`` for compiling; :meth:`run` (and :meth:`estimate`) return
+    ``jobs[i]`` counts (expectation values) in order.
 
     ``jobs`` is a list of ``(job_id, circuits, counts)`` as the store keeps them.
     """
@@ -49,6 +50,37 @@ class ReplayBackend:
     def ideal_density_matrices(self, circuit, checkpoints, qubits):
         return self.inner.ideal_density_matrices(circuit, checkpoints, qubits)
 
+    def _next(self, circuits: Sequence[QuantumCircuit]):
+        if not self._jobs:
+            raise QCompileError("the run asks for more jobs than were submitted for it")
+        job_id, submitted, data = self._jobs.pop(0)
+        circuits = list(circuits)
+        if len(circuits) != len(submitted) or any(
+            a != b for a, b in zip(circuits, submitted, strict=True)
+        ):
+            raise QCompileError(
+                f"the circuits of job {job_id} differ from a recompilation of its run "
+                "(were package versions changed?); its counts are kept in the store"
+            )
+        return data
+
+    def estimate(
+        self,
+        circuits: Sequence[QuantumCircuit],
+        observables,
+        shots: int,
+        *,
+        resilience_level: int = 1,
+        seed: int | None = None,
+        progress: Callable[[int], None] | None = None,
+        run_id: str | None = None,
+    ) -> list[dict[str, list[float]]]:
+        """The stored ``{"evs", "stds"}`` of the next job (an Estimator job)."""
+        data = self._next(circuits)
+        if progress is not None:
+            progress(len(data))
+        return data
+
     def run(
         self,
         circuits: Sequence[QuantumCircuit],
@@ -58,17 +90,7 @@ class ReplayBackend:
         progress: Callable[[int], None] | None = None,
         run_id: str | None = None,
     ) -> list[dict[str, int]]:
-        if not self._jobs:
-            raise QCompileError("the run asks for more jobs than were submitted for it")
-        job_id, submitted, counts = self._jobs.pop(0)
-        circuits = list(circuits)
-        if len(circuits) != len(submitted) or any(
-            a != b for a, b in zip(circuits, submitted, strict=True)
-        ):
-            raise QCompileError(
-                f"the circuits of job {job_id} differ from a recompilation of its run "
-                "(were package versions changed?); its counts are kept in the store"
-            )
+        counts = self._next(circuits)
         if progress is not None:
             progress(len(counts))
         return counts

@@ -81,10 +81,26 @@ def run_homogenization(
             "backends with shots measured by process tomography for k <= 4. Needs a pure xi.",
         ),
     ] = False,
+    estimator: Annotated[
+        bool,
+        typer.Option(
+            "--estimator",
+            help="Measure the Bloch vectors as Pauli expectation values with qiskit-ibm-"
+            "runtime's client-side Estimator (local mode on aer backends) instead of counting "
+            "tomography shots; --shots per basis (default 4000).",
+        ),
+    ] = False,
+    resilience_level: Annotated[
+        int,
+        typer.Option(
+            help="With --estimator: 0 raw, 1 measurement twirling + TREX readout "
+            "mitigation, 2 also gate twirling + ZNE (gate folding).",
+        ),
+    ] = 1,
 ) -> None:
     """Homogenization (spec 000): system fidelity to xi after k = 0..N collisions."""
     from qcompile.backends import ResultStore
-    from qcompile.run.experiment import check_run, run_experiment
+    from qcompile.run.experiment import check_estimator, check_run, run_experiment
     from qcompile.run.recoverability import check_recoverability
 
     _check_output_path("json", json_path)
@@ -96,10 +112,13 @@ def run_homogenization(
     store = ResultStore()
     chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout)
     check_run(protocol, chosen, shots, seed)
+    if estimator:
+        check_estimator(chosen, resilience_level, scales, recoverability)
     with _progress() as progress:
         result = run_experiment(protocol, chosen, shots=shots, seed=seed, store=store,
                                 progress=progress, recoverability=recoverability,
-                                zne=scales)  # fmt: skip
+                                zne=scales, estimator=estimator,
+                                resilience_level=resilience_level)  # fmt: skip
     _print_homogenization(result)
     if result.mitigation:
         print_mitigation(result)
@@ -118,6 +137,11 @@ def _scale_factors(text: str | None) -> tuple[int, ...] | None:
 def print_mitigation(result) -> None:
     """What was applied, and raw (scale 1) beside mitigated for every observable's last point."""
     mitigation = result.mitigation
+    if "estimator" in mitigation:
+        used = mitigation["estimator"]
+        out.print(f"Estimator ({used['primitive']}), resilience level "
+                  f"{used['resilience_level']}: {', '.join(used['techniques']) or 'raw'}; "
+                  f"{used['shots_per_basis']} shots per basis")  # fmt: skip
     if "readout" in mitigation:
         out.print("readout mitigation: mthree, per-qubit calibration in the same run")
     zne = mitigation.get("zne")

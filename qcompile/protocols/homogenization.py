@@ -64,6 +64,9 @@ RUN_OPTIONS = (
               "(spec 000 §3), exact and measured for k <= 4"),
     Parameter("zne", "str", None, "odd scale factors from 1, e.g. 1,3,5; zero-noise "
               "extrapolation (device-noise backends)"),
+    Parameter("estimator", "bool", False, "true|false; Bloch vectors as Pauli expectation "
+              "values from runtime's Estimator instead of tomography counts"),
+    Parameter("resilience_level", "int", 1, "0, 1 (TREX) or 2 (TREX + ZNE); with estimator"),
 )  # fmt: skip
 
 
@@ -348,8 +351,9 @@ def run(protocol: Homogenization, backend, *, solvers: Mapping | None = None, **
     ``options`` are the runner's (shots, seed, store, ...)."""
     from qcompile.run.experiment import run_experiment
 
-    if "recoverability" in options:  # from a sweep's text or a recipe's JSON
-        options["recoverability"] = _flag("recoverability", options["recoverability"])
+    for name in ("recoverability", "estimator"):  # from a sweep's text or a recipe's JSON
+        if name in options:
+            options[name] = _flag(name, options[name])
     return run_experiment(protocol, backend, **options)
 
 

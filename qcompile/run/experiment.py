@@ -18,6 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from qcompile.backends.estimator import (
+    ESTIMATOR_CLASS,
+    TECHNIQUES,
+    check_resilience_level,
+    physical_observables,
+)
 from qcompile.errors import InvalidParameter
 from qcompile.passes.compile import circuit_metrics, compile_circuits
 from qcompile.results import RunResult
@@ -43,12 +49,19 @@ from qcompile.run.runner import (
 from qcompile.run.zne import check_scale_factors, extrapolate, fold, richardson_weights
 from qcompile.states.circuit_states import reduced_qubit_states
 from qcompile.states.qubit_state import bloch_vector
-from qcompile.states.tomography import BlochEstimate, estimate_bloch, measurement_circuits
+from qcompile.states.tomography import (
+    BlochEstimate,
+    bloch_from_expectations,
+    bloch_observables,
+    estimate_bloch,
+    measurement_circuits,
+)
 
 __all__ = [
     "Backend",
     "Progress",
     "run_experiment",
+    "check_estimator",
     "check_run",
     "stored_run",
     "run_recipe",
@@ -75,6 +88,8 @@ def run_experiment(
     sweep_point: tuple[str, int] | None = None,
     recoverability: bool = False,
     zne: tuple[int, ...] | None = None,
+    estimator: bool = False,
+    resilience_level: int = 1,
 ) -> RunResult:
     """Run ``protocol`` on ``backend`` and return the :class:`RunResult`.
 
@@ -87,10 +102,17 @@ def run_experiment(
     :mod:`qcompile.run.recoverability`), measured in the same job on circuit backends.
     ``zne`` (odd scale factors, e.g. ``(1, 3, 5)``) extrapolates every tomography estimate to
     zero noise (:mod:`qcompile.run.zne`); the scale-1 estimates are kept in ``mitigation``.
+    ``estimator`` measures the Bloch vectors as Pauli expectation values with runtime's
+    client-side Estimator at ``resilience_level`` (0 raw, 1 TREX, 2 TREX + ZNE;
+    :mod:`qcompile.backends.estimator`) instead of counting tomography shots; it always
+    samples (``shots`` per basis, default :data:`DEFAULT_SHOTS`).
     """
     check_run(protocol, backend, shots, seed)
     if recoverability:
         check_recoverability(protocol)
+    if estimator:
+        resilience_level = check_estimator(backend, resilience_level, zne, recoverability)
+        shots = DEFAULT_SHOTS if shots is None else shots
     if zne is not None:
         zne = check_scale_factors(zne)
         if not backend.noisy:
@@ -104,14 +126,60 @@ def run_experiment(
     def body(run: RunContext) -> RunResult:
         save = (lambda circuits: store.save_circuits(run.run_id, circuits)) if store else None
         return _run(protocol, backend, run.shots, run.seed, run.report, save, run.run_id,
-                    recoverability=recoverability, zne=zne)  # fmt: skip
+                    recoverability=recoverability, zne=zne,
+                    resilience_level=resilience_level if estimator else None)  # fmt: skip
 
     extra: dict[str, Any] = {"recoverability": True} if recoverability else {}
     if zne is not None:  # recipes are as before without these options
         extra["zne"] = list(zne)
+    if estimator:
+        extra.update(estimator=True, resilience_level=resilience_level)
     return execute_run(protocol, backend.name, body, runner="experiment", shots=shots,
                        seed=seed, store=store, progress=progress, run_id=run_id,
                        sweep_point=sweep_point, **extra)  # fmt: skip
+
+
+def check_estimator(backend: Backend, level: int, zne, recoverability: bool) -> int:
+    """The Estimator path's own checks, before any work: a backend with an Estimator, and
+    none of the Sampler path's mitigations (the resilience level replaces them)."""
+    level = check_resilience_level(level)
+    if getattr(backend, "readout_mitigation", False):
+        raise InvalidParameter(
+            "mitigate_readout", True, "not with the Estimator: its resilience_level 1 or 2 "
+            "mitigates readout (TREX)"
+        )  # fmt: skip
+    if not callable(getattr(backend, "estimate", None)):
+        raise InvalidParameter(
+            "estimator", True, f"a backend that runs circuits through an Estimator, not "
+            f"{backend.name} (aer, aer:<fake backend>, ibm:...)"
+        )  # fmt: skip
+    if zne is not None:
+        raise InvalidParameter(
+            "zne", ",".join(map(str, zne)), "not with the Estimator: use resilience_level 2 "
+            "(its own gate-folding ZNE)"
+        )  # fmt: skip
+    if recoverability:
+        raise InvalidParameter(
+            "recoverability", True, "not with the Estimator (process tomography counts "
+            "shots): run it without --estimator"
+        )  # fmt: skip
+    return level
+
+
+def _estimated(
+    tasks, compiled, backend: Backend, shots: int, seed: int, level: int, report: Progress,
+    run_id: str | None,
+) -> list[BlochEstimate]:  # fmt: skip
+    """Every task's Bloch vectors from one Estimator job over its compiled, unmeasured
+    circuit (the observables moved onto the physical qubits the compiler chose)."""
+    observables = [physical_observables(c, bloch_observables(task))
+                   for c, task in zip(compiled, tasks, strict=True)]  # fmt: skip
+    report("shots", 0, len(compiled))
+    data = backend.estimate(compiled, observables, shots, resilience_level=level, seed=seed,
+                            progress=lambda n: report("shots", n, len(compiled)),
+                            run_id=run_id)  # fmt: skip
+    rng = np.random.default_rng(seed)
+    return [bloch_from_expectations(d["evs"], d["stds"], shots, rng=rng) for d in data]
 
 
 def _run(
@@ -125,8 +193,10 @@ def _run(
     *,
     recoverability: bool = False,
     zne: tuple[int, ...] | None = None,
+    resilience_level: int | None = None,
 ) -> RunResult:
     report = progress
+    estimator = resilience_level is not None
     reference = protocol.reference()
     circuit_info: dict[str, Any] = {}
     observables: dict[str, Any] = {}
@@ -155,13 +225,17 @@ def _run(
         # reported and stored as it runs: from |0…0⟩, measured (compiled state-aware)
         full_measured = full.copy()
         full_measured.measure_all()
-        circuits = [c for task in tasks for c in measurement_circuits(task)]
+        if estimator:  # the states themselves, from |0…0⟩, measured by the Estimator
+            circuits = [task.circuit for task in tasks]
+        else:
+            circuits = [c for task in tasks for c in measurement_circuits(task)]
         tomography = len(circuits)
         if process is not None:  # the same layout, the same job
             circuits += process.circuits
         compiled, compile_report = compile_circuits(
-            [full_measured, *circuits], backend.compile_target, seed=seed, layout_from=full
-        )
+            [full_measured, *circuits], backend.compile_target, seed=seed, layout_from=full,
+            initial_state="zero" if estimator else "auto",
+        )  # fmt: skip
         compiled_full, compiled = compiled[0], compiled[1:]
         circuit_info = circuit_metrics(compiled_full) | {
             "target": compile_report.target,
@@ -173,6 +247,16 @@ def _run(
         if shots is None:
             observables = dict(ideal)
             observables.update({f"{k}_stderr": [0.0] * len(v) for k, v in ideal.items()})
+        elif estimator:
+            estimates = _estimated(tasks, compiled, backend, shots, seed, resilience_level,
+                                   report, run_id)  # fmt: skip
+            observables = _observables(protocol, estimates)
+            mitigation["estimator"] = {
+                "primitive": ESTIMATOR_CLASS,
+                "resilience_level": resilience_level,
+                "techniques": TECHNIQUES[resilience_level],
+                "shots_per_basis": shots,
+            }
         else:
             scales = zne or (1,)
             folded = [fold(c, scale, backend.compile_target)

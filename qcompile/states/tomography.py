@@ -19,12 +19,15 @@ from functools import lru_cache
 
 import numpy as np
 from qiskit.circuit import ClassicalRegister, QuantumCircuit
+from qiskit.quantum_info import SparsePauliOp
 
 __all__ = [
     "BASES",
     "BlochEstimate",
     "StateEstimate",
     "TomographyTask",
+    "bloch_from_expectations",
+    "bloch_observables",
     "estimate_bloch",
     "estimate_state",
     "measurement_circuits",
@@ -115,6 +118,34 @@ def estimate_bloch(
     )
     samples = (2 * resampled / shots[:, None, None] - 1).transpose(1, 2, 0)  # (B, qubit, basis)
     return BlochEstimate(mean, project_to_ball(samples), int(shots.min()))
+
+
+def bloch_observables(task: TomographyTask) -> list[SparsePauliOp]:
+    """X, Y, Z of every qubit of ``task`` in turn (on the circuit's register): what an
+    Estimator measures in place of the three tomography circuits."""
+    n = task.circuit.num_qubits
+    return [SparsePauliOp.from_sparse_list([(basis, [q], 1.0)], num_qubits=n)
+            for q in task.qubits for basis in BASES]  # fmt: skip
+
+
+def bloch_from_expectations(
+    evs: Sequence[float],
+    stds: Sequence[float],
+    shots: int,
+    *,
+    bootstrap: int = 400,
+    rng: np.random.Generator | None = None,
+) -> BlochEstimate:
+    """Bloch vectors from the expectation values of :func:`bloch_observables` and their
+    standard errors (an Estimator's ``evs`` and ``stds``); the resamples are Gaussian with
+    those errors, so functions of the states get standard errors as from counts."""
+    rng = rng if rng is not None else np.random.default_rng(0)
+    mean = np.asarray(evs, dtype=float).reshape(-1, 3)
+    spread = np.asarray(stds, dtype=float).reshape(-1, 3)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(spread))):
+        raise ValueError("the Estimator returned a non-finite expectation value")
+    samples = mean + spread * rng.standard_normal((bootstrap, *mean.shape))
+    return BlochEstimate(project_to_ball(mean), project_to_ball(samples), int(shots))
 
 
 # -- joint state tomography of a few qubits --------------------------------------------------
