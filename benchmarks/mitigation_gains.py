@@ -4,7 +4,12 @@ Homogenization (spec 000), α = 0.5, N = 4 and 10, on ``aer:fake_torino`` (FakeT
 calibrated noise), 4000 shots, seed 1 — the same compiled circuits for every variant:
 
 * ``raw``; ``readout`` (mthree, per-qubit calibration in the run); ``zne`` (global folding at
-  1, 3, 5 and Richardson); ``readout+zne``.
+  1, 3, 5 and Richardson); ``readout+zne``;
+* ``estimator-0/1/2``: the Bloch vectors as Pauli expectation values from qiskit-ibm-runtime's
+  client-side Estimator (local mode) at resilience level 0 (raw), 1 (measurement twirling +
+  TREX) and 2 (+ gate twirling and ZNE by gate folding at runtime's noise factors 1, 3, 5).
+  Level 2 runs for N ≤ :data:`MAX_LEVEL2_RESERVOIR` only: at N = 10 its twirled, folded
+  11-qubit circuits took over 15 minutes of local simulation (they are cheap on a device).
 
 Per variant and observable (system fidelity after every k, reservoir fidelities at the end):
 the gain ratio |mitigated − ideal| / |raw − ideal| (mean over points; < 1 is better), the
@@ -29,28 +34,48 @@ from qcompile.backends import get_backend  # noqa: E402
 from qcompile.protocols import homogenization  # noqa: E402
 from qcompile.run.experiment import run_experiment  # noqa: E402
 
+DEVICE = "aer:fake_torino"
+READOUT = DEVICE + "+readout-mitigation"
+#: name: (backend, run options)
 VARIANTS = {
-    "raw": ("aer:fake_torino", None),
-    "readout": ("aer:fake_torino+readout-mitigation", None),
-    "zne": ("aer:fake_torino", (1, 3, 5)),
-    "readout+zne": ("aer:fake_torino+readout-mitigation", (1, 3, 5)),
+    "raw": (DEVICE, {}),
+    "readout": (READOUT, {}),
+    "zne": (DEVICE, {"zne": (1, 3, 5)}),
+    "readout+zne": (READOUT, {"zne": (1, 3, 5)}),
+    "estimator-0": (DEVICE, {"estimator": True, "resilience_level": 0}),
+    "estimator-1": (DEVICE, {"estimator": True, "resilience_level": 1}),
+    "estimator-2": (DEVICE, {"estimator": True, "resilience_level": 2}),
 }
+MAX_LEVEL2_RESERVOIR = 4
+RUNTIME_NOISE_FACTORS = 3  # runtime's default ZNE noise factors (1, 3, 5)
 OBSERVABLES = ("system_fidelity", "reservoir_fidelity")
+
+
+def _circuits(name: str, options: dict, tomography: int) -> int:
+    """Circuits (each at ``shots``) a variant runs: the tomography settings, times the noise
+    factors, plus calibration — 2 circuits for mthree, one item of the same shots for TREX."""
+    if options.get("estimator"):
+        level = options["resilience_level"]
+        factors = RUNTIME_NOISE_FACTORS if level == 2 else 1
+        return tomography * factors + (1 if level >= 1 else 0)
+    zne = options.get("zne")
+    return tomography * (len(zne) if zne else 1) + (2 if "readout" in name else 0)
 
 
 def measure(reservoir: int, shots: int, seed: int) -> dict:
     protocol = homogenization(alpha=0.5, reservoir=reservoir)
     results, seconds = {}, {}
-    for name, (backend, zne) in VARIANTS.items():
+    for name, (backend, options) in VARIANTS.items():
+        if options.get("resilience_level") == 2 and reservoir > MAX_LEVEL2_RESERVOIR:
+            continue
         start = time.perf_counter()
         results[name] = run_experiment(protocol, get_backend(backend), shots=shots, seed=seed,
-                                       zne=zne)  # fmt: skip
+                                       **options)  # fmt: skip
         seconds[name] = time.perf_counter() - start
     tomography = 3 * (protocol.collisions + 1)
     rows = {}
     for name, result in results.items():
-        zne = VARIANTS[name][1]
-        circuits = tomography * (len(zne) if zne else 1) + (2 if "readout" in name else 0)
+        circuits = _circuits(name, VARIANTS[name][1], tomography)
         row = {"shot_cost": circuits / tomography, "seconds": seconds[name]}
         for key in OBSERVABLES:
             ideal = np.array(result.ideal[key])
@@ -80,15 +105,16 @@ def main(argv: list[str] | None = None) -> dict:
     payload = {"protocol": "homogenization", "alpha": 0.5, "backend": "aer:fake_torino",
                "shots": args.shots, "seed": args.seed, "runs": runs}  # fmt: skip
     print("results:", write_results("mitigation_gains", payload))
-    fig, axes = plt.subplots(1, len(args.reservoir), figsize=(5 * len(args.reservoir), 3.6))
+    fig, axes = plt.subplots(1, len(args.reservoir), figsize=(6 * len(args.reservoir), 4.2))
     for ax, n in zip(np.atleast_1d(axes), args.reservoir, strict=True):
         runs = payload["runs"][str(n)]
-        x = np.arange(len(VARIANTS))
+        names = [v for v in VARIANTS if v in runs]
+        x = np.arange(len(names))
         for i, key in enumerate(OBSERVABLES):
-            ax.bar(x + 0.4 * i - 0.2, [runs[v][key]["mean_abs_error"] for v in VARIANTS], 0.4,
+            ax.bar(x + 0.4 * i - 0.2, [runs[v][key]["mean_abs_error"] for v in names], 0.4,
                    label=key.replace("_", " "))  # fmt: skip
-        ax.set_xticks(x, [f"{v}\n{runs[v]['shot_cost']:.2f}x shots" for v in VARIANTS],
-                      fontsize=8)  # fmt: skip
+        ax.set_xticks(x, [f"{v}\n{runs[v]['shot_cost']:.2f}x" for v in names], fontsize=7,
+                      rotation=30)  # fmt: skip
         ax.set_ylabel("mean |estimate − ideal|")
         ax.set_title(f"homogenization N = {n}, FakeTorino noise")
         ax.grid(alpha=0.3, axis="y")

@@ -70,6 +70,22 @@ Twirling = Annotated[
 ]
 
 
+UseEstimator = Annotated[
+    bool,
+    typer.Option(
+        "--estimator",
+        help="Measure Pauli expectation values with qiskit-ibm-runtime's client-side Estimator "
+        "(local mode on aer backends) instead of counting tomography shots; --shots per "
+        "basis (default 4000).",
+    ),
+]
+ResilienceLevel = Annotated[
+    int,
+    typer.Option(
+        help="With --estimator: 0 raw, 1 measurement twirling + TREX readout mitigation, "
+        "2 also gate twirling + ZNE (gate folding)."
+    ),
+]
 MitigateReadout = Annotated[
     bool,
     typer.Option(

@@ -14,8 +14,10 @@ from qcompile.cli.common import (
     JsonPath,
     MitigateReadout,
     Mode,
+    ResilienceLevel,
     Seed,
     Twirling,
+    UseEstimator,
     _backend,
     _check_lowering,
     _check_output_path,
@@ -70,6 +72,8 @@ def run_coherent_feedback(
     dd: DynamicalDecoupling = None,
     twirling: Twirling = "none",
     mitigate_readout: MitigateReadout = False,
+    estimator: UseEstimator = False,
+    resilience_level: ResilienceLevel = 1,
     device_every: Annotated[
         int, typer.Option(min=1, help="Tomograph every k-th reported time on a device.")
     ] = 5,
@@ -81,7 +85,7 @@ def run_coherent_feedback(
     from qcompile.backends import ResultStore
     from qcompile.backends.reference import lindblad_reference
     from qcompile.protocols.coherent_feedback import coherent_feedback
-    from qcompile.run.experiment import check_run
+    from qcompile.run.experiment import check_estimator, check_run
     from qcompile.run.open_system import run_dynamics
 
     _check_output_path("json", json_path)
@@ -107,6 +111,8 @@ def run_coherent_feedback(
     chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout)
     for protocol in protocols:
         check_run(protocol, chosen, shots, seed)
+    if estimator:
+        check_estimator(chosen, resilience_level)
     results = []
     with _progress() as progress:
         for protocol in protocols:
@@ -119,6 +125,8 @@ def run_coherent_feedback(
                     shots=shots,
                     seed=seed,
                     device_every=device_every,
+                    estimator=estimator,
+                    resilience_level=resilience_level,
                     store=store,
                     progress=progress,
                 )

@@ -18,9 +18,11 @@ from qcompile.cli.common import (
     Mode,
     Reservoir,
     ReservoirState,
+    ResilienceLevel,
     Rounds,
     Seed,
     Twirling,
+    UseEstimator,
     _backend,
     _check_output_path,
     _fmt,
@@ -81,22 +83,8 @@ def run_homogenization(
             "backends with shots measured by process tomography for k <= 4. Needs a pure xi.",
         ),
     ] = False,
-    estimator: Annotated[
-        bool,
-        typer.Option(
-            "--estimator",
-            help="Measure the Bloch vectors as Pauli expectation values with qiskit-ibm-"
-            "runtime's client-side Estimator (local mode on aer backends) instead of counting "
-            "tomography shots; --shots per basis (default 4000).",
-        ),
-    ] = False,
-    resilience_level: Annotated[
-        int,
-        typer.Option(
-            help="With --estimator: 0 raw, 1 measurement twirling + TREX readout "
-            "mitigation, 2 also gate twirling + ZNE (gate folding).",
-        ),
-    ] = 1,
+    estimator: UseEstimator = False,
+    resilience_level: ResilienceLevel = 1,
 ) -> None:
     """Homogenization (spec 000): system fidelity to xi after k = 0..N collisions."""
     from qcompile.backends import ResultStore

@@ -12,8 +12,10 @@ from qcompile.cli.common import (
     JsonPath,
     MitigateReadout,
     Mode,
+    ResilienceLevel,
     Seed,
     Twirling,
+    UseEstimator,
     _backend,
     _check_output_path,
     _progress,
@@ -83,6 +85,8 @@ def run_lindblad(
     dd: DynamicalDecoupling = None,
     twirling: Twirling = "none",
     mitigate_readout: MitigateReadout = False,
+    estimator: UseEstimator = False,
+    resilience_level: ResilienceLevel = 1,
     seed: Seed = None,
     json_path: JsonPath = None,
     plot: Annotated[
@@ -93,7 +97,7 @@ def run_lindblad(
     the ideal circuit and QuTiP's master equation."""
     from qcompile.backends import ResultStore
     from qcompile.protocols.lindblad import run
-    from qcompile.run.experiment import check_run
+    from qcompile.run.experiment import check_estimator, check_run
 
     _check_output_path("json", json_path)
     _check_output_path("plot", plot)
@@ -103,6 +107,8 @@ def run_lindblad(
     store = ResultStore()
     chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout)
     check_run(protocol, chosen, shots, seed)
+    if estimator:
+        check_estimator(chosen, resilience_level)
     with _progress() as progress:
         result = run(
             protocol,
@@ -111,6 +117,8 @@ def run_lindblad(
             shots=shots,
             seed=seed,
             device_every=device_every,
+            estimator=estimator,
+            resilience_level=resilience_level,
             store=store,
             progress=progress,
         )

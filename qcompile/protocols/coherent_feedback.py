@@ -34,7 +34,7 @@ from qiskit.quantum_info import SparsePauliOp
 from qcompile.errors import InvalidParameter
 from qcompile.lowering.dynamics import lower_dynamics, split_lowering_options
 from qcompile.model import InstantChannel, OpenSystem, TimeDependentTerm, embed
-from qcompile.protocols.parameters import Parameter
+from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, Parameter
 from qcompile.resources import check_evolution_time, check_time_steps
 
 __all__ = [
@@ -86,6 +86,7 @@ RUN_OPTIONS = (
     Parameter("order", "int", None, "1 or 2 (product-formula order)"),
     Parameter("collision", "str", None, "exact | dilation | channel (jump operators)"),
     Parameter("device_every", "int", None, "an integer >= 1: tomograph every k-th time"),
+    *ESTIMATOR_OPTIONS,
 )
 
 #: Spec 002 §6a, Fig. 1 scenario (γ = 5, t_a = 1, H_P = XX, φ₀ = |00⟩): D(t) after the kick.

@@ -30,7 +30,7 @@ from qiskit.quantum_info import Statevector
 from qcompile.errors import InvalidParameter, ResourceLimit
 from qcompile.lowering.swap_power import SwapPowerGate, alpha_from_eta, eta_from_alpha
 from qcompile.model import OpenSystem, TimeDependentTerm, embed
-from qcompile.protocols.parameters import Parameter
+from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, Parameter, read_flag
 from qcompile.states.circuit_states import reduced_qubit_states
 from qcompile.states.qubit_state import QubitState, bloch_fidelity, bloch_vector, parse_qubit_state
 from qcompile.states.tomography import TomographyTask
@@ -64,9 +64,7 @@ RUN_OPTIONS = (
               "(spec 000 §3), exact and measured for k <= 4"),
     Parameter("zne", "str", None, "odd scale factors from 1, e.g. 1,3,5; zero-noise "
               "extrapolation (device-noise backends)"),
-    Parameter("estimator", "bool", False, "true|false; Bloch vectors as Pauli expectation "
-              "values from runtime's Estimator instead of tomography counts"),
-    Parameter("resilience_level", "int", 1, "0, 1 (TREX) or 2 (TREX + ZNE); with estimator"),
+    *ESTIMATOR_OPTIONS,
 )  # fmt: skip
 
 
@@ -353,16 +351,5 @@ def run(protocol: Homogenization, backend, *, solvers: Mapping | None = None, **
 
     for name in ("recoverability", "estimator"):  # from a sweep's text or a recipe's JSON
         if name in options:
-            options[name] = _flag(name, options[name])
+            options[name] = read_flag(name, options[name])
     return run_experiment(protocol, backend, **options)
-
-
-def _flag(name: str, value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes"):
-        return True
-    if text in ("false", "0", "no"):
-        return False
-    raise InvalidParameter(name, value, "true or false")

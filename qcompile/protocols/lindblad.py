@@ -35,7 +35,7 @@ from qcompile.lowering.dynamics import (
 )
 from qcompile.model import OpenSystem
 from qcompile.protocols.lindblad_file import LindbladModel, load_model, parse_model
-from qcompile.protocols.parameters import Parameter
+from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, Parameter
 from qcompile.resources import check_evolution_time, check_time_steps
 
 __all__ = ["Lindblad", "lindblad", "check_lowering", "DEFAULT_LOWERING", "NAME", "PARAMETERS"]
@@ -80,6 +80,7 @@ RUN_OPTIONS = (
     Parameter("order", "int", None, "1 or 2 (product-formula order)"),
     Parameter("collision", "str", None, "exact | dilation | channel (jump operators)"),
     Parameter("device_every", "int", None, "an integer >= 1: tomograph every k-th time"),
+    *ESTIMATOR_OPTIONS,
 )
 
 

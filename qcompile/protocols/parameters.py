@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Parameter"]
+__all__ = ["ESTIMATOR_OPTIONS", "Parameter", "read_flag"]
 
 
 @dataclass(frozen=True)
@@ -19,3 +19,26 @@ class Parameter:
     help: str = ""
     unit: str = ""
     spec: str = ""
+
+
+#: The Estimator path's run options, shared by every protocol that offers it.
+ESTIMATOR_OPTIONS = (
+    Parameter("estimator", "bool", False, "true|false; Pauli expectation values from runtime's "
+              "Estimator instead of tomography counts"),
+    Parameter("resilience_level", "int", 1, "0, 1 (TREX) or 2 (TREX + ZNE); with estimator"),
+)  # fmt: skip
+
+
+def read_flag(name: str, value: object) -> bool:
+    """A boolean run option, also from text (``true``/``false``, ``1``/``0``, ``yes``/``no``:
+    a sweep's ``--option`` or a recipe)."""
+    from qcompile.errors import InvalidParameter
+
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise InvalidParameter(name, value, "true or false")

@@ -18,15 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from qcompile.backends.estimator import (
-    ESTIMATOR_CLASS,
-    TECHNIQUES,
-    check_resilience_level,
-    physical_observables,
-)
+from qcompile.backends.estimator import physical_observables
 from qcompile.errors import InvalidParameter
 from qcompile.passes.compile import circuit_metrics, compile_circuits
 from qcompile.results import RunResult
+from qcompile.run.estimator_path import check_estimator, estimator_record
 from qcompile.run.recoverability import (
     check_recoverability,
     estimate_measured,
@@ -139,33 +135,6 @@ def run_experiment(
                        sweep_point=sweep_point, **extra)  # fmt: skip
 
 
-def check_estimator(backend: Backend, level: int, zne, recoverability: bool) -> int:
-    """The Estimator path's own checks, before any work: a backend with an Estimator, and
-    none of the Sampler path's mitigations (the resilience level replaces them)."""
-    level = check_resilience_level(level)
-    if getattr(backend, "readout_mitigation", False):
-        raise InvalidParameter(
-            "mitigate_readout", True, "not with the Estimator: its resilience_level 1 or 2 "
-            "mitigates readout (TREX)"
-        )  # fmt: skip
-    if not callable(getattr(backend, "estimate", None)):
-        raise InvalidParameter(
-            "estimator", True, f"a backend that runs circuits through an Estimator, not "
-            f"{backend.name} (aer, aer:<fake backend>, ibm:...)"
-        )  # fmt: skip
-    if zne is not None:
-        raise InvalidParameter(
-            "zne", ",".join(map(str, zne)), "not with the Estimator: use resilience_level 2 "
-            "(its own gate-folding ZNE)"
-        )  # fmt: skip
-    if recoverability:
-        raise InvalidParameter(
-            "recoverability", True, "not with the Estimator (process tomography counts "
-            "shots): run it without --estimator"
-        )  # fmt: skip
-    return level
-
-
 def _estimated(
     tasks, compiled, backend: Backend, shots: int, seed: int, level: int, report: Progress,
     run_id: str | None,
@@ -251,12 +220,7 @@ def _run(
             estimates = _estimated(tasks, compiled, backend, shots, seed, resilience_level,
                                    report, run_id)  # fmt: skip
             observables = _observables(protocol, estimates)
-            mitigation["estimator"] = {
-                "primitive": ESTIMATOR_CLASS,
-                "resilience_level": resilience_level,
-                "techniques": TECHNIQUES[resilience_level],
-                "shots_per_basis": shots,
-            }
+            mitigation["estimator"] = estimator_record(resilience_level, shots)
         else:
             scales = zne or (1,)
             folded = [fold(c, scale, backend.compile_target)

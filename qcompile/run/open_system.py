@@ -27,7 +27,9 @@ from qcompile.errors import InvalidParameter
 from qcompile.lowering.dynamics import LoweredDynamics, lower_dynamics
 from qcompile.model import partial_state
 from qcompile.protocols.coherent_feedback import DEFAULT_LOWERING  # the former dynamics runner's
+from qcompile.protocols.parameters import read_flag
 from qcompile.results import RunResult
+from qcompile.run.estimator_path import check_estimator, estimator_record
 from qcompile.run.prefix_tomography import tomograph_prefixes
 from qcompile.run.runner import (
     DEFAULT_SHOTS,
@@ -61,12 +63,17 @@ def run_open_system(
     progress: Progress | None = None,
     run_id: str | None = None,
     sweep_point: tuple[str, int] | None = None,
+    estimator: bool = False,
+    resilience_level: int = 1,
 ) -> RunResult:
     """Run ``protocol`` on ``backend`` and return its :class:`RunResult`.
 
     ``lowering`` overrides the protocol's lowering options (rule, synthesis, order,
     collision); ``device_every`` tomographs every k-th sample time (and the last).
     ``store``, ``run_id`` and ``sweep_point`` as in :func:`qcompile.run.experiment.run_experiment`.
+    ``estimator``: the states from Pauli expectation values measured by runtime's Estimator
+    at ``resilience_level`` instead of counted tomography (always sampled: ``shots`` per
+    basis, default :data:`DEFAULT_SHOTS`; :mod:`qcompile.backends.estimator`).
     """
     if reference_solver is None:
         from qcompile.backends.reference import lindblad_reference as reference_solver
@@ -78,7 +85,10 @@ def run_open_system(
     device_check = getattr(protocol, "check_device", None)
     if circuits and device_check is not None:
         device_check(shots, backend.noisy)
-    if backend.noisy and shots is None:
+    level = None
+    if read_flag("estimator", estimator):
+        level = check_estimator(backend, resilience_level)
+    if (backend.noisy or estimator) and shots is None:
         shots = DEFAULT_SHOTS
     times = protocol.sample_times()
     lowered = None
@@ -100,13 +110,14 @@ def run_open_system(
 
     def body(run: RunContext) -> RunResult:
         return _run(protocol, backend, reference_solver, lowered, times, run.shots, run.seed,
-                    device_every, run.report, run.run_id)  # fmt: skip
+                    device_every, run.report, run.run_id, level)  # fmt: skip
 
+    extra = {} if level is None else {"estimator": True, "resilience_level": level}
     return execute_run(
         protocol, backend.name, body, runner="open-system", shots=shots, seed=seed, store=store,
         progress=progress, run_id=run_id, sweep_point=sweep_point,
         parameters=protocol.parameters() | {"lowering": options}, lowering=options,
-        device_every=device_every,
+        device_every=device_every, **extra,
     )  # fmt: skip
 
 
@@ -121,6 +132,7 @@ def _run(
     device_every: int,
     progress: Progress,
     run_id: str | None,
+    level: int | None = None,
 ) -> RunResult:
     report = progress
     report("reference (master equation)", 0, 1)
@@ -146,8 +158,11 @@ def _run(
         else:
             observables, circuit_info["compiled"] = _tomography_run(
                 protocol, backend, lowered, qubits, times, shots, seed, device_every, report,
-                run_id,
+                run_id, level,
             )  # fmt: skip
+    mitigation = None
+    if level is not None and lowered is not None and shots is not None:
+        mitigation = {"estimator": estimator_record(level, shots)}
     return RunResult(
         protocol=protocol.name,
         parameters=protocol.parameters(),
@@ -158,6 +173,7 @@ def _run(
         observables=observables,
         ideal=ideal,
         reference=reference,
+        mitigation=mitigation,
     )
 
 
@@ -175,13 +191,14 @@ def _circuit_qubits(subsystems: Sequence[int], n: int) -> list[int]:
 
 
 def _tomography_run(
-    protocol, backend, lowered, qubits, times, shots, seed, device_every, report, run_id
-):
+    protocol, backend, lowered, qubits, times, shots, seed, device_every, report, run_id,
+    level=None,
+):  # fmt: skip
     """State tomography of the measured qubits after the circuit prefix of each chosen time
     (every ``device_every``-th sample time, and the last)."""
     chosen = sorted(set(times[::device_every]) | {times[-1]})
     estimates, compiled_info = tomograph_prefixes(
-        backend, lowered, chosen, qubits, shots, seed, report, run_id
+        backend, lowered, chosen, qubits, shots, seed, report, run_id, resilience_level=level
     )
     observables: dict[str, Any] = {"times": chosen}
     for t, estimate in zip(chosen, estimates, strict=True):

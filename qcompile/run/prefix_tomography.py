@@ -15,11 +15,18 @@ from typing import Any
 
 import numpy as np
 
+from qcompile.backends.estimator import physical_observables
 from qcompile.lowering.dynamics import LoweredDynamics
 from qcompile.metrics import circuit_metrics
 from qcompile.passes.compile import compile_circuits
 from qcompile.run.runner import Backend, Progress
-from qcompile.states.tomography import StateEstimate, estimate_state, state_tomography_circuits
+from qcompile.states.tomography import (
+    StateEstimate,
+    estimate_state,
+    pauli_observables,
+    state_from_expectations,
+    state_tomography_circuits,
+)
 
 __all__ = ["tomograph_prefixes"]
 
@@ -33,9 +40,14 @@ def tomograph_prefixes(
     seed: int,
     report: Progress,
     run_id: str | None = None,
+    resilience_level: int | None = None,
 ) -> tuple[list[StateEstimate], dict[str, Any]]:
     """One :class:`StateEstimate` of ``qubits`` per time (checkpoints of ``lowered``), and
-    the metrics of the largest compiled circuit with the target and compile time."""
+    the metrics of the largest compiled circuit with the target and compile time. With a
+    ``resilience_level`` the states come from an Estimator instead (:func:`_estimated`)."""
+    if resilience_level is not None:
+        return _estimated(backend, lowered, times, qubits, shots, seed, report, run_id,
+                          resilience_level)  # fmt: skip
     circuits = []
     for t in times:
         circuits.extend(state_tomography_circuits(lowered.prefix(t), list(qubits)))
@@ -58,9 +70,36 @@ def tomograph_prefixes(
         estimate_state(counts[i * per_time : (i + 1) * per_time], len(qubits), rng=rng)
         for i in range(len(times))
     ]
+    return estimates, _compiled_info(compiled, compile_report)
+
+
+def _compiled_info(compiled, compile_report) -> dict[str, Any]:
+    """Metrics of the largest compiled circuit, with the target and the compile time."""
     largest = max(compiled, key=lambda c: c.size())
-    info = circuit_metrics(largest) | {
+    return circuit_metrics(largest) | {
         "target": compile_report.target,
         "compile_time_s": compile_report.compile_time_s,
     }
-    return estimates, info
+
+
+def _estimated(backend, lowered, times, qubits, shots, seed, report, run_id, level):
+    """The Estimator path: each time's prefix compiled unmeasured (from |0…0⟩), the 4^k − 1
+    Pauli strings on ``qubits`` moved onto its physical qubits, one Estimator job; each
+    density matrix by linear inversion of the expectation values (``shots`` per basis)."""
+    prefixes = [lowered.prefix(t) for t in times]
+    report("compiling", 0, 1)
+    compiled, compile_report = compile_circuits(
+        prefixes, backend.compile_target, seed=seed, layout_from=lowered.circuit,
+        initial_state="zero",
+    )  # fmt: skip
+    report("compiling", 1, 1)
+    width = lowered.circuit.num_qubits
+    observables = [physical_observables(c, pauli_observables(width, qubits)) for c in compiled]
+    report("shots", 0, len(compiled))
+    data = backend.estimate(compiled, observables, shots, resilience_level=level, seed=seed,
+                            progress=lambda n: report("shots", n, len(compiled)),
+                            run_id=run_id)  # fmt: skip
+    rng = np.random.default_rng(seed)
+    estimates = [state_from_expectations(d["evs"], d["stds"], len(qubits), shots, rng=rng)
+                 for d in data]  # fmt: skip
+    return estimates, _compiled_info(compiled, compile_report)
