@@ -76,10 +76,11 @@ def estimator_options(
     *,
     dynamical_decoupling: str | None = None,
     twirling: str = "none",
+    max_execution_time: int | None = None,
 ) -> dict[str, Any]:
     """The Estimator's options as a plain dict (what the job store keeps): ``shots`` per
     measurement basis, the resilience level, a simulator seed (local mode) and, on devices,
-    dynamical decoupling and extra twirling (``IBMOptions``)."""
+    dynamical decoupling, extra twirling and a time limit (``IBMOptions``)."""
     options: dict[str, Any] = {
         "default_shots": int(shots),
         "resilience_level": check_resilience_level(resilience_level),
@@ -91,6 +92,8 @@ def estimator_options(
             "enable_gates": twirling in ("gates", "all"),
             "enable_measure": twirling in ("measure", "all"),
         }
+    if max_execution_time is not None:
+        options["max_execution_time"] = int(max_execution_time)
     if seed is not None:
         options["simulator"] = {"seed_simulator": int(seed)}
     return options

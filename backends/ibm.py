@@ -245,20 +245,7 @@ class IBMBackend:
             lambda: self._submit_once(circuits, shots, options),
             f"submitting {len(circuits)} circuits to {self.name}",
         )
-        job_id = job.job_id()
-        self._jobs[job_id] = job
-        self.store.add_job(
-            job_id,
-            run_id=run_id,
-            backend=self.name,
-            mode=self.options.mode,
-            local=self.local,
-            shots=shots,
-            circuits=circuits,
-            options={"sampler": options, "execution": self.options.to_dict()},
-            calibration=self.calibration_time(),
-        )
-        return job_id
+        return self._remember(job, run_id, shots, circuits, {"sampler": options})
 
     def submit_estimator(
         self,
@@ -278,7 +265,7 @@ class IBMBackend:
         options = estimator_options(
             shots, resilience_level, seed if self.local else None,
             dynamical_decoupling=self.options.dynamical_decoupling,
-            twirling=self.options.twirling,
+            twirling=self.options.twirling, max_execution_time=self.options.max_execution_time,
         )  # fmt: skip
         tag = _job_tag()
         if not self.local:  # the local Estimator runs on Aer, which has no job tags
@@ -290,6 +277,12 @@ class IBMBackend:
             lambda: self._estimator_once(circuits, observables, options),
             f"submitting {len(circuits)} Estimator circuits to {self.name}",
         )
+        return self._remember(job, run_id, shots, circuits,
+                              {"estimator": options, "observables": groups})  # fmt: skip
+
+    def _remember(self, job, run_id, shots: int, circuits, options: dict[str, Any]) -> str:
+        """Keep ``job`` (its circuits, primitive options and this backend's execution options)
+        in the store before anything waits on it; its id."""
         job_id = job.job_id()
         self._jobs[job_id] = job
         self.store.add_job(
@@ -300,8 +293,7 @@ class IBMBackend:
             local=self.local,
             shots=shots,
             circuits=circuits,
-            options={"estimator": options, "observables": groups,
-                     "execution": self.options.to_dict()},  # fmt: skip
+            options=options | {"execution": self.options.to_dict()},
             calibration=self.calibration_time(),
         )
         return job_id
