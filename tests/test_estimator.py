@@ -280,3 +280,13 @@ def test_cli_coherent_feedback_and_lindblad_take_the_estimator(tmp_path):
     args = ["run", "lindblad", "--model", str(EXAMPLES / "amplitude_damping.toml"), "--backend",
             "reference", "--estimator"]  # fmt: skip
     assert run_cli(*args) == 2  # no circuits, no Estimator: a clear error, before any work
+
+
+def test_device_noise_estimator_is_reproducible_with_its_seed():
+    """Levels 1 and 2 twirl and the local simulator samples noise: the same seed must give
+    the same numbers (a local job executed again, a recipe replayed), here on 7 qubits."""
+    protocol = homogenization(alpha=0.5, reservoir=6)
+    backend = AerBackend("fake_torino")
+    runs = [run_experiment(protocol, backend, shots=500, seed=1, estimator=True,
+                           resilience_level=1) for _ in range(2)]  # fmt: skip
+    assert runs[0].observables == runs[1].observables

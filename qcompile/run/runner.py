@@ -48,7 +48,10 @@ class Backend(Protocol):
     """What the experiments need of a backend (``qcompile.backends.aer.AerBackend`` provides
     it). Runners ask its capabilities, never its name: ``runs_circuits`` (false for the
     ``reference`` backend, which only names itself), ``noisy`` (device noise: shots by default),
-    ``submits_jobs`` (jobs kept in the store and fetched by id)."""
+    ``submits_jobs`` (jobs kept in the store and fetched by id). A backend that also has
+    ``estimate(circuits, observables, shots, *, resilience_level, seed, progress, run_id)``
+    (``{"evs", "stds"}`` per circuit) offers the Estimator path
+    (``qcompile.backends.estimator``)."""
 
     name: str
     noisy: bool
