@@ -14,8 +14,10 @@ from qcompile.cli.common import (
     JsonPath,
     MitigateReadout,
     Mode,
+    ResilienceLevel,
     Seed,
     Twirling,
+    UseEstimator,
     _backend,
     _check_output_path,
     _fmt,
@@ -82,6 +84,8 @@ def run_dissipative_qubits(
     dd: DynamicalDecoupling = None,
     twirling: Twirling = "none",
     mitigate_readout: MitigateReadout = False,
+    estimator: UseEstimator = False,
+    resilience_level: ResilienceLevel = 1,
     seed: Seed = None,
     json_path: JsonPath = None,
     plot: Annotated[
@@ -94,7 +98,7 @@ def run_dissipative_qubits(
     from qcompile.backends.propagators import SOLVERS, reference_propagators
     from qcompile.protocols.dissipative_qubits import dissipative_qubits
     from qcompile.run.encodings import DEFAULT_COLLISIONS, run_encodings
-    from qcompile.run.experiment import check_run
+    from qcompile.run.experiment import check_estimator, check_run
 
     _check_output_path("json", json_path)
     _check_output_path("plot", plot)
@@ -129,6 +133,8 @@ def run_dissipative_qubits(
     store = ResultStore()
     chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout)
     check_run(protocol, chosen, shots, seed)
+    if estimator:
+        check_estimator(chosen, resilience_level)
     if collisions is not None and not chosen.runs_circuits:
         raise InvalidParameter("collisions", collisions, "only with a circuit backend "
                                "(aer, aer:<fake>, ibm:<device>)")  # fmt: skip
@@ -141,6 +147,8 @@ def run_dissipative_qubits(
             heom=heom,
             collisions=DEFAULT_COLLISIONS if collisions is None else collisions,
             device_every=device_every,
+            estimator=estimator,
+            resilience_level=resilience_level,
             shots=shots,
             seed=seed,
             store=store,

@@ -31,7 +31,7 @@ from qcompile.errors import InvalidParameter
 from qcompile.lowering.cascade_channel import cascade_channel_circuit
 from qcompile.lowering.collision import dissipator_superoperator, kraus_from_superoperator
 from qcompile.model import OpenSystem
-from qcompile.protocols.parameters import Parameter
+from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, Parameter
 from qcompile.protocols.two_qubit_codes import (
     BELL,
     PHYSICAL,
@@ -101,6 +101,7 @@ RUN_OPTIONS = (
     Parameter("solver", "str", None, "lindblad | heom (the reference)"),
     Parameter("collisions", "int", None, "an integer >= 1; bath collisions in the circuits"),
     Parameter("device_every", "int", None, "an integer >= 1: tomograph every k-th collision"),
+    *ESTIMATOR_OPTIONS,
 )
 
 

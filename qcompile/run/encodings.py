@@ -24,8 +24,11 @@ import numpy as np
 
 from qcompile.metrics import circuit_metrics
 from qcompile.passes.compile import compile_circuits
+from qcompile.protocols.parameters import read_flag
 from qcompile.protocols.two_qubit_codes import encoding_observables, two_qubit_ensemble
 from qcompile.results import RunResult
+from qcompile.run.estimator_path import check_estimator, estimator_record
+from qcompile.run.prefix_tomography import estimated_states
 from qcompile.run.runner import (
     DEFAULT_SHOTS,
     Backend,
@@ -86,11 +89,15 @@ def run_encodings(
     progress: Progress | None = None,
     run_id: str | None = None,
     sweep_point: tuple[str, int] | None = None,
+    estimator: bool = False,
+    resilience_level: int = 1,
 ) -> RunResult:
     """Run ``protocol`` (``qcompile.protocols.dissipative_qubits``) and return its result.
 
     ``propagators(protocol, times, solver=..., heom=..., progress=...)`` gives the reference
     maps (``qcompile.backends.propagators.reference_propagators``); ``heom`` holds HEOM settings.
+    ``estimator``: the two-qubit states from runtime's Estimator at ``resilience_level``
+    (:mod:`qcompile.backends.estimator`) instead of counted tomography.
     """
     from qcompile.errors import InvalidParameter
 
@@ -101,24 +108,29 @@ def run_encodings(
     if isinstance(device_every, bool) or int(device_every) != device_every or device_every < 1:
         raise InvalidParameter("device_every", device_every, "an integer >= 1")
     check_run(protocol, backend, shots, seed)
-    if backend.noisy and shots is None:
+    level = None
+    if read_flag("estimator", estimator):
+        level = check_estimator(backend, resilience_level)
+    if (backend.noisy or level is not None) and shots is None:
         shots = DEFAULT_SHOTS
 
     def body(run: RunContext) -> RunResult:
         return _run(protocol, backend, propagators, solver, heom, collisions, device_every,
-                    run.shots, run.seed, run.report, run.run_id)  # fmt: skip
+                    run.shots, run.seed, run.report, run.run_id, level)  # fmt: skip
+
+    extra = {} if level is None else {"estimator": True, "resilience_level": level}
 
     return execute_run(
         protocol, backend.name, body, runner="encodings", shots=shots, seed=seed, store=store,
         progress=progress, run_id=run_id, sweep_point=sweep_point,
         parameters=protocol.parameters() | {"solver": solver, "collisions": collisions},
-        solver=solver, heom=heom, collisions=collisions, device_every=device_every,
+        solver=solver, heom=heom, collisions=collisions, device_every=device_every, **extra,
     )  # fmt: skip
 
 
 def _run(
     protocol, backend, propagators, solver, heom, collisions, device_every, shots, seed,
-    progress, run_id,
+    progress, run_id, level=None,
 ) -> RunResult:  # fmt: skip
     report = progress
     times = protocol.times()
@@ -160,9 +172,12 @@ def _run(
         else:
             observables, compiled = _device(
                 protocol, backend, collisions, collision_dt, device_every, shots, seed, report,
-                run_id,
+                run_id, level,
             )  # fmt: skip
             circuit_info["compiled"] = compiled
+    mitigation = None
+    if level is not None and shots is not None:
+        mitigation = {"estimator": estimator_record(level, shots)}
     return RunResult(
         protocol=protocol.name,
         parameters=protocol.parameters(),
@@ -173,6 +188,7 @@ def _run(
         observables=observables,
         ideal=ideal,
         reference=reference,
+        mitigation=mitigation,
     )
 
 
@@ -213,9 +229,11 @@ def _ideal(protocol, backend, collisions, collision_dt, circuit_times, report) -
 
 
 def _device(
-    protocol, backend, collisions, collision_dt, device_every, shots, seed, report, run_id
-) -> tuple[dict, dict]:
-    """Two-qubit tomography of every encoded state at every ``device_every``-th collision."""
+    protocol, backend, collisions, collision_dt, device_every, shots, seed, report, run_id,
+    level=None,
+) -> tuple[dict, dict]:  # fmt: skip
+    """Two-qubit tomography of every encoded state at every ``device_every``-th collision
+    (counted, or with a resilience ``level`` through the Estimator)."""
     chosen = sorted(set(range(device_every, collisions + 1, device_every)) | {collisions})
     jobs = []  # (encoding index, state index, collision count)
     circuits = []
@@ -223,29 +241,25 @@ def _device(
         for s_index, psi in enumerate(_states(encoding)):
             for k in chosen:
                 circuit = protocol.circuit(psi, k, collision_dt)
-                circuits.extend(state_tomography_circuits(circuit, [0, 1]))
+                if level is None:
+                    circuits.extend(state_tomography_circuits(circuit, [0, 1]))
+                else:  # the state itself, from |0…0⟩, measured by the Estimator
+                    circuits.append(circuit)
                 jobs.append((e_index, s_index, k))
     report("compiling", 0, 1)
     longest = protocol.circuit(_states(protocol.encodings[0])[0], chosen[-1], collision_dt)
     compiled, compile_report = compile_circuits(
-        circuits, backend.compile_target, seed=seed, layout_from=longest
-    )
+        circuits, backend.compile_target, seed=seed, layout_from=longest,
+        initial_state="auto" if level is None else "zero",
+    )  # fmt: skip
     report("compiling", 1, 1)
-    done = 0
-
-    def advance(n: int) -> None:
-        nonlocal done
-        done += n
-        report("shots", done, len(compiled))
-
-    counts = backend.run(compiled, shots, seed=seed, progress=advance, run_id=run_id)
-    per_setting = len(circuits) // len(jobs)
-    rng = np.random.default_rng(seed)
-    estimates = {}
-    for j, key in enumerate(jobs):
-        estimates[key] = estimate_state(
-            counts[j * per_setting : (j + 1) * per_setting], 2, bootstrap=100, rng=rng
-        )
+    if level is None:
+        estimates = dict(zip(jobs, _counted(backend, compiled, len(jobs), shots, seed, report,
+                                            run_id), strict=True))  # fmt: skip
+    else:
+        states = estimated_states(backend, compiled, longest.num_qubits, [0, 1], shots, seed,
+                                  level, report, run_id, bootstrap=100)  # fmt: skip
+        estimates = dict(zip(jobs, states, strict=True))
     times = [k * collision_dt for k in chosen]
     block: dict[str, Any] = {"times": times}
     for e_index, encoding in enumerate(protocol.encodings):
@@ -275,3 +289,19 @@ def _device(
         "circuits": len(compiled),
     }
     return block, info
+
+
+def _counted(backend, compiled, jobs: int, shots, seed, report, run_id) -> list:
+    """Each job's two-qubit state from the counts of its 9 tomography settings."""
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        report("shots", done, len(compiled))
+
+    counts = backend.run(compiled, shots, seed=seed, progress=advance, run_id=run_id)
+    per_setting = len(compiled) // jobs
+    rng = np.random.default_rng(seed)
+    return [estimate_state(counts[j * per_setting : (j + 1) * per_setting], 2, bootstrap=100,
+                           rng=rng) for j in range(jobs)]  # fmt: skip

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from qiskit.circuit import QuantumCircuit
 
 from qcompile.backends.estimator import physical_observables
 from qcompile.lowering.dynamics import LoweredDynamics
@@ -28,7 +29,7 @@ from qcompile.states.tomography import (
     state_tomography_circuits,
 )
 
-__all__ = ["tomograph_prefixes"]
+__all__ = ["estimated_states", "tomograph_prefixes"]
 
 
 def tomograph_prefixes(
@@ -94,12 +95,32 @@ def _estimated(backend, lowered, times, qubits, shots, seed, report, run_id, lev
     )  # fmt: skip
     report("compiling", 1, 1)
     width = lowered.circuit.num_qubits
+    estimates = estimated_states(backend, compiled, width, qubits, shots, seed, level, report,
+                                 run_id)  # fmt: skip
+    return estimates, _compiled_info(compiled, compile_report)
+
+
+def estimated_states(
+    backend: Backend,
+    compiled: Sequence[QuantumCircuit],
+    width: int,
+    qubits: Sequence[int],
+    shots: int,
+    seed: int,
+    level: int,
+    report: Progress,
+    run_id: str | None = None,
+    *,
+    bootstrap: int = 200,
+) -> list[StateEstimate]:
+    """The state of ``qubits`` of the ``width``-qubit circuits the compiled, unmeasured ones
+    came from: one Estimator job over the 4^k − 1 Pauli strings moved onto the physical
+    qubits, then linear inversion (``shots`` per basis)."""
     observables = [physical_observables(c, pauli_observables(width, qubits)) for c in compiled]
     report("shots", 0, len(compiled))
     data = backend.estimate(compiled, observables, shots, resilience_level=level, seed=seed,
                             progress=lambda n: report("shots", n, len(compiled)),
                             run_id=run_id)  # fmt: skip
     rng = np.random.default_rng(seed)
-    estimates = [state_from_expectations(d["evs"], d["stds"], len(qubits), shots, rng=rng)
-                 for d in data]  # fmt: skip
-    return estimates, _compiled_info(compiled, compile_report)
+    return [state_from_expectations(d["evs"], d["stds"], len(qubits), shots,
+                                    bootstrap=bootstrap, rng=rng) for d in data]  # fmt: skip
