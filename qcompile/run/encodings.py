@@ -28,7 +28,7 @@ from qcompile.protocols.parameters import read_flag
 from qcompile.protocols.two_qubit_codes import encoding_observables, two_qubit_ensemble
 from qcompile.results import RunResult
 from qcompile.run.estimator_path import check_estimator, estimator_record
-from qcompile.run.prefix_tomography import estimated_states
+from qcompile.run.prefix_tomography import counted_states, estimated_states
 from qcompile.run.runner import (
     DEFAULT_SHOTS,
     Backend,
@@ -38,7 +38,7 @@ from qcompile.run.runner import (
     execute_run,
     runs_circuits,
 )
-from qcompile.states.tomography import estimate_state, state_tomography_circuits
+from qcompile.states.tomography import state_tomography_circuits
 
 __all__ = ["run_encodings", "rank_encodings", "DEFAULT_COLLISIONS"]
 
@@ -254,8 +254,10 @@ def _device(
     )  # fmt: skip
     report("compiling", 1, 1)
     if level is None:
-        estimates = dict(zip(jobs, _counted(backend, compiled, len(jobs), shots, seed, report,
-                                            run_id), strict=True))  # fmt: skip
+        states = counted_states(
+            backend, compiled, len(jobs), 2, shots, seed, report, run_id, bootstrap=100
+        )
+        estimates = dict(zip(jobs, states, strict=True))
     else:
         states = estimated_states(backend, compiled, longest.num_qubits, [0, 1], shots, seed,
                                   level, report, run_id, bootstrap=100)  # fmt: skip
@@ -289,19 +291,3 @@ def _device(
         "circuits": len(compiled),
     }
     return block, info
-
-
-def _counted(backend, compiled, jobs: int, shots, seed, report, run_id) -> list:
-    """Each job's two-qubit state from the counts of its 9 tomography settings."""
-    done = 0
-
-    def advance(n: int) -> None:
-        nonlocal done
-        done += n
-        report("shots", done, len(compiled))
-
-    counts = backend.run(compiled, shots, seed=seed, progress=advance, run_id=run_id)
-    per_setting = len(compiled) // jobs
-    rng = np.random.default_rng(seed)
-    return [estimate_state(counts[j * per_setting : (j + 1) * per_setting], 2, bootstrap=100,
-                           rng=rng) for j in range(jobs)]  # fmt: skip

@@ -29,7 +29,7 @@ from qcompile.states.tomography import (
     state_tomography_circuits,
 )
 
-__all__ = ["estimated_states", "tomograph_prefixes"]
+__all__ = ["counted_states", "estimated_states", "tomograph_prefixes"]
 
 
 def tomograph_prefixes(
@@ -57,20 +57,8 @@ def tomograph_prefixes(
         circuits, backend.compile_target, seed=seed, layout_from=lowered.circuit
     )
     report("compiling", 1, 1)
-    done = 0
-
-    def advance(n: int) -> None:
-        nonlocal done
-        done += n
-        report("shots", done, len(compiled))
-
-    counts = backend.run(compiled, shots, seed=seed, progress=advance, run_id=run_id)
-    rng = np.random.default_rng(seed)
-    per_time = len(circuits) // len(times)
-    estimates = [
-        estimate_state(counts[i * per_time : (i + 1) * per_time], len(qubits), rng=rng)
-        for i in range(len(times))
-    ]
+    estimates = counted_states(backend, compiled, len(times), len(qubits), shots, seed, report,
+                               run_id)  # fmt: skip
     return estimates, _compiled_info(compiled, compile_report)
 
 
@@ -124,3 +112,31 @@ def estimated_states(
     rng = np.random.default_rng(seed)
     return [state_from_expectations(d["evs"], d["stds"], len(qubits), shots,
                                     bootstrap=bootstrap, rng=rng) for d in data]  # fmt: skip
+
+
+def counted_states(
+    backend: Backend,
+    compiled: Sequence[QuantumCircuit],
+    groups: int,
+    num_qubits: int,
+    shots: int,
+    seed: int,
+    report: Progress,
+    run_id: str | None = None,
+    *,
+    bootstrap: int = 200,
+) -> list[StateEstimate]:
+    """Run the compiled tomography circuits (``groups`` equal consecutive groups, the 3^k
+    settings of :func:`state_tomography_circuits` each) with progress; one state per group."""
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        report("shots", done, len(compiled))
+
+    counts = backend.run(compiled, shots, seed=seed, progress=advance, run_id=run_id)
+    rng = np.random.default_rng(seed)
+    size = len(compiled) // groups
+    return [estimate_state(counts[i * size : (i + 1) * size], num_qubits, bootstrap=bootstrap,
+                           rng=rng) for i in range(groups)]  # fmt: skip
