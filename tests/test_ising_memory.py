@@ -31,6 +31,7 @@ from qcompile.protocols.ising_memory import (
     inverse_temperature,
     ising_memory,
     kappa_tilde,
+    majority_observable,
     majority_success,
     neighbours,
 )
@@ -316,3 +317,96 @@ def test_order_parameters_sketch():
     assert cats[0] == pytest.approx(1.0, abs=1e-6) and cats[0] > cats[1] > cats[2] > 0.5
     parity = [r["parity"] for r in rows]
     assert parity[0] == 1.0 and 0 < parity[1] < 1 and parity[2] == 0.0  # 2Nκ₁/2Nκ_nn > 0.266
+
+
+# -- mitigation of the collision circuits (issue 16) ----------------------------------------
+
+
+@pytest.mark.parametrize("sites", [4, 9])
+def test_majority_observable_is_the_decoder(sites):
+    """⟨Π⟩ of the Z-string observable = the majority decoder on the same distribution (1e-12)."""
+    rng = np.random.default_rng(sites)
+    p = rng.random(1 << sites)
+    p /= p.sum()
+    counts = {format(i, f"0{sites}b"): p[i] for i in range(1 << sites)}
+    observable = majority_observable(sites, sites + 1).to_matrix(sparse=True).diagonal().real
+    # the ancilla (highest qubit) is in |0>: the diagonal's first half
+    assert observable[: 1 << sites] @ p == pytest.approx(
+        majority_success(counts, sites)[0], abs=1e-12
+    )
+
+
+def test_folding_with_resets_keeps_the_channel():
+    """Each stretch between the ancilla's resets folded: the same output distribution
+    (exact density matrices, 1e-10), every two-qubit gate 3x, every reset once."""
+    from qiskit.quantum_info import DensityMatrix
+
+    from qcompile.passes.compile import compile_circuits
+    from qcompile.passes.targets import fake_backend
+    from qcompile.run.zne import fold
+
+    protocol = ising_memory(size=2, delta=0.05, time=1.0, dt=0.5, trajectories=1)
+    device = fake_backend("fake_manila")
+    (compiled,), _ = compile_circuits([protocol.circuit(2)], device, seed=1)
+    folded = fold(compiled, 3, device)
+    unmeasured = [c.remove_final_measurements(inplace=False) for c in (compiled, folded)]
+    before, after = (DensityMatrix(c).probabilities() for c in unmeasured)
+    assert np.allclose(before, after, atol=1e-10)
+    ops, folded_ops = compiled.count_ops(), folded.count_ops()
+    assert folded_ops["reset"] == ops["reset"] == 8
+    assert folded_ops["cx"] == 3 * ops["cx"]
+
+
+def test_estimator_success_matches_the_exact_chain():
+    """Ideal Aer through the Estimator (level 0): within 4σ of the exact collision chain."""
+    protocol = ising_memory(size=2, delta=0.05, time=4.0, dt=0.5, trajectories=1)
+    result = run_ising_memory(protocol, get_backend("aer"), shots=4000, seed=3,
+                              estimator=True, resilience_level=0)  # fmt: skip
+    obs = result.observables
+    error = obs["success_probability_stderr"]
+    assert 0 < error < 0.01
+    assert abs(obs["success_probability"] - result.ideal["success_probability"]) < 4 * error
+    assert result.mitigation["estimator"]["resilience_level"] == 0
+
+
+def test_zne_on_device_noise_moves_the_success_to_the_ideal(tmp_path, capsys):
+    """FakeTorino noise, M = 2, T = 2, 4000 shots, seed 1: the raw decoded success sits > 20σ
+    below the exact chain; ZNE (1, 3, 5) lands within 2 of its (larger) standard errors and
+    the result records the raw value and the scales."""
+    path = tmp_path / "ising.json"
+    code = run_cli(
+        "run", "ising-memory", "--size", "2", "--time", "2", "--backend", "aer:fake_torino",
+        "--shots", "4000", "--seed", "1", "--zne", "1,3,5", "--json", str(path),
+    )  # fmt: skip
+    assert code == 0
+    assert "ZNE at 1,3,5" in capsys.readouterr().out
+    data = json.loads(path.read_text())
+    ideal = data["ideal"]["success_probability"]
+    zne = data["mitigation"]["zne"]
+    raw = zne["raw"]
+    assert ideal - raw["success_probability"] > 20 * raw["success_probability_stderr"]
+    obs = data["observables"]
+    assert abs(obs["success_probability"] - ideal) < 2 * obs["success_probability_stderr"]
+    assert obs["success_probability_stderr"] > raw["success_probability_stderr"]
+    assert zne["scale_factors"] == [1, 3, 5] and zne["shots_overhead"] == 3
+
+
+def test_mitigation_options_are_refused_where_they_cannot_work(capsys):
+    """One line naming the flag, before any run is stored."""
+    from qcompile.backends import ResultStore
+
+    before = len(ResultStore().list_runs())
+    for args, flag in (
+        (["--zne", "1,3"], "--zne"),  # the reference backend: no circuits, no noise
+        (["--estimator"], "--estimator"),
+        (["--backend", "aer", "--zne", "1,3"], "--zne"),  # no noise
+        (["--backend", "aer:fake_torino", "--estimator", "--mitigate-readout"],
+         "--mitigate-readout"),
+        (["--backend", "aer:fake_torino", "--estimator", "--resilience-level", "3"],
+         "--resilience-level"),
+        (["--backend", "aer:fake_torino", "--zne", "1,2"], "--zne"),
+    ):  # fmt: skip
+        assert run_cli("run", "ising-memory", "--size", "2", "--time", "1", *args) == 2
+        message = capsys.readouterr().err
+        assert message.count("\n") == 1 and flag in message, message
+    assert len(ResultStore().list_runs()) == before

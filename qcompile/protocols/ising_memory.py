@@ -27,9 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 from qiskit.circuit import ClassicalRegister, QuantumCircuit, QuantumRegister
 from qiskit.circuit.library import UCRYGate
+from qiskit.quantum_info import SparsePauliOp
 
 from qcompile.errors import InvalidParameter, ResourceLimit
-from qcompile.protocols.parameters import Parameter
+from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, Parameter, read_flag
 from qcompile.resources import available_memory, check_time_steps
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "flip_rates",
     "neighbours",
     "majority_success",
+    "majority_observable",
     "NAME",
     "PARAMETERS",
 ]
@@ -64,6 +66,13 @@ PARAMETERS = (
     Parameter("trajectories", "int", 100_000, "an integer >= 1 that fits in memory"),
     Parameter("dt", "float", 0.5, "0 < dt <= time, time/dt an integer; circuit collision step"),
 )
+
+#: Options of this protocol's run (``qcompile sweep --option name=value``, recipes).
+RUN_OPTIONS = (
+    Parameter("zne", "str", None, "odd scale factors from 1, e.g. 1,3,5; zero-noise "
+              "extrapolation of the decoded success (device-noise circuit backends)"),
+    *ESTIMATOR_OPTIONS,
+)  # fmt: skip
 
 
 def kappa_tilde(delta: float, kappa: float) -> float:
@@ -100,6 +109,26 @@ def majority_success(counts: Mapping[str, float], sites: int) -> tuple[float, fl
         success += n * (1.0 if 2 * ones < sites else 0.5 if 2 * ones == sites else 0.0)
     p = success / shots
     return p, math.sqrt(max(p * (1 - p), 0.0) / shots)
+
+
+def majority_observable(sites: int, num_qubits: int | None = None) -> SparsePauliOp:
+    r"""The decoded success as one Z-diagonal observable: Π = Σ_s f(s)|s⟩⟨s| with f = 1 for
+    a majority of 0s, ½ on a tie, 0 otherwise (so ⟨Π⟩ = :func:`majority_success`), written
+    as Z strings, c_S = 2^{−n} Σ_s f(s)(−1)^{|s ∩ S|} (a Walsh–Hadamard transform), on the
+    first ``sites`` of ``num_qubits`` qubits (default: just the sites)."""
+    from scipy.linalg import hadamard
+
+    configs = np.arange(1 << sites)
+    ones = np.array([bin(c).count("1") for c in configs])
+    f = np.where(2 * ones < sites, 1.0, np.where(2 * ones == sites, 0.5, 0.0))
+    coefficients = hadamard(1 << sites) @ f / (1 << sites)
+    width = sites if num_qubits is None else num_qubits
+    labels = []
+    for subset in configs:
+        z = "".join("Z" if (subset >> q) & 1 else "I" for q in range(width))
+        labels.append(z[::-1])
+    keep = np.abs(coefficients) > 1e-14
+    return SparsePauliOp(np.array(labels)[keep].tolist(), coefficients[keep])
 
 
 @dataclass(frozen=True)
@@ -313,6 +342,8 @@ def run(protocol: IsingMemory, backend, *, solvers: Mapping | None = None, **opt
     ``options`` are the runner's (shots, seed, store, ...)."""
     from qcompile.run.ising_memory import run_ising_memory
 
+    if "estimator" in options:  # from a sweep's text or a recipe's JSON
+        options["estimator"] = read_flag("estimator", options["estimator"])
     given = dict(solvers or {})  # optional overrides of the default solvers
     return run_ising_memory(
         protocol, backend, simulate=given.get("kmc"), exact=given.get("exact_memory"), **options

@@ -2,7 +2,9 @@ r"""Zero-noise extrapolation (ZNE) of tomography estimates by global unitary fol
 
 Each compiled circuit C = M·U (U its gates, M its final measurements) also runs as
 M·U(U†U)^n — the same unitary with the noise of 2n + 1 copies of U (global folding, Giurdanu
-et al., IEEE QCE 2020, as mitiq's ``fold_global``) — at odd scale factors λ = 1 + 2n. U† is
+et al., IEEE QCE 2020, as mitiq's ``fold_global``) — at odd scale factors λ = 1 + 2n. A
+collision circuit that resets its ancilla mid-circuit (the Ising memory) is folded segment by
+segment: each unitary stretch S between resets becomes S(S†S)^n. U† is
 translated to the device's basis (``sx``† is not native), barriers keep every copy. Each
 expectation value ⟨σ⟩ measured at the scales is extrapolated to λ = 0 by Richardson's rule,
 
@@ -30,9 +32,17 @@ from qiskit.transpiler.passes import BasisTranslator
 from qcompile.errors import InvalidParameter
 from qcompile.states.tomography import BlochEstimate, project_to_ball
 
-__all__ = ["MAX_SCALE", "check_scale_factors", "extrapolate", "fold", "richardson_weights"]
+__all__ = [
+    "MAX_SCALE",
+    "check_scale_factors",
+    "extrapolate",
+    "extrapolate_value",
+    "fold",
+    "richardson_weights",
+]
 
 MAX_SCALE = 9
+_NON_UNITARY = ("reset", "measure")
 
 
 def check_scale_factors(scales: Sequence[int] | str) -> tuple[int, ...]:
@@ -81,26 +91,70 @@ def _split(circuit: QuantumCircuit) -> tuple[QuantumCircuit, list]:
     return body, list(circuit.data[cut:])
 
 
+def _empty(body: QuantumCircuit) -> QuantumCircuit:
+    segment = body.copy_empty_like()
+    segment.global_phase = 0  # the phase stays with the folded circuit, once
+    return segment
+
+
+def _segments(body: QuantumCircuit) -> list[QuantumCircuit | object]:
+    """``body`` cut at its non-unitary operations (a mid-circuit ``reset`` or ``measure``):
+    the unitary segments as circuits, the cuts as the instructions themselves."""
+    parts: list[QuantumCircuit | object] = []
+    segment = _empty(body)
+    for instruction in body.data:
+        if instruction.operation.name in _NON_UNITARY:
+            if segment.data:
+                parts.append(segment)
+                segment = _empty(body)
+            parts.append(instruction)
+        else:
+            segment.append(instruction)
+    if segment.data:
+        parts.append(segment)
+    return parts
+
+
 def fold(circuit: QuantumCircuit, scale: int, target=None) -> QuantumCircuit:
     """``circuit`` with its gates U replaced by U(U†U)^((scale−1)/2); U† in ``target``'s
-    basis when a target (or a backend with one) is given."""
+    basis when a target (or a backend with one) is given. A circuit with mid-circuit resets
+    or measurements (a collision model's reused ancilla) has each unitary segment between
+    them folded so: every gate's noise is scaled by λ, the resets are kept once."""
     if scale == 1:
         return circuit
     body, measurements = _split(circuit)
-    inverse = body.inverse()
     target = getattr(target, "target", target)
+    translator = None
     if target is not None:
         translator = BasisTranslator(SessionEquivalenceLibrary, list(target.operation_names))
-        inverse = PassManager([translator]).run(inverse)
-    folded = body.copy(name=f"{circuit.name}:zne{scale}")
-    for _ in range((scale - 1) // 2):
-        folded.barrier()
-        folded.compose(inverse, inplace=True)
-        folded.barrier()
-        folded.compose(body, inplace=True)
+    folded = body.copy_empty_like(name=f"{circuit.name}:zne{scale}")
+    for part in _segments(body):
+        if not isinstance(part, QuantumCircuit):
+            folded.append(part)
+            continue
+        inverse = part.inverse()
+        if translator is not None:
+            inverse = PassManager([translator]).run(inverse)
+        folded.compose(part, inplace=True)
+        for _ in range((scale - 1) // 2):
+            folded.barrier()
+            folded.compose(inverse, inplace=True)
+            folded.barrier()
+            folded.compose(part, inplace=True)
     for instruction in measurements:
         folded.append(instruction)
     return folded
+
+
+def extrapolate_value(
+    values: Sequence[float], errors: Sequence[float], scales: tuple[int, ...]
+) -> tuple[float, float]:
+    """Richardson extrapolation of one expectation value measured at ``scales`` with
+    independent standard errors: (Σ w_i E_i, √(Σ w_i² σ_i²))."""
+    weights = richardson_weights(scales)
+    value = float(np.dot(weights, values))
+    error = float(np.sqrt(np.dot(weights**2, np.square(errors))))
+    return value, error
 
 
 def extrapolate(
