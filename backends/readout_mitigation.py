@@ -13,8 +13,11 @@ matrix-free, in the subspace of the bit strings actually observed, so 20 measure
 what their observed strings cost, not 2^20 (``benchmarks/readout_mitigation.py``). It returns
 the nearest probability distribution in the 2-norm to mthree's quasi-probabilities (Smolin,
 Gambetta & Smith, PRL 108, 070502 (2012)), scaled back to the shot count, so the estimators
-downstream see ordinary counts. Bootstrap errors computed from mitigated counts leave out the
-(small, for A ≈ 1) variance that the inversion adds.
+downstream see ordinary counts. The tables are
+:class:`~qcompile.states.mitigated_counts.MitigatedCounts`: they keep the raw counts and each
+clbit's calibration, so the tomography bootstrap resamples those and inverts again — standard
+errors include the variance the inversion adds (shot noise / (1 − e₀ − e₁) per qubit) and the
+calibration's own.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit
+
+from qcompile.states.mitigated_counts import MitigatedCounts
 
 __all__ = [
     "ReadoutMitigated",
@@ -97,9 +102,14 @@ def nearest_probability(quasi: np.ndarray) -> np.ndarray:
 
 
 def mitigate_counts(
-    counts: dict[str, int], clbit_qubits: dict[int, int], matrices: dict[int, np.ndarray]
-) -> dict[str, float]:
-    """``counts`` with the readout errors of the measured qubits undone (same total)."""
+    counts: dict[str, int],
+    clbit_qubits: dict[int, int],
+    matrices: dict[int, np.ndarray],
+    calibration_shots: int | None = None,
+) -> MitigatedCounts:
+    """``counts`` with the readout errors of the measured qubits undone (same total), as
+    :class:`MitigatedCounts` remembering the raw table and the calibration (taken with
+    ``calibration_shots``, default: as many as ``counts``)."""
     import mthree  # only when mitigation is asked for
 
     num_bits = max(len(next(iter(counts)).replace(" ", "")), 1)
@@ -114,7 +124,11 @@ def mitigate_counts(
     quasi = mitigation.apply_correction(flat, [slots[q] for q in qubits], method="auto")
     strings = list(quasi)
     probabilities = nearest_probability(np.array([quasi[b] for b in strings], dtype=float))
-    return {b: float(p * shots) for b, p in zip(strings, probabilities, strict=True) if p > 0}
+    mitigated = {b: float(p * shots) for b, p in zip(strings, probabilities, strict=True) if p > 0}
+    identity = np.eye(2)
+    flips = np.array([[matrices.get(q, identity)[1, 0], matrices.get(q, identity)[0, 1]]
+                      for q in qubits])  # fmt: skip
+    return MitigatedCounts(mitigated, flat, flips, calibration_shots or round(shots))
 
 
 class ReadoutMitigated:
@@ -158,7 +172,7 @@ class ReadoutMitigated:
         counts = self.inner.run([*calibration, *circuits], shots, seed=seed, run_id=run_id)
         matrices = assignment_matrices(counts[0], counts[1], qubits)
         mitigated = [
-            mitigate_counts(c, m, matrices) for c, m in zip(counts[2:], measured, strict=True)
+            mitigate_counts(c, m, matrices, shots) for c, m in zip(counts[2:], measured, strict=True)
         ]
         if progress is not None:
             progress(len(circuits))

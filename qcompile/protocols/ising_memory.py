@@ -44,6 +44,7 @@ __all__ = [
     "neighbours",
     "majority_success",
     "majority_observable",
+    "majority_weights",
     "NAME",
     "PARAMETERS",
 ]
@@ -111,6 +112,13 @@ def majority_success(counts: Mapping[str, float], sites: int) -> tuple[float, fl
     return p, math.sqrt(max(p * (1 - p), 0.0) / shots)
 
 
+def majority_weights(sites: int) -> np.ndarray:
+    """f(s) for every outcome s of the sites (bit i of s = site i): 1 for a majority of 0s,
+    ½ on a tie, 0 otherwise — the decoder as a function on outcomes."""
+    ones = np.array([bin(c).count("1") for c in range(1 << sites)])
+    return np.where(2 * ones < sites, 1.0, np.where(2 * ones == sites, 0.5, 0.0))
+
+
 def majority_observable(sites: int, num_qubits: int | None = None) -> SparsePauliOp:
     r"""The decoded success as one Z-diagonal observable: Π = Σ_s f(s)|s⟩⟨s| with f = 1 for
     a majority of 0s, ½ on a tie, 0 otherwise (so ⟨Π⟩ = :func:`majority_success`), written
@@ -119,9 +127,7 @@ def majority_observable(sites: int, num_qubits: int | None = None) -> SparsePaul
     from scipy.linalg import hadamard
 
     configs = np.arange(1 << sites)
-    ones = np.array([bin(c).count("1") for c in configs])
-    f = np.where(2 * ones < sites, 1.0, np.where(2 * ones == sites, 0.5, 0.0))
-    coefficients = hadamard(1 << sites) @ f / (1 << sites)
+    coefficients = hadamard(1 << sites) @ majority_weights(sites) / (1 << sites)
     width = sites if num_qubits is None else num_qubits
     labels = []
     for subset in configs:

@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from qcompile.backends.estimator import physical_observables
 from qcompile.errors import InvalidParameter
 from qcompile.metrics import circuit_metrics
@@ -34,6 +36,7 @@ from qcompile.protocols.ising_memory import (
     DELTA_C,
     majority_observable,
     majority_success,
+    majority_weights,
 )
 from qcompile.results import RunResult
 from qcompile.run.estimator_path import check_estimator, estimator_record
@@ -47,10 +50,12 @@ from qcompile.run.runner import (
     runs_circuits,
 )
 from qcompile.run.zne import check_scale_factors, extrapolate_value, fold, richardson_weights
+from qcompile.states.mitigated_counts import MitigatedCounts
 
 __all__ = ["run_ising_memory", "check_mitigation", "exponential_fit", "EXACT_MAX_SIZE"]
 
 EXACT_MAX_SIZE = 4
+BOOTSTRAP = 400  # resamples for the standard error of readout-mitigated counts
 
 
 def run_ising_memory(
@@ -231,7 +236,8 @@ def _circuit_run(protocol, backend, shots, seed, report, run_id, mitigation):
 
         report("shots", 0, len(submitted))
         counts = backend.run(submitted, shots, seed=seed, progress=advance, run_id=run_id)
-        decoded = [majority_success(c, protocol.sites) for c in counts]
+        rng = np.random.default_rng(seed)
+        decoded = [_decode(c, protocol.sites, rng) for c in counts]
         success, error = decoded[0]
         method = "collision circuit, majority-decoded shots"
         if len(scales) > 1:
@@ -265,10 +271,18 @@ def _circuit_run(protocol, backend, shots, seed, report, run_id, mitigation):
     return observables, ideal, circuit_info, applied
 
 
+def _decode(counts, sites: int, rng: np.random.Generator) -> tuple[float, float]:
+    """Majority-decoded success and its standard error; readout-mitigated counts get theirs
+    from resampling the raw counts and calibration (the inversion's variance included)."""
+    success, error = majority_success(counts, sites)
+    if isinstance(counts, MitigatedCounts):
+        samples = counts.marginal_samples(range(sites), BOOTSTRAP, rng) @ majority_weights(sites)
+        error = float(samples.std(ddof=1))
+    return success, error
+
+
 def exponential_fit(sizes, failures, errors) -> dict[str, float] | None:
     """Weighted least squares of ln(1 − p) = a − γM over the points with failures."""
-    import numpy as np
-
     points = [(m, f, e) for m, f, e in zip(sizes, failures, errors, strict=True) if f > 0 and e > 0]
     if len(points) < 2:
         return None

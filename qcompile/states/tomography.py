@@ -4,7 +4,9 @@ For a set of qubits measured together, three circuits measure all of them in the
 basis; ⟨σ⟩ = (n₀ − n₁)/n per qubit and basis gives the Bloch vector r. An estimate outside
 the Bloch ball is shrunk radially onto it (the qubit maximum-likelihood state to first order).
 Uncertainties come from a seeded parametric bootstrap of the binomial counts, so any function
-of the states (a fidelity, say) gets a standard error without linearisation.
+of the states (a fidelity, say) gets a standard error without linearisation. Readout-mitigated
+tables (:class:`~qcompile.states.mitigated_counts.MitigatedCounts`) are resampled from their raw
+counts and calibration and inverted again, so the spread includes the mitigation's variance.
 
 Joint tomography of a few qubits (k ≤ 4 in practice) measures the 3^k Pauli settings,
 inverts linearly (ρ = 2^{−k} Σ_P ⟨P⟩ P, each ⟨P⟩ averaged over every setting that measures
@@ -21,6 +23,8 @@ from itertools import product
 import numpy as np
 from qiskit.circuit import ClassicalRegister, QuantumCircuit
 from qiskit.quantum_info import Pauli, SparsePauliOp
+
+from qcompile.states.mitigated_counts import MitigatedCounts
 
 __all__ = [
     "BASES",
@@ -120,6 +124,11 @@ def estimate_bloch(
         np.rint(shots[:, None, None]).astype(int), p0[:, None, :], size=(3, bootstrap, num_qubits)
     )
     samples = (2 * resampled / shots[:, None, None] - 1).transpose(1, 2, 0)  # (B, qubit, basis)
+    for b, table in enumerate(counts):
+        if isinstance(table, MitigatedCounts):  # the inversion's variance, too
+            for q in range(num_qubits):
+                marginal = table.marginal_samples([q], bootstrap, rng)
+                samples[:, q, b] = marginal[:, 0] - marginal[:, 1]
     return BlochEstimate(mean, project_to_ball(samples), int(shots.min()))
 
 
@@ -326,13 +335,19 @@ def estimate_state(
     shots = table.sum(axis=1)
     frequencies = table / shots[:, None]
     mean = _closest_state(_linear_inversion(frequencies, num_qubits))
+    mitigated = [
+        result.marginal_samples(range(num_qubits), bootstrap, rng)
+        if isinstance(result, MitigatedCounts)
+        else None
+        for result in counts
+    ]  # resampled from the raw counts and calibration: the inversion's variance, too
     samples = []
-    for _ in range(bootstrap):
+    for i in range(bootstrap):
         resampled = np.array(
             [
-                rng.multinomial(round(n), p / p.sum())
-                for n, p in zip(shots, frequencies, strict=True)
+                rng.multinomial(round(n), p / p.sum()) / n if m is None else m[i]
+                for n, p, m in zip(shots, frequencies, mitigated, strict=True)
             ]
         )
-        samples.append(_closest_state(_linear_inversion(resampled / shots[:, None], num_qubits)))
+        samples.append(_closest_state(_linear_inversion(resampled, num_qubits)))
     return StateEstimate(mean, samples, int(shots.min()))
