@@ -11,10 +11,11 @@ matrices, ``qcompile.backends.readout_mitigation``).
 from __future__ import annotations
 
 from qcompile.backends.aer import READOUT_MITIGATION_SUFFIX, AerBackend
+from qcompile.backends.error_suppression import Suppression
 from qcompile.backends.ibm import IBMBackend, IBMOptions
 from qcompile.backends.readout_mitigation import ReadoutMitigated
 from qcompile.backends.store import ResultStore, default_store_path
-from qcompile.errors import BackendUnavailable
+from qcompile.errors import BackendUnavailable, InvalidParameter
 from qcompile.passes.targets import fake_backend_names
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "ResultStore",
     "default_store_path",
     "get_backend",
+    "ibm_options",
     "backend_names",
     "DEFAULT_BACKEND",
 ]
@@ -51,13 +53,45 @@ def backend_names() -> list[str]:
     return ["aer", "reference"] + [f"aer:{name}" for name in fakes] + [f"ibm:{n}" for n in fakes]
 
 
+def ibm_options(
+    backend: str,
+    mode: str = "batch",
+    dd: str | None = None,
+    twirling: str = "none",
+    idle_noise: bool = False,
+) -> IBMOptions:
+    """The execution options for ``backend``, each refused (named) where it cannot apply:
+    ``mode`` only on ``ibm:``; ``dd`` and ``twirling`` on ``ibm:`` and ``aer:<fake>`` (there
+    applied locally); ``idle_noise`` on ``aer:<fake>`` only (a device always has it)."""
+    key = backend.strip()
+    options = IBMOptions(mode=mode, dynamical_decoupling=dd, twirling=twirling,
+                         idle_noise=idle_noise)  # fmt: skip
+    if not key.startswith("ibm:") and mode != "batch":
+        raise InvalidParameter("mode", mode, "'batch' unless --backend is ibm:...")
+    if not key.startswith(("ibm:", "aer:")):
+        for flag, value, default in (("dd", dd, None), ("twirling", twirling, "none"),
+                                     ("idle_noise", idle_noise, False)):  # fmt: skip
+            if value != default:
+                raise InvalidParameter(
+                    flag, value, f"{default!r} unless --backend is ibm:... or aer:<fake "
+                    "backend> (device noise to suppress)"
+                )  # fmt: skip
+    if key.startswith("ibm:") and idle_noise:
+        raise InvalidParameter(
+            "idle_noise", True, "only on aer:<fake backend>: a device's idle qubits always "
+            "decohere"
+        )  # fmt: skip
+    return options
+
+
 def get_backend(
     name: str, *, store: ResultStore | None = None, ibm_options: IBMOptions | None = None
 ) -> AerBackend | ReferenceBackend | IBMBackend | ReadoutMitigated:
     """The backend called ``name``; an unknown name lists the valid ones.
 
-    ``store`` and ``ibm_options`` only concern ``ibm:`` backends (where their jobs are kept;
-    execution mode, dynamical decoupling, twirling).
+    ``store`` only concerns ``ibm:`` backends (where their jobs are kept); ``ibm_options``
+    their execution mode, and on ``ibm:`` and ``aer:<fake>`` backends dynamical decoupling
+    and twirling (locally by :mod:`qcompile.backends.error_suppression`, with ``idle_noise``).
     """
     key = name.strip()
     if key == "aer":
@@ -67,7 +101,11 @@ def get_backend(
     mitigate = key.endswith(READOUT_MITIGATION_SUFFIX)
     device = key.removesuffix(READOUT_MITIGATION_SUFFIX)
     if device.startswith("aer:") and f"aer:{device[4:].lower()}" in backend_names():
-        return AerBackend(device[4:].lower(), readout_mitigation=mitigate)
+        suppression = None
+        if ibm_options is not None:  # runtime's options, applied locally
+            suppression = Suppression(ibm_options.twirling, ibm_options.dynamical_decoupling,
+                                      ibm_options.idle_noise)  # fmt: skip
+        return AerBackend(device[4:].lower(), readout_mitigation=mitigate, suppression=suppression)
     if device.startswith("ibm:") and len(device) > 4:
         ibm = IBMBackend(device[4:], options=ibm_options, store=store)
         return ReadoutMitigated(ibm, READOUT_MITIGATION_SUFFIX) if mitigate else ibm

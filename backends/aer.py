@@ -22,6 +22,14 @@ from qiskit.transpiler import Target
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel
 
+from qcompile.backends.error_suppression import (
+    RANDOMIZATIONS,
+    Suppression,
+    merge_counts,
+    schedule,
+    twirl_gates,
+    twirl_measurements,
+)
 from qcompile.backends.readout_mitigation import (
     assignment_matrices,
     calibration_circuits,
@@ -124,16 +132,27 @@ def restricted_noise_model(device: BackendV2, qubits: Sequence[int]) -> NoiseMod
     return NoiseModel.from_backend(snapshot)
 
 
-def compact(circuit: QuantumCircuit, qubits: Sequence[int]) -> QuantumCircuit:
-    """``circuit`` with physical qubit ``qubits[i]`` relabelled to qubit i (others dropped)."""
+def compact(
+    circuit: QuantumCircuit, qubits: Sequence[int], *, keep_barriers: bool = False
+) -> QuantumCircuit:
+    """``circuit`` with physical qubit ``qubits[i]`` relabelled to qubit i (others dropped).
+    Delays on those qubits stay (idle time decoheres, :mod:`~qcompile.backends.error_suppression`);
+    barriers only with ``keep_barriers`` (a schedule must respect them; Aer needs none)."""
     index = {q: i for i, q in enumerate(qubits)}
     small = QuantumCircuit(
         len(qubits), circuit.num_clbits, name=circuit.name, global_phase=circuit.global_phase
     )
     for inst in circuit.data:
-        if inst.operation.name in ("barrier", "delay"):
+        name = inst.operation.name
+        positions = [circuit.find_bit(q).index for q in inst.qubits]
+        if name == "barrier":
+            kept = [small.qubits[index[q]] for q in positions if q in index]
+            if keep_barriers and kept:
+                small.barrier(kept)
             continue
-        qargs = [small.qubits[index[circuit.find_bit(q).index]] for q in inst.qubits]
+        if name == "delay" and any(q not in index for q in positions):
+            continue
+        qargs = [small.qubits[index[q]] for q in positions]
         cargs = [small.clbits[circuit.find_bit(c).index] for c in inst.clbits]
         small.append(inst.operation, qargs, cargs, copy=False)
     return small
@@ -150,10 +169,21 @@ class AerBackend:
     submits_jobs = False
 
     def __init__(
-        self, device: str | BackendV2 | None = None, *, readout_mitigation: bool = False
+        self,
+        device: str | BackendV2 | None = None,
+        *,
+        readout_mitigation: bool = False,
+        suppression: Suppression | None = None,
     ) -> None:
         self.device = fake_backend(device) if isinstance(device, str) else device
         self.readout_mitigation = bool(readout_mitigation) and self.device is not None
+        self.suppression = suppression or Suppression()
+        if self.suppression.active and self.device is None:
+            raise InvalidParameter(
+                *self.suppression.option(),
+                "only on a device-noise backend (aer:<fake backend> or ibm:...): the ideal "
+                "simulator has no noise to suppress",
+            )  # fmt: skip
         self.name = "aer" if self.device is None else f"aer:{self.device.name}"
         if self.readout_mitigation:
             self.name += READOUT_MITIGATION_SUFFIX
@@ -216,33 +246,76 @@ class AerBackend:
 
         With readout mitigation two calibration circuits run first, with the same noise and
         shots, and every table comes back mitigated (``qcompile.backends.readout_mitigation``; float
-        counts with the same total). ``run_id`` is accepted for the common backend interface;
-        Aer keeps no jobs."""
+        counts with the same total). With :attr:`suppression` each circuit runs as its twirled
+        and/or scheduled instances (:mod:`qcompile.backends.error_suppression`), their counts
+        summed. ``run_id`` is accepted for the common backend interface; Aer keeps no jobs."""
         circuits = list(circuits)
+        rng = np.random.default_rng(seed)
         if self.device is None:
-            simulator, runnable = AerSimulator(seed_simulator=seed), circuits
+            simulator, small, target = AerSimulator(seed_simulator=seed), circuits, None
         else:
             qubits = active_qubits(circuits)
+            target = restrict_target(self.device.target, qubits)
             noise = restricted_noise_model(self.device, qubits)
             simulator = AerSimulator(noise_model=noise, seed_simulator=seed)
-            runnable = [compact(c, qubits) for c in circuits]
-        counts: list[dict[str, int]] = []
+            scheduled = self.suppression.scheduled
+            small = [compact(c, qubits, keep_barriers=scheduled) for c in circuits]
+        runnable, flips, per = self._instances(small, target, rng)
+        each = shots if per == 1 else -(-shots // per)  # ⌈shots/per⌉, as runtime splits them
         if self.readout_mitigation:
-            measured = [measured_qubits(c) for c in runnable]
+            measured = [measured_qubits(c) for c in small]
             qubits = sorted({q for m in measured for q in m.values()})
             cal = calibration_circuits(runnable[0].num_qubits, qubits)
-            zeros, ones = simulator.run(cal, shots=shots).result().get_counts()
+            if self.suppression.measurements:
+                twirled = [twirl_measurements(c, rng) for c in cal for _ in range(per)]
+                tables = simulator.run([c for c, _ in twirled], shots=each).result().get_counts()
+                zeros, ones = (merge_counts(tables[i * per : (i + 1) * per],
+                                            [f for _, f in twirled[i * per : (i + 1) * per]])
+                               for i in range(2))  # fmt: skip
+            else:
+                zeros, ones = simulator.run(cal, shots=shots).result().get_counts()
             matrices = assignment_matrices(zeros, ones, qubits)
-        for start in range(0, len(runnable), chunk):
-            batch = runnable[start : start + chunk]
-            result = simulator.run(batch, shots=shots).result()
-            counts.extend(result.get_counts(i) for i in range(len(batch)))
+        counts: list[dict[str, int]] = []
+        step = chunk * per
+        for start in range(0, len(runnable), step):
+            batch = runnable[start : start + step]
+            result = simulator.run(batch, shots=each).result()
+            tables = [result.get_counts(i) for i in range(len(batch))]
+            for i in range(0, len(batch), per):
+                counts.append(merge_counts(tables[i : i + per], flips[start + i : start + i + per]))
             if self.readout_mitigation:
-                for i in range(start, len(counts)):
+                for i in range(start // per, len(counts)):
                     counts[i] = mitigate_counts(counts[i], measured[i], matrices)
             if progress is not None:
-                progress(len(batch))
+                progress(len(batch) // per)
         return counts
+
+    def _instances(
+        self, circuits: list[QuantumCircuit], target: Target | None, rng: np.random.Generator
+    ) -> tuple[list[QuantumCircuit], list[list[int]], int]:
+        """What runs for ``circuits`` (on the qubits of ``target``, the device cut down to
+        those the circuits use): each one's instances (twirled, scheduled), the clbits each
+        instance's measurement twirl flipped, and the instances per circuit."""
+        chosen = self.suppression
+        if not chosen.active:
+            return circuits, [[] for _ in circuits], 1
+        out: list[QuantumCircuit] = []
+        flips: list[list[int]] = []
+        per = RANDOMIZATIONS if chosen.twirling != "none" else 1
+        for circuit in circuits:
+            if chosen.gates:
+                copies = twirl_gates(circuit, target, int(rng.integers(2**32)))
+            else:
+                copies = [circuit] * per
+            for copy in copies:
+                flipped: list[int] = []
+                if chosen.measurements:
+                    copy, flipped = twirl_measurements(copy, rng)
+                if chosen.scheduled:
+                    copy = schedule(copy, target, chosen.dynamical_decoupling)
+                out.append(copy)
+                flips.append(flipped)
+        return out, flips, per
 
     def estimate(
         self,
@@ -264,6 +337,11 @@ class AerBackend:
             raise InvalidParameter(
                 "mitigate_readout", True, "not with the Estimator: use its resilience_level 1"
             )
+        if self.suppression.active:
+            raise InvalidParameter(
+                *self.suppression.option(),
+                "not with the Estimator on a local backend: its resilience levels twirl",
+            )  # fmt: skip
         options = estimator_options(shots, resilience_level, seed)
         data = expectation_data(run_local(circuits, observables, options, self.device).result())
         if progress is not None:

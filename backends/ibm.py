@@ -105,6 +105,7 @@ class IBMBackend:
         self.local = self.device_name in fake_backend_names()
         self.name = f"ibm:{self.device_name}"
         self.options = options if options is not None else IBMOptions()
+        self.suppression = self.options  # what runtime applies (``record()`` for results)
         self.retry = retry if retry is not None else RetryPolicy()
         self._store = store
         self._service = service

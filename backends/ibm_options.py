@@ -26,12 +26,16 @@ class IBMOptions:
     ``dynamical_decoupling``: ``None`` or a sequence of :data:`DD_SEQUENCES`;
     ``twirling``: one of :data:`TWIRLING` (Pauli twirling of two-qubit gates, of
     measurements, or both); ``max_execution_time`` in seconds (``None``: the service's).
+    On ``aer:<fake backend>`` the same ``dynamical_decoupling`` and ``twirling`` are applied
+    locally (:mod:`qcompile.backends.error_suppression`), and ``idle_noise`` schedules the
+    circuits so idle qubits decohere (implied by DD; a device always has it).
     """
 
     mode: str = "batch"
     dynamical_decoupling: str | None = None
     twirling: str = "none"
     max_execution_time: int | None = None
+    idle_noise: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -44,6 +48,8 @@ class IBMOptions:
             )
         if self.twirling not in TWIRLING:
             raise InvalidParameter("twirling", self.twirling, "one of " + ", ".join(TWIRLING))
+        if not isinstance(self.idle_noise, bool):
+            raise InvalidParameter("idle_noise", self.idle_noise, "true or false")
         if self.max_execution_time is not None and not (
             isinstance(self.max_execution_time, int) and self.max_execution_time > 0
         ):
@@ -69,5 +75,32 @@ class IBMOptions:
             options["simulator"] = {"seed_simulator": int(seed)}
         return options
 
+    @property
+    def suppresses(self) -> bool:
+        """Whether any error suppression (DD, twirling, idle-time noise) is asked for."""
+        return self.dynamical_decoupling is not None or self.twirling != "none" or self.idle_noise
+
+    def record(self) -> dict[str, Any]:
+        """What a result records under ``mitigation`` of the error suppression runtime
+        applied on the device (empty when none)."""
+        out: dict[str, Any] = {}
+        if self.twirling != "none":
+            out["twirling"] = {
+                "gates": self.twirling in ("gates", "all"),
+                "measurements": self.twirling in ("measure", "all"),
+                "method": "qiskit-ibm-runtime twirling options",
+            }
+        if self.dynamical_decoupling is not None:
+            out["dynamical_decoupling"] = {
+                "sequence": self.dynamical_decoupling,
+                "method": "qiskit-ibm-runtime dynamical_decoupling options",
+            }
+        return out
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The options as stored (jobs, sweep plans); ``idle_noise`` only when set, so what
+        was stored before it existed reads — and hashes — the same."""
+        out = asdict(self)
+        if not self.idle_noise:
+            del out["idle_noise"]
+        return out

@@ -172,7 +172,8 @@ class ReadoutMitigated:
         counts = self.inner.run([*calibration, *circuits], shots, seed=seed, run_id=run_id)
         matrices = assignment_matrices(counts[0], counts[1], qubits)
         mitigated = [
-            mitigate_counts(c, m, matrices, shots) for c, m in zip(counts[2:], measured, strict=True)
+            mitigate_counts(c, m, matrices, shots)
+            for c, m in zip(counts[2:], measured, strict=True)
         ]
         if progress is not None:
             progress(len(circuits))

@@ -63,10 +63,27 @@ Mode = Annotated[
     str, typer.Option(help="ibm: backends: batch (default; Open Plan) | session | job.")
 ]
 DynamicalDecoupling = Annotated[
-    str | None, typer.Option("--dd", help="ibm: backends: dynamical decoupling XX | XpXm | XY4.")
+    str | None,
+    typer.Option(
+        "--dd",
+        help="ibm: and aer:<fake> backends: dynamical decoupling XX | XpXm | XY4 (locally: "
+        "circuits scheduled, idle qubits decohere, DD fills the idle time).",
+    ),
 ]
 Twirling = Annotated[
-    str, typer.Option(help="ibm: backends: Pauli twirling none | gates | measure | all.")
+    str,
+    typer.Option(
+        help="ibm: and aer:<fake> backends: Pauli twirling none | gates | measure | all "
+        "(32 randomizations, shots split between them)."
+    ),
+]
+IdleNoise = Annotated[
+    bool,
+    typer.Option(
+        "--idle-noise",
+        help="aer:<fake> backends: schedule the circuits with the device's gate durations so "
+        "idle qubits decohere (T1/T2 on delays) — the baseline to compare --dd against.",
+    ),
 ]
 
 
@@ -97,26 +114,29 @@ MitigateReadout = Annotated[
 
 
 def _backend(
-    name: str, store, mode: str, dd: str | None, twirling: str, mitigate_readout: bool = False
+    name: str,
+    store,
+    mode: str,
+    dd: str | None,
+    twirling: str,
+    mitigate_readout: bool = False,
+    idle_noise: bool = False,
 ):
-    """The named backend; IBM execution options are refused for the other backends."""
-    from qcompile.backends import IBMOptions, get_backend
+    """The named backend with its execution options, each refused (naming its flag) where it
+    cannot apply: ``mode`` on ``ibm:`` only; ``dd``/``twirling`` on ``ibm:`` and
+    ``aer:<fake>``; ``idle_noise`` on ``aer:<fake>`` (a device always has it)."""
+    from qcompile.backends import get_backend, ibm_options
     from qcompile.backends.aer import READOUT_MITIGATION_SUFFIX
 
+    key = name.strip()
     if mitigate_readout:
-        if not name.strip().startswith(("aer:", "ibm:")):
+        if not key.startswith(("aer:", "ibm:")):
             raise InvalidParameter(
                 "mitigate_readout", True, "only with aer:<fake backend> or ibm:... (device noise)"
             )
-        name = name.strip().removesuffix(READOUT_MITIGATION_SUFFIX) + READOUT_MITIGATION_SUFFIX
-
-    options = IBMOptions(mode=mode, dynamical_decoupling=dd, twirling=twirling)
-    if not name.strip().startswith("ibm:"):  # (the suffix keeps the prefix)
-        for flag, value, default in (("mode", mode, "batch"), ("dd", dd, None),
-                                     ("twirling", twirling, "none")):  # fmt: skip
-            if value != default:
-                raise InvalidParameter(flag, value, f"{default!r} unless --backend is ibm:...")
-    backend = get_backend(name, store=store, ibm_options=options)
+        key = key.removesuffix(READOUT_MITIGATION_SUFFIX) + READOUT_MITIGATION_SUFFIX
+    options = ibm_options(name, mode, dd, twirling, idle_noise)
+    backend = get_backend(key, store=store, ibm_options=options)
     if hasattr(backend, "on_status"):  # a job on a real device: show its queue status
         backend.on_status = lambda job_id, status: err.print(f"job {job_id}: {status}")
     return backend

@@ -30,7 +30,9 @@ __all__ = ["register"]
 
 _KINDS: dict[str, type] = {"float": float, "int": int, "str": str, "bool": bool, "path": Path}
 _PREFIX = "protocol_"
-_RUN_OPTIONS = ("backend", "shots", "seed", "json_path", "plot", "mode", "dd", "twirling")
+_RUN_OPTIONS = (
+    "backend", "shots", "seed", "json_path", "plot", "mode", "dd", "twirling", "idle_noise",
+)  # fmt: skip
 _COMPILE_OPTIONS = ("target", "output", "seed", "json_path", "initial_state")
 
 
@@ -63,8 +65,20 @@ _RUN = (
     ("shots", int | None, None, "Shots per circuit (device default)."),
     ("seed", int | None, None, "Seed for layout, simulation and bootstrap (recorded)."),
     ("mode", str, "batch", "ibm: backends: batch | session | job."),
-    ("dd", str | None, None, "ibm: backends: dynamical decoupling XX | XpXm | XY4."),
-    ("twirling", str, "none", "ibm: backends: Pauli twirling none | gates | measure | all."),
+    ("dd", str | None, None, "ibm: and aer:<fake> backends: dynamical decoupling XX | XpXm | XY4."),
+    (
+        "twirling",
+        str,
+        "none",
+        "ibm: and aer:<fake> backends: Pauli twirling none | gates | measure | all.",
+    ),
+    (
+        "idle_noise",
+        bool,
+        False,
+        "aer:<fake> backends: schedule the circuits so idle qubits "
+        "decohere (the baseline for --dd).",
+    ),
     ("plot", Path | None, None, "Write a PNG plot here."),
 )
 _COMPILE = (
@@ -126,7 +140,7 @@ def run_command(name: str, plugin):
         protocol = _protocol(plugin, kwargs, _RUN_OPTIONS)
         store = ResultStore()
         chosen = _backend(kwargs["backend"], store, kwargs["mode"], kwargs["dd"],
-                          kwargs["twirling"])  # fmt: skip
+                          kwargs["twirling"], idle_noise=kwargs["idle_noise"])  # fmt: skip
         check_run(protocol, chosen, kwargs["shots"], kwargs["seed"])
         with _progress() as progress:
             result = plugin.run(protocol, chosen, solvers=None, shots=kwargs["shots"],

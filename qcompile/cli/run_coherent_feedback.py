@@ -11,6 +11,7 @@ from rich.table import Table
 
 from qcompile.cli.common import (
     DynamicalDecoupling,
+    IdleNoise,
     JsonPath,
     MitigateReadout,
     Mode,
@@ -71,6 +72,7 @@ def run_coherent_feedback(
     mode: Mode = "batch",
     dd: DynamicalDecoupling = None,
     twirling: Twirling = "none",
+    idle_noise: IdleNoise = False,
     mitigate_readout: MitigateReadout = False,
     estimator: UseEstimator = False,
     resilience_level: ResilienceLevel = 1,
@@ -108,7 +110,7 @@ def run_coherent_feedback(
     lowering = {"rule": rule, "synthesis": synthesis, "order": order, "collision": collision}
     _check_lowering(lowering)
     store = ResultStore()
-    chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout)
+    chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout, idle_noise)
     for protocol in protocols:
         check_run(protocol, chosen, shots, seed)
     if estimator:

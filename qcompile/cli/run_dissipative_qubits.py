@@ -11,6 +11,7 @@ from rich.table import Table
 
 from qcompile.cli.common import (
     DynamicalDecoupling,
+    IdleNoise,
     JsonPath,
     MitigateReadout,
     Mode,
@@ -83,6 +84,7 @@ def run_dissipative_qubits(
     mode: Mode = "batch",
     dd: DynamicalDecoupling = None,
     twirling: Twirling = "none",
+    idle_noise: IdleNoise = False,
     mitigate_readout: MitigateReadout = False,
     estimator: UseEstimator = False,
     resilience_level: ResilienceLevel = 1,
@@ -131,7 +133,7 @@ def run_dissipative_qubits(
         if not math.isfinite(protocol.omega_c):
             raise InvalidParameter("omega_c", omega_c, "a finite cutoff with --solver heom")
     store = ResultStore()
-    chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout)
+    chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout, idle_noise)
     check_run(protocol, chosen, shots, seed)
     if estimator:
         check_estimator(chosen, resilience_level)

@@ -12,6 +12,7 @@ from qcompile.cli.common import (
     Alpha,
     DynamicalDecoupling,
     Eta,
+    IdleNoise,
     InputState,
     JsonPath,
     MitigateReadout,
@@ -59,6 +60,7 @@ def run_homogenization(
     mode: Mode = "batch",
     dd: DynamicalDecoupling = None,
     twirling: Twirling = "none",
+    idle_noise: IdleNoise = False,
     mitigate_readout: MitigateReadout = False,
     seed: Seed = None,
     json_path: JsonPath = None,
@@ -98,7 +100,7 @@ def run_homogenization(
         check_recoverability(protocol)
     scales = _scale_factors(zne)
     store = ResultStore()
-    chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout)
+    chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout, idle_noise)
     check_run(protocol, chosen, shots, seed)
     if estimator:
         check_estimator(chosen, resilience_level, scales, recoverability)
@@ -132,6 +134,14 @@ def print_mitigation(result) -> None:
                   f"{used['shots_per_basis']} shots per basis")  # fmt: skip
     if "readout" in mitigation:
         out.print("readout mitigation: mthree, per-qubit calibration in the same run")
+    if "twirling" in mitigation:
+        used = mitigation["twirling"]
+        what = [k for k in ("gates", "measurements") if used.get(k)]
+        out.print(f"Pauli twirling of {' and '.join(what)} ({used['method']})")
+    if "dynamical_decoupling" in mitigation:
+        out.print(f"dynamical decoupling {mitigation['dynamical_decoupling']['sequence']}")
+    if "idle_noise" in mitigation:
+        out.print("idle time modelled: circuits scheduled, T1/T2 relaxation on delays")
     zne = mitigation.get("zne")
     if not zne:
         return
@@ -141,11 +151,17 @@ def print_mitigation(result) -> None:
     for key, raw in zne["raw"].items():
         if key.endswith("_stderr"):
             continue
+        at = "[-1]" if isinstance(raw, list) else ""  # a series: its last point
+
+        def last(value):
+            return value[-1] if isinstance(value, list) else value
+
+        ideal = result.ideal.get(key)
         out.print(
-            f"  {key}[-1]: raw {_fmt(raw[-1], 4)} ± {_fmt(zne['raw'][key + '_stderr'][-1], 4)}"
-            f" -> ZNE {_fmt(result.observables[key][-1], 4)} ± "
-            f"{_fmt(result.observables[key + '_stderr'][-1], 4)}"
-            + (f" (ideal {_fmt(result.ideal[key][-1], 4)})" if result.ideal.get(key) else "")
+            f"  {key}{at}: raw {_fmt(last(raw), 4)} ± {_fmt(last(zne['raw'][key + '_stderr']), 4)}"
+            f" -> ZNE {_fmt(last(result.observables[key]), 4)} ± "
+            f"{_fmt(last(result.observables[key + '_stderr']), 4)}"
+            + (f" (ideal {_fmt(last(ideal), 4)})" if ideal is not None else "")
         )
 
 

@@ -9,6 +9,7 @@ import typer
 
 from qcompile.cli.common import (
     DynamicalDecoupling,
+    IdleNoise,
     JsonPath,
     MitigateReadout,
     Mode,
@@ -84,6 +85,7 @@ def run_lindblad(
     mode: Mode = "batch",
     dd: DynamicalDecoupling = None,
     twirling: Twirling = "none",
+    idle_noise: IdleNoise = False,
     mitigate_readout: MitigateReadout = False,
     estimator: UseEstimator = False,
     resilience_level: ResilienceLevel = 1,
@@ -105,7 +107,7 @@ def run_lindblad(
     lowering = lowering_overrides(rule, synthesis, order, collision)
     protocol.lowering_options(lowering)  # validates the options
     store = ResultStore()
-    chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout)
+    chosen = _backend(backend, store, mode, dd, twirling, mitigate_readout, idle_noise)
     check_run(protocol, chosen, shots, seed)
     if estimator:
         check_estimator(chosen, resilience_level)

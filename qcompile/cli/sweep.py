@@ -10,6 +10,7 @@ from rich.table import Table
 
 from qcompile.cli.common import (
     DynamicalDecoupling,
+    IdleNoise,
     JsonPath,
     Mode,
     Twirling,
@@ -55,11 +56,12 @@ def sweep(
     mode: Mode = "batch",
     dd: DynamicalDecoupling = None,
     twirling: Twirling = "none",
+    idle_noise: IdleNoise = False,
     json_path: JsonPath = None,
 ) -> None:
     """Run a protocol over a parameter grid in parallel; re-running the same sweep resumes it."""
     from qcompile.app.sweep import grid_points, open_executor, parse_grid, plan_sweep, run_sweep
-    from qcompile.backends import ResultStore
+    from qcompile.backends import ResultStore, ibm_options
     from qcompile.protocols import get_protocol
     from qcompile.results import write_atomic
     from qcompile.run.experiment import check_run
@@ -78,12 +80,15 @@ def sweep(
     points = grid_points(grids, fixed)
     options = run_options(module, option or [])
     store = ResultStore()
-    chosen = _backend(backend, store, mode, dd, twirling)  # validates name and options early
+    chosen = _backend(backend, store, mode, dd, twirling, idle_noise=idle_noise)  # checked early
     for point in points:
         check_run(module.from_mapping(point), chosen, shots, seed)
-    ibm_options = chosen.options.to_dict() if backend.strip().startswith("ibm:") else {}
+    execution = ibm_options(backend, mode, dd, twirling, idle_noise)
+    # ibm: sweeps store their options; aer: ones only what they apply (older plans: none)
+    on_ibm = backend.strip().startswith("ibm:")
+    stored = execution.to_dict() if on_ibm or execution.suppresses else {}
     plan = plan_sweep(
-        protocol, points, backend, shots=shots, seed=seed, ibm_options=ibm_options, **options
+        protocol, points, backend, shots=shots, seed=seed, ibm_options=stored, **options
     )
     pool, shares_store = open_executor(executor, workers)
     try:

@@ -121,7 +121,7 @@ def run_encodings(
     extra = {} if level is None else {"estimator": True, "resilience_level": level}
 
     return execute_run(
-        protocol, backend.name, body, runner="encodings", shots=shots, seed=seed, store=store,
+        protocol, backend, body, runner="encodings", shots=shots, seed=seed, store=store,
         progress=progress, run_id=run_id, sweep_point=sweep_point,
         parameters=protocol.parameters() | {"solver": solver, "collisions": collisions},
         solver=solver, heom=heom, collisions=collisions, device_every=device_every, **extra,

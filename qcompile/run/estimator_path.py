@@ -24,6 +24,12 @@ def check_estimator(backend, level: int, zne=None, recoverability: bool = False)
             "mitigate_readout", True, "not with the Estimator: its resilience_level 1 or 2 "
             "mitigates readout (TREX)"
         )  # fmt: skip
+    local = getattr(backend, "suppression", None)  # aer:<fake>: twirled/scheduled by us
+    if getattr(local, "active", False):
+        raise InvalidParameter(
+            *local.option(), "not with the Estimator on aer:<fake backend>: its resilience "
+            "levels twirl (use ibm:<fake backend> for runtime's own DD and twirling options)"
+        )  # fmt: skip
     if not callable(getattr(backend, "estimate", None)):
         raise InvalidParameter(
             "estimator", True, f"a backend that runs circuits through an Estimator, not "

@@ -130,7 +130,7 @@ def run_experiment(
         extra["zne"] = list(zne)
     if estimator:
         extra.update(estimator=True, resilience_level=resilience_level)
-    return execute_run(protocol, backend.name, body, runner="experiment", shots=shots,
+    return execute_run(protocol, backend, body, runner="experiment", shots=shots,
                        seed=seed, store=store, progress=progress, run_id=run_id,
                        sweep_point=sweep_point, **extra)  # fmt: skip
 

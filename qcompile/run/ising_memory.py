@@ -104,7 +104,7 @@ def run_ising_memory(
     if mitigation.get("estimator"):
         extra.update(estimator=True, resilience_level=mitigation["resilience_level"])
     return execute_run(
-        protocol, backend.name, body, runner="ising", shots=shots, seed=seed, store=store,
+        protocol, backend, body, runner="ising", shots=shots, seed=seed, store=store,
         progress=progress, run_id=run_id, sweep_point=sweep_point, **extra,
     )  # fmt: skip
 

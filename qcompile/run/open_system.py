@@ -114,7 +114,7 @@ def run_open_system(
 
     extra = {} if level is None else {"estimator": True, "resilience_level": level}
     return execute_run(
-        protocol, backend.name, body, runner="open-system", shots=shots, seed=seed, store=store,
+        protocol, backend, body, runner="open-system", shots=shots, seed=seed, store=store,
         progress=progress, run_id=run_id, sweep_point=sweep_point,
         parameters=protocol.parameters() | {"lowering": options}, lowering=options,
         device_every=device_every, **extra,

@@ -199,7 +199,7 @@ def run_gkp_circuits(
         )  # fmt: skip
 
     return execute_run(
-        protocol, backend.name, body, runner="gkp", store=store, progress=progress, run_id=run_id,
+        protocol, backend, body, runner="gkp", store=store, progress=progress, run_id=run_id,
         sweep_point=sweep_point, seed=seed, shots=shots, **options,
     )  # fmt: skip
 
@@ -291,7 +291,7 @@ def run_cat_circuits(
         )  # fmt: skip
 
     return execute_run(
-        protocol, backend.name, body, runner="cat", store=store, progress=progress, run_id=run_id,
+        protocol, backend, body, runner="cat", store=store, progress=progress, run_id=run_id,
         sweep_point=sweep_point, seed=seed, shots=shots, **options,
     )  # fmt: skip
 

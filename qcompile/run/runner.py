@@ -37,6 +37,7 @@ __all__ = [
     "run_recipe",
     "runs_circuits",
     "stored_run",
+    "suppression_record",
 ]
 
 DEFAULT_SHOTS = 4000
@@ -83,6 +84,14 @@ class Backend(Protocol):
         """Counts per circuit; ``run_id`` lets a backend that submits jobs file them under
         the run (``qcompile.backends.ibm``)."""
         ...
+
+
+def suppression_record(backend) -> dict[str, Any]:
+    """What ``backend`` applies to every circuit it runs (twirling, idle-time noise, dynamical
+    decoupling), as a result's ``mitigation`` records it; empty for a plain backend."""
+    suppression = getattr(backend, "suppression", None)
+    record = getattr(suppression, "record", None)
+    return record() if callable(record) else {}
 
 
 def runs_circuits(backend) -> bool:
@@ -175,7 +184,7 @@ def _silent(stage: str, done: int, total: int) -> None:
 
 def execute_run(
     protocol,
-    backend_name: str,
+    backend: Backend | str,
     body: Callable[[RunContext], RunResult],
     *,
     runner: str,
@@ -192,8 +201,12 @@ def execute_run(
     ``running`` with its recipe (``runner`` and ``recipe_options``: what replays it), run
     ``body`` and store its result as ``done``; an exception marks the run ``failed`` and
     propagates. ``parameters`` (default ``protocol.parameters()``) is the JSON parameter
-    block; ``run_id`` completes an existing run, ``sweep_point`` files it in a sweep."""
+    block; ``run_id`` completes an existing run, ``sweep_point`` files it in a sweep.
+    ``backend`` (or just its name) runs the circuits; what it applies to every circuit
+    (twirling, idle-time noise, dynamical decoupling: its ``suppression``) is recorded under
+    the result's ``mitigation``."""
     check_shots_and_seed(shots, seed)  # every runner, before anything is stored
+    backend_name = backend if isinstance(backend, str) else backend.name
     if seed is None:
         seed = secrets.randbelow(2**31)
     parameters = protocol.parameters() if parameters is None else parameters
@@ -201,6 +214,9 @@ def execute_run(
     with stored_run(store, protocol.name, backend_name, parameters, recipe, run_id) as run_id:
         result = body(RunContext(seed, shots, run_id, progress or _silent))
         result.parameters = parameters
+        applied = suppression_record(backend)
+        if applied:
+            result.mitigation = {**(result.mitigation or {}), **applied}
         if store is not None:
             store.finish_run(run_id, result, sweep_point)
     return result
