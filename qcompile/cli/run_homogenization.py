@@ -143,23 +143,32 @@ def print_mitigation(result) -> None:
     if "idle_noise" in mitigation:
         out.print("idle time modelled: circuits scheduled, T1/T2 relaxation on delays")
     zne = mitigation.get("zne")
-    if not zne:
-        return
-    scales = ",".join(map(str, zne["scale_factors"]))
-    out.print(f"ZNE: global folding at scale factors {scales}, Richardson to 0 "
-              f"({zne['shots_overhead']}x the shots); raw = scale 1")  # fmt: skip
-    for key, raw in zne["raw"].items():
+    if zne:
+        scales = ",".join(map(str, zne["scale_factors"]))
+        out.print(f"ZNE: global folding at scale factors {scales}, Richardson to 0 "
+                  f"({zne['shots_overhead']}x the shots); raw = scale 1")  # fmt: skip
+        _print_raw(result, zne["raw"], "ZNE")
+    readout = mitigation.get("readout", {})
+    if readout.get("raw"):
+        out.print("readout mitigation: raw = the same shots, not inverted")
+        _print_raw(result, readout["raw"], "mitigated" if not zne else "readout + ZNE")
+
+
+def _print_raw(result, raw: dict, label: str) -> None:
+    """Raw beside mitigated (± standard errors, the mitigation's variance included) and
+    ideal, for every observable's last point."""
+
+    def last(value):
+        return value[-1] if isinstance(value, list) else value
+
+    for key, values in raw.items():
         if key.endswith("_stderr"):
             continue
-        at = "[-1]" if isinstance(raw, list) else ""  # a series: its last point
-
-        def last(value):
-            return value[-1] if isinstance(value, list) else value
-
+        at = "[-1]" if isinstance(values, list) else ""  # a series: its last point
         ideal = result.ideal.get(key)
         out.print(
-            f"  {key}{at}: raw {_fmt(last(raw), 4)} ± {_fmt(last(zne['raw'][key + '_stderr']), 4)}"
-            f" -> ZNE {_fmt(last(result.observables[key]), 4)} ± "
+            f"  {key}{at}: raw {_fmt(last(values), 4)} ± {_fmt(last(raw[key + '_stderr']), 4)}"
+            f" -> {label} {_fmt(last(result.observables[key]), 4)} ± "
             f"{_fmt(last(result.observables[key + '_stderr']), 4)}"
             + (f" (ideal {_fmt(last(ideal), 4)})" if ideal is not None else "")
         )

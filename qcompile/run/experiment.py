@@ -247,6 +247,13 @@ def _run(
                 for table in by_scale
             ]  # fmt: skip
             observables = _observables(protocol, estimates[0])
+            if "readout" in mitigation:  # the same shots before the inversion, for compare
+                raw_tables = [getattr(t, "raw", t) for t in counts[:tomography]]
+                raw_rng = np.random.default_rng([seed, 1])  # (rng's draws stay as they were)
+                mitigation["readout"]["raw"] = _observables(protocol, [
+                    estimate_bloch(raw_tables[3 * i : 3 * i + 3], len(task.qubits), rng=raw_rng)
+                    for i, task in enumerate(tasks)
+                ])  # fmt: skip
             if zne is not None:
                 raw = observables
                 observables = _observables(protocol, extrapolate(estimates, zne))

@@ -240,6 +240,10 @@ def _circuit_run(protocol, backend, shots, seed, report, run_id, mitigation):
         decoded = [_decode(c, protocol.sites, rng) for c in counts]
         success, error = decoded[0]
         method = "collision circuit, majority-decoded shots"
+        if "readout" in applied:  # the same shots before the inversion, for compare
+            raw, raw_error = majority_success(getattr(counts[0], "raw", counts[0]), protocol.sites)
+            applied["readout"]["raw"] = {"success_probability": raw,
+                                         "success_probability_stderr": raw_error}  # fmt: skip
         if len(scales) > 1:
             success, error = extrapolate_value(
                 [d[0] for d in decoded], [d[1] for d in decoded], scales
