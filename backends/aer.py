@@ -255,7 +255,9 @@ class AerBackend:
             simulator, small, target = AerSimulator(seed_simulator=seed), circuits, None
         else:
             qubits = active_qubits(circuits)
-            target = restrict_target(self.device.target, qubits)
+            target = None  # (cut down only when twirling or scheduling needs it)
+            if self.suppression.active:
+                target = restrict_target(self.device.target, qubits)
             noise = restricted_noise_model(self.device, qubits)
             simulator = AerSimulator(noise_model=noise, seed_simulator=seed)
             scheduled = self.suppression.scheduled
