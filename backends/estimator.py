@@ -165,12 +165,28 @@ def run_local(
     return Estimator(mode=simulator, options=local).run(_pubs(small, small_observables))
 
 
-def expectation_data(result) -> list[dict[str, list[float]]]:
-    """``{"evs", "stds"}`` of every PUB of an Estimator result, as lists (JSON-ready)."""
-    return [
-        {
-            "evs": np.asarray(pub.data.evs, dtype=float).ravel().tolist(),
-            "stds": np.asarray(pub.data.stds, dtype=float).ravel().tolist(),
+#: Standard error given to an expectation value the Estimator returned without a finite one
+#: (a degenerate ZNE fit at resilience level 2): as wide as a mean of ±1 outcomes can be.
+UNCONSTRAINED_STD = 1.0
+
+
+def expectation_data(result) -> list[dict[str, Any]]:
+    """``{"evs", "stds"}`` of every PUB of an Estimator result, as lists (JSON-ready).
+
+    Runtime's level-2 extrapolation sometimes returns an infinite (or NaN) error for an
+    observable (seen on a coherent-feedback prefix: the fit is degenerate). Such a value is
+    kept with σ = :data:`UNCONSTRAINED_STD` (a NaN value as 0, no information), and its
+    index listed under ``"unconstrained"``, so the run finishes with honest error bars."""
+    out = []
+    for pub in result:
+        evs = np.asarray(pub.data.evs, dtype=float).ravel()
+        stds = np.asarray(pub.data.stds, dtype=float).ravel()
+        bad = ~(np.isfinite(evs) & np.isfinite(stds))
+        item: dict[str, Any] = {
+            "evs": np.where(np.isfinite(evs), evs, 0.0).tolist(),
+            "stds": np.where(bad, UNCONSTRAINED_STD, stds).tolist(),
         }
-        for pub in result
-    ]
+        if bad.any():
+            item["unconstrained"] = np.flatnonzero(bad).tolist()
+        out.append(item)
+    return out

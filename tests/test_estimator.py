@@ -311,3 +311,21 @@ def test_encodings_through_the_estimator_match_the_ideal_circuit():
     assert 0 < error < 0.05
     assert abs(value - ideal[t]) <= 4 * error + 0.03
     assert result.mitigation["estimator"]["resilience_level"] == 0
+
+
+def test_an_observable_without_a_finite_error_is_kept_with_the_widest_one():
+    """Runtime's level-2 fit can return σ = inf (or a NaN value): kept with σ = 1, listed."""
+    from types import SimpleNamespace
+
+    from qcompile.backends.estimator import UNCONSTRAINED_STD, expectation_data
+
+    pubs = [
+        SimpleNamespace(data=SimpleNamespace(evs=np.array([0.5, 0.9, np.nan]),
+                                             stds=np.array([0.01, np.inf, 0.02]))),
+        SimpleNamespace(data=SimpleNamespace(evs=np.array([0.1]), stds=np.array([0.03]))),
+    ]  # fmt: skip
+    first, second = expectation_data(pubs)
+    assert first == {"evs": [0.5, 0.9, 0.0], "stds": [0.01, UNCONSTRAINED_STD, UNCONSTRAINED_STD],
+                     "unconstrained": [1, 2]}  # fmt: skip
+    assert second == {"evs": [0.1], "stds": [0.03]}
+    json.dumps([first, second], allow_nan=False)  # storable as strict JSON

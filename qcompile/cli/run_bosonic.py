@@ -11,6 +11,7 @@ from rich.table import Table
 
 from qcompile.cli.common import (
     JsonPath,
+    MitigateReadout,
     Seed,
     _backend,
     _check_output_path,
@@ -24,6 +25,26 @@ from qcompile.cli.common import (
 
 #: Shots of the few-step device run when ``--shots`` is not given (circuit backends only).
 DEVICE_SHOTS = 4000
+
+DeviceZne = Annotated[
+    str | None,
+    typer.Option(
+        "--zne",
+        help="Circuits on device noise: zero-noise extrapolation of the few-step device value, "
+        "odd scale factors e.g. 1,3,5 (each stretch between resets folded, Richardson).",
+    ),
+]
+
+
+def _raw_text(result, key: str) -> str:
+    """`` (raw x ± e; readout, zne)`` when the device value was mitigated, else empty."""
+    used = result.mitigation or {}
+    block = used.get("readout") or used.get("zne")
+    if not block:
+        return ""
+    raw = block["raw"]
+    applied = ", ".join(k for k in ("readout", "zne") if k in used)
+    return f" (raw {raw[key]:.3f} ± {raw[key + '_stderr']:.3f}; mitigated: {applied})"
 
 
 @run_app.command("gkp")
@@ -59,12 +80,15 @@ def run_gkp_command(
     plot: Annotated[
         Path | None, typer.Option(help="PNG: logical rate vs sigma (Fig. 1), exact lines.")
     ] = None,
+    mitigate_readout: MitigateReadout = False,
+    zne: DeviceZne = None,
 ) -> None:
     """GKP qubit protected by dissipation (spec 003): exact torus rate vs truncated Lindblad,
     or vs the compiled collision step on the position grid (--backend aer)."""
     from qcompile.backends import ResultStore
     from qcompile.protocols.gkp import gkp
     from qcompile.run.bosonic import run_gkp
+    from qcompile.run.oscillator_circuits import check_zne
 
     _check_output_path("json", json_path)
     _check_output_path("plot", plot)
@@ -74,12 +98,14 @@ def run_gkp_command(
         for s in _float_list("sigma", sigma)
     ]  # fmt: skip
     store = ResultStore()
-    chosen = _backend(backend, store, "batch", None, "none")
+    chosen = _backend(backend, store, "batch", None, "none", mitigate_readout)
     circuits = chosen.runs_circuits
-    _circuit_only(circuits, grid_qubits=grid_qubits, dt=dt, shots=shots)
+    _circuit_only(circuits, grid_qubits=grid_qubits, dt=dt, shots=shots, zne=zne)
     grid_qubits = 6 if grid_qubits is None else grid_qubits
     shots = DEVICE_SHOTS if shots is None else shots
     options = {"grid_qubits": grid_qubits, "dt": dt} if circuits else {}
+    if zne is not None:
+        options["zne"] = check_zne(zne, chosen)
     results = []
     with _progress() as progress:
         for protocol in protocols:
@@ -119,8 +145,8 @@ def run_gkp_command(
         dev = results[0].observables["device"]
         out.print(
             f"{dev['steps']} compiled steps from the vacuum with shots on {chosen.name}: <Z> = "
-            f"{dev['z']:.3f} ± {dev['z_stderr']:.3f} (Kraus iteration: "
-            f"{results[0].ideal['z_after_steps']:.3f})"
+            f"{dev['z']:.3f} ± {dev['z_stderr']:.3f}{_raw_text(results[0], 'z')} (Kraus "
+            f"iteration: {results[0].ideal['z_after_steps']:.3f})"
         )
     if noise not in ("none", "quadrature"):
         out.print("(no torus closure for this noise: the exact line is the noiseless rate)")
@@ -159,24 +185,29 @@ def run_cat_command(
     ] = None,
     seed: Seed = None,
     json_path: JsonPath = None,
+    mitigate_readout: MitigateReadout = False,
+    zne: DeviceZne = None,
 ) -> None:
     """Cat qubit (spec 004 §2): steady amplitude, bit-flip and phase-flip rates, from the
     Lindbladian or from the compiled Fock-binary collision step (--backend aer)."""
     from qcompile.backends import ResultStore
     from qcompile.protocols.cat import cat
     from qcompile.run.bosonic import run_cat
+    from qcompile.run.oscillator_circuits import check_zne
 
     _check_output_path("json", json_path)
     protocol = cat(photons=photons, kappa2=kappa2, kappa1=kappa1, kappa_d=kappa_d, cutoff=cutoff)
     store = ResultStore()
-    chosen = _backend(backend, store, "batch", None, "none")
+    chosen = _backend(backend, store, "batch", None, "none", mitigate_readout)
     circuits = chosen.runs_circuits
-    _circuit_only(circuits, dt=dt, shots=shots)
+    _circuit_only(circuits, dt=dt, shots=shots, zne=zne)
     shots = DEVICE_SHOTS if shots is None else shots
+    options = {"dt": dt, "shots": shots} if circuits else {}
+    if zne is not None:
+        options["zne"] = check_zne(zne, chosen)
     with _progress() as progress:
         result = run_cat(
-            protocol, chosen, seed=seed, store=store, progress=progress,
-            **({"dt": dt, "shots": shots} if circuits else {}),
+            protocol, chosen, seed=seed, store=store, progress=progress, **options
         )  # fmt: skip
     obs, ref = result.observables, result.reference
     table = Table(title=f"cat qubit, N = {photons:g} (|alpha|^2 = {2 * photons:g})")
@@ -199,7 +230,8 @@ def run_cat_command(
         table.add_row("2q gates per step", str(result.circuit["two_qubit_gates"]), "—", "—")
         dev = obs["device"]
         table.add_row(f"parity after {dev['steps']} steps (shots)",
-                      f"{dev['parity']:.3f} ± {dev['parity_stderr']:.3f}",
+                      f"{dev['parity']:.3f} ± {dev['parity_stderr']:.3f}"
+                      + _raw_text(result, "parity"),
                       f"{result.ideal['parity_after_steps']:.3f}", "—")  # fmt: skip
     else:
         for column in ("quantity", "computed", "expected"):

@@ -280,8 +280,7 @@ def _decode(counts, sites: int, rng: np.random.Generator) -> tuple[float, float]
     from resampling the raw counts and calibration (the inversion's variance included)."""
     success, error = majority_success(counts, sites)
     if isinstance(counts, MitigatedCounts):
-        samples = counts.marginal_samples(range(sites), BOOTSTRAP, rng) @ majority_weights(sites)
-        error = float(samples.std(ddof=1))
+        error = counts.stderr_of(majority_weights(sites), rng, BOOTSTRAP)
     return success, error
 
 

@@ -20,7 +20,9 @@ simulator gives U, hence the Kraus pair ⟨0|U|0⟩, ⟨1|U|0⟩; one step is th
   of the iterated ⟨Q⟩, which removes its steady value, and the phase-flip rate is ``None``);
 * ``observables.device`` — ``steps`` compiled steps with mid-circuit resets run with shots
   on the backend (with the device's noise for ``aer:<fake>``) from the vacuum / even cat,
-  the logical Pauli read from the counts, against the Kraus iteration.
+  the logical Pauli read from the counts, against the Kraus iteration; mitigated on request
+  (a ``…+readout-mitigation`` backend, ``zne``: every stretch between the resets folded,
+  Richardson), the raw value kept under ``mitigation``.
 """
 
 from __future__ import annotations
@@ -49,8 +51,10 @@ from qcompile.lowering.oscillator_collision import (
 from qcompile.passes.compile import compile_circuits
 from qcompile.results import RunResult
 from qcompile.run.runner import Progress, RunContext, execute_run
+from qcompile.run.zne import check_scale_factors, extrapolate_value, fold, richardson_weights
+from qcompile.states.mitigated_counts import MitigatedCounts
 
-__all__ = ["run_gkp_circuits", "run_cat_circuits", "auto_dt", "decay_rate"]
+__all__ = ["run_gkp_circuits", "run_cat_circuits", "auto_dt", "check_zne", "decay_rate"]
 
 #: Largest cat cutoff whose step channel is diagonalised for the phase-flip rate (d² = 2304).
 MAX_SPECTRUM_CUTOFF = 48
@@ -116,32 +120,66 @@ def _one_step_error(kraus, jumps, hamiltonian, states, dt, evolve_states) -> flo
     return float(max(errs))
 
 
-def _device_run(backend, collisions, state, steps, shots, seed) -> dict[str, int]:
+def _device_run(backend, collisions, state, steps, shots, seed, zne) -> list[dict[str, int]]:
+    """Counts of ``steps`` compiled steps from ``state`` (every qubit of the mode measured),
+    and with ``zne`` of the same circuit folded at each further scale factor."""
     m = collisions[0].circuit.num_qubits - 1
     circuit = QuantumCircuit(m + 1, m)
     circuit.append(StatePreparation(state), range(m))
     circuit.compose(step_circuit(collisions, steps), range(m + 1), inplace=True)
     circuit.measure(range(m), range(m))
-    compiled, _ = compile_circuits([circuit], backend.compile_target)
-    return backend.run(compiled, shots, seed=seed)[0]
+    (compiled,), _ = compile_circuits([circuit], backend.compile_target)
+    folded = [fold(compiled, scale, backend.compile_target) for scale in (zne or (1,))[1:]]
+    return backend.run([compiled, *folded], shots, seed=seed)
 
 
-def _expectation(counts: dict[str, int], diagonal: np.ndarray) -> tuple[float, float]:
+def _expectation(
+    counts: dict[str, int], diagonal: np.ndarray, rng: np.random.Generator
+) -> tuple[float, float]:
+    """Tr(Dρ) of a diagonal observable from counts, and its standard error (resampled from
+    the raw counts and calibration for readout-mitigated counts: the inversion's variance)."""
     shots = sum(counts.values())
     values = np.array([diagonal[int(k.replace(" ", ""), 2)] for k in counts])
     weights = np.array(list(counts.values()), dtype=float) / shots
     mean = float(values @ weights)
+    if isinstance(counts, MitigatedCounts):
+        return mean, counts.stderr_of(diagonal, rng)
     return mean, float(math.sqrt(max(1 - mean**2, 0) / shots))
+
+
+def _device_block(
+    counts: list[dict[str, int]], diagonal: np.ndarray, key: str, steps: int, zne, seed: int
+) -> tuple[dict, dict]:
+    """The device observable (ZNE-extrapolated when folded copies ran) and the mitigation
+    record with the raw values beside it."""
+    rng = np.random.default_rng(seed)
+    by_scale = [_expectation(c, diagonal, rng) for c in counts]
+    value, error = by_scale[0]
+    mitigation: dict = {}
+    if getattr(counts[0], "raw", None) is not None:
+        raw, raw_error = _expectation(dict(counts[0].raw), diagonal, rng)
+        mitigation["readout"] = {"method": "mthree", "calibration": "per qubit, same run",
+                                 "raw": {key: raw, f"{key}_stderr": raw_error}}  # fmt: skip
+    if zne:
+        value, error = extrapolate_value([v for v, _ in by_scale], [e for _, e in by_scale], zne)
+        mitigation["zne"] = {
+            "scale_factors": list(zne), "weights": richardson_weights(zne).tolist(),
+            "folding": "each unitary stretch between resets, S(S^dagger S)^n",
+            "extrapolation": "richardson", "shots_overhead": len(zne),
+            "raw": {key: by_scale[0][0], f"{key}_stderr": by_scale[0][1]},
+        }  # fmt: skip
+    return {"steps": steps, key: value, f"{key}_stderr": error}, mitigation
 
 
 def run_gkp_circuits(
     protocol, backend, *, evolve: Callable, evolve_states: Callable, grid_qubits: int = 6,
     dt: float | None = None, horizon: float = 40.0, steps_on_device: int = 3, seed=None,
     shots: int | None = 4000, store=None, progress: Progress | None = None, run_id=None,
-    sweep_point=None,
+    sweep_point=None, zne: tuple[int, ...] | str | None = None,
 ) -> RunResult:  # fmt: skip
     """The compiled GKP step on the grid: one-step error, Kraus-iterated logical rate, device
-    shots (module docstring)."""
+    shots (module docstring); ``zne`` extrapolates the device value (:mod:`qcompile.run.zne`)."""
+    zne = check_zne(zne, backend)
     grid = PositionGrid(grid_qubits, protocol.kappa)
     dt, collisions = _collisions(lambda t: gkp_collisions(protocol, grid, t), dt, horizon)
     shots = 4000 if shots is None else shots
@@ -167,8 +205,9 @@ def run_gkp_circuits(
         report(stage, 2, 4)
         rate, ideal_rate = _decay_rates(kraus, jumps, probe, z, dt, horizon, evolve, report)
         report(stage, 3, 4)
-        counts = _device_run(backend, collisions, v0, steps_on_device, shots, seed)
-        device_z, device_err = _expectation(counts, np.diag(z).real)
+        counts = _device_run(backend, collisions, v0, steps_on_device, shots, seed, zne)
+        device, mitigation = _device_block(counts, np.diag(z).real, "z", steps_on_device, zne,
+                                           seed)  # fmt: skip
         rho = np.outer(v0, v0).astype(complex)
         for _ in range(steps_on_device):
             rho = apply_step(kraus, rho)
@@ -189,15 +228,18 @@ def run_gkp_circuits(
                 "rate": rate, "grid_qubits": grid_qubits, "cutoff": grid.points, "dt": dt,
                 "step_error": step_error,
                 "method": "compiled step's Kraus operators (Aer unitaries) iterated numerically",
-                "device": {"steps": steps_on_device, "z": device_z, "z_stderr": device_err},
+                "device": device,
             },
             ideal={
                 "rate": ideal_rate, "z_after_steps": float(np.trace(z @ rho).real),
                 "method": "grid Lindbladian (operator form, SciPy DOP853)",
             },
             reference=protocol.rate_reference(),
+            mitigation=mitigation or None,
         )  # fmt: skip
 
+    if zne:
+        options["zne"] = list(zne)  # (recipes are as before without it)
     return execute_run(
         protocol, backend, body, runner="gkp", store=store, progress=progress, run_id=run_id,
         sweep_point=sweep_point, seed=seed, shots=shots, **options,
@@ -208,10 +250,12 @@ def run_cat_circuits(
     protocol, backend, *, evolve: Callable, evolve_states: Callable, sector_slowest: Callable,
     dt: float | None = None, horizon: float = 20.0, steps_on_device: int = 3, seed=None,
     shots: int | None = 4000, store=None, progress: Progress | None = None, run_id=None,
-    sweep_point=None,
+    sweep_point=None, zne: tuple[int, ...] | str | None = None,
 ) -> RunResult:  # fmt: skip
     """The compiled cat step in Fock-binary: one-step error, parity (bit-flip) and phase-flip
-    rates from the step channel's spectrum by parity sector, device shots."""
+    rates from the step channel's spectrum by parity sector, device shots (``zne`` as for
+    :func:`run_gkp_circuits`)."""
+    zne = check_zne(zne, backend)
     fock = FockBinary(protocol.cutoff)
     dt, collisions = _collisions(lambda t: cat_collisions(protocol, fock, t), dt, horizon)
     shots = 4000 if shots is None else shots
@@ -249,8 +293,9 @@ def run_cat_circuits(
             )  # fmt: skip
             bit_flip = offset_decay_rate(marks * dt, values[0])
         report(stage, 3, 4)
-        counts = _device_run(backend, collisions, even, steps_on_device, shots, seed)
-        device_parity, device_err = _expectation(counts, np.diag(parity).real)
+        counts = _device_run(backend, collisions, even, steps_on_device, shots, seed, zne)
+        device, mitigation = _device_block(counts, np.diag(parity).real, "parity",
+                                           steps_on_device, zne, seed)  # fmt: skip
         rho = cat_state
         for _ in range(steps_on_device):
             rho = apply_step(kraus, rho)
@@ -274,8 +319,7 @@ def run_cat_circuits(
                 "eigenvalues of the step channel" if protocol.cutoff <= MAX_SPECTRUM_CUTOFF
                 else "compiled step's Kraus operators (Aer unitaries) iterated numerically, "
                 "rate of the differences",
-                "device": {"steps": steps_on_device, "parity": device_parity,
-                           "parity_stderr": device_err},
+                "device": device,
             },
             ideal={
                 "bit_flip_rate": ideal_bit_flip,
@@ -288,12 +332,28 @@ def run_cat_circuits(
                 "alpha_squared_modulus": two_n,
                 "note": "parity decays at 2 kappa1 |alpha|^2 (spec 004 §2)",
             },
+            mitigation=mitigation or None,
         )  # fmt: skip
 
+    if zne:
+        options["zne"] = list(zne)  # (recipes are as before without it)
     return execute_run(
         protocol, backend, body, runner="cat", store=store, progress=progress, run_id=run_id,
         sweep_point=sweep_point, seed=seed, shots=shots, **options,
     )  # fmt: skip
+
+
+def check_zne(zne, backend) -> tuple[int, ...] | None:
+    """Scale factors checked before any work; ZNE needs a device-noise backend."""
+    if zne is None:
+        return None
+    scales = check_scale_factors(zne)
+    if not backend.noisy:
+        raise InvalidParameter(
+            "zne", ",".join(map(str, scales)), "only on a device-noise backend (aer:<fake "
+            "backend> or ibm:...): there is no noise to extrapolate away"
+        )  # fmt: skip
+    return scales
 
 
 def _coherent_tail(alpha: complex, cutoff: int) -> np.ndarray:

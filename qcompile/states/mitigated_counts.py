@@ -71,3 +71,9 @@ class MitigatedCounts(dict):
             moved = np.einsum("sij,s...j->s...i", inverse, moved)
             samples = np.moveaxis(moved, -1, axis)
         return samples.reshape(size, -1)
+
+    def stderr_of(self, values: np.ndarray, rng: np.random.Generator, size: int = 400) -> float:
+        """Standard error of the mitigated mean of ``values`` (one per outcome of all the
+        clbits, index bit j = clbit j), resampled as :meth:`marginal_samples`."""
+        bits = range(self.flips.shape[0])
+        return float(np.std(self.marginal_samples(bits, size, rng) @ values, ddof=1))
