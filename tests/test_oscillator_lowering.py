@@ -358,3 +358,39 @@ def test_offset_decay_rate_ignores_the_steady_value():
     signal = 0.9 * np.exp(-0.04 * times) + 0.05
     assert offset_decay_rate(times, signal) == pytest.approx(0.04, rel=1e-10)
     assert decay_rate(times, signal) < 0.038
+
+
+def test_device_steps_can_be_mitigated_and_the_raw_value_is_kept(tmp_path, capsys):
+    """GKP m = 3 on FakeManila, 3 steps with mid-circuit resets: readout mitigation and ZNE
+    (each stretch between resets folded) move ⟨Z⟩ toward the Kraus iteration; the result
+    keeps the raw values, the scale-1 value and the Richardson combination of the scales
+    (1e-12); refused without device noise, before any work."""
+    import json
+
+    from test_cli import run_cli
+
+    from qcompile.run.zne import richardson_weights
+
+    path = tmp_path / "gkp.json"
+    assert run_cli("run", "gkp", "--backend", "aer:fake_manila", "--grid-qubits", "3",
+                   "--zne", "1,3", "--mitigate-readout", "--seed", "1",
+                   "--json", str(path)) == 0  # fmt: skip
+    assert "mitigated: readout, zne" in capsys.readouterr().out
+    data = json.loads(path.read_text())
+    device, used = data["observables"]["device"], data["mitigation"]
+    ideal = data["ideal"]["z_after_steps"]
+    raw = used["readout"]["raw"]["z"]
+    assert richardson_weights((1, 3)) @ used["zne"]["by_scale"] == pytest.approx(
+        device["z"], abs=1e-12
+    )
+    assert used["zne"]["by_scale"][0] == pytest.approx(used["zne"]["raw"]["z"], abs=1e-12)
+    assert abs(device["z"] - ideal) < abs(raw - ideal)
+    assert device["z_stderr"] > used["readout"]["raw"]["z_stderr"]
+    for args, flag in (
+        (["--zne", "1,3"], "--zne"),
+        (["--backend", "aer", "--zne", "1,3"], "--zne"),
+        (["--backend", "aer", "--mitigate-readout"], "--mitigate-readout"),
+    ):
+        assert run_cli("run", "cat", *args) == 2
+        message = capsys.readouterr().err
+        assert message.count("\n") == 1 and flag in message

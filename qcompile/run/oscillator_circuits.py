@@ -167,6 +167,7 @@ def _device_block(
             "folding": "each unitary stretch between resets, S(S^dagger S)^n",
             "extrapolation": "richardson", "shots_overhead": len(zne),
             "raw": {key: by_scale[0][0], f"{key}_stderr": by_scale[0][1]},
+            "by_scale": [v for v, _ in by_scale],
         }  # fmt: skip
     return {"steps": steps, key: value, f"{key}_stderr": error}, mitigation
 
