@@ -40,6 +40,11 @@ class ReplayBackend:
         return self.inner.compile_target
 
     @property
+    def suppression(self):
+        """What the submitted jobs were asked to apply (the result records it)."""
+        return getattr(self.inner, "suppression", None)
+
+    @property
     def num_qubits(self) -> int | None:
         return self.inner.num_qubits
 
