@@ -423,3 +423,26 @@ def test_zne_on_ibm_folds_into_the_same_job_and_replays():
     assert result.mitigation["zne"]["scale_factors"] == [1, 3]
     raw = result.mitigation["zne"]["raw"]["system_fidelity"]
     assert len(raw) == len(result.observables["system_fidelity"]) == protocol.collisions + 1
+
+
+def test_runtime_error_suppression_is_passed_on_and_recorded():
+    """``--twirling``/``--dd`` on ``ibm:`` reach runtime's Sampler options (stored with the
+    job) and the result records them; the physics still matches the exact map."""
+    store = ResultStore()
+    options = IBMOptions(twirling="measure", dynamical_decoupling="XX")
+    backend = get_backend(f"ibm:{DEVICE}", store=store, ibm_options=options)
+    protocol = homogenization(alpha=0.5, reservoir=1)
+    result = run_experiment(protocol, backend, shots=2000, seed=3, store=store)
+    (job,) = store.list_jobs()
+    sampler = store.get_job(job["id"])["options"]["sampler"]
+    assert sampler["twirling"] == {"enable_gates": False, "enable_measure": True}
+    assert sampler["dynamical_decoupling"] == {"enable": True, "sequence_type": "XX"}
+    assert (
+        result.mitigation["twirling"]["measurements"]
+        and "runtime" in (result.mitigation["twirling"]["method"])
+    )
+    assert result.mitigation["dynamical_decoupling"]["sequence"] == "XX"
+    device = np.array(result.observables["system_fidelity"])
+    error = np.array(result.observables["system_fidelity_stderr"])
+    reference = np.array(result.reference["system_fidelity"])
+    assert np.all(np.abs(device - reference) < 4 * error + 0.08)
