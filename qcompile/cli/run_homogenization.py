@@ -162,8 +162,8 @@ def _print_raw(result, raw: dict, label: str) -> None:
         return value[-1] if isinstance(value, list) else value
 
     for key, values in raw.items():
-        if key.endswith("_stderr"):
-            continue
+        if key.endswith("_stderr") or f"{key}_stderr" not in raw or key not in result.observables:
+            continue  # (times, and nested blocks, have no error of their own)
         at = "[-1]" if isinstance(values, list) else ""  # a series: its last point
         ideal = result.ideal.get(key)
         out.print(

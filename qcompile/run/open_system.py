@@ -145,6 +145,7 @@ def _run(
     observables: dict[str, Any] = {}
     ideal: dict[str, Any] = {}
     circuit_info: dict[str, Any] = {}
+    raw = None  # readout-mitigated runs: the observables of the same shots, not inverted
     if lowered is not None:
         circuit_info = {"lowering": lowered.report.to_dict()}
         report("ideal circuit (density matrix)", 0, 1)
@@ -156,13 +157,16 @@ def _run(
             observables = dict(ideal)
             observables.update({f"{k}_stderr": [0.0] * len(times) for k in ideal if k != "times"})
         else:
-            observables, circuit_info["compiled"] = _tomography_run(
+            observables, circuit_info["compiled"], raw = _tomography_run(
                 protocol, backend, lowered, qubits, times, shots, seed, device_every, report,
                 run_id, level,
             )  # fmt: skip
-    mitigation = None
+    mitigation: dict[str, Any] = {}
     if level is not None and lowered is not None and shots is not None:
-        mitigation = {"estimator": estimator_record(level, shots)}
+        mitigation["estimator"] = estimator_record(level, shots)
+    if raw is not None:
+        mitigation["readout"] = {"method": "mthree", "calibration": "per qubit, same run",
+                                 "raw": raw}  # fmt: skip
     return RunResult(
         protocol=protocol.name,
         parameters=protocol.parameters(),
@@ -173,7 +177,7 @@ def _run(
         observables=observables,
         ideal=ideal,
         reference=reference,
-        mitigation=mitigation,
+        mitigation=mitigation or None,
     )
 
 
@@ -197,17 +201,24 @@ def _tomography_run(
     """State tomography of the measured qubits after the circuit prefix of each chosen time
     (every ``device_every``-th sample time, and the last)."""
     chosen = sorted(set(times[::device_every]) | {times[-1]})
-    estimates, compiled_info = tomograph_prefixes(
+    estimated, compiled_info = tomograph_prefixes(
         backend, lowered, chosen, qubits, shots, seed, report, run_id, resilience_level=level
     )
-    observables: dict[str, Any] = {"times": chosen}
-    for t, estimate in zip(chosen, estimates, strict=True):
+    raw = None if estimated.raw is None else _estimate(protocol, chosen, estimated.raw)
+    return _estimate(protocol, chosen, estimated.states), compiled_info, raw
+
+
+def _estimate(protocol, times, estimates) -> dict[str, Any]:
+    """The protocol's observables at ``times`` from the estimated states, each with the
+    spread of its bootstrap resamples as standard error."""
+    observables: dict[str, Any] = {"times": times}
+    for t, estimate in zip(times, estimates, strict=True):
         mean = protocol.estimate([t], [estimate.mean])
         spread = protocol.estimate([t] * len(estimate.samples), estimate.samples)
         for name, value in mean.items():
             observables.setdefault(name, []).append(value[0])
             observables.setdefault(f"{name}_stderr", []).append(float(np.std(spread[name], ddof=1)))
-    return observables, compiled_info
+    return observables
 
 
 def run_dynamics(

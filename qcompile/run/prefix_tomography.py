@@ -11,6 +11,7 @@ lowered model is the model's own tensor order).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from qcompile.lowering.dynamics import LoweredDynamics
 from qcompile.metrics import circuit_metrics
 from qcompile.passes.compile import compile_circuits
 from qcompile.run.runner import Backend, Progress
+from qcompile.states.mitigated_counts import MitigatedCounts
 from qcompile.states.tomography import (
     StateEstimate,
     estimate_state,
@@ -29,7 +31,16 @@ from qcompile.states.tomography import (
     state_tomography_circuits,
 )
 
-__all__ = ["counted_states", "estimated_states", "tomograph_prefixes"]
+__all__ = ["TomographyStates", "counted_states", "estimated_states", "tomograph_prefixes"]
+
+
+@dataclass(frozen=True)
+class TomographyStates:
+    """One estimated state per group of tomography circuits, and — for readout-mitigated
+    counts — the states of the same shots before the inversion (``raw``; else ``None``)."""
+
+    states: list[StateEstimate]
+    raw: list[StateEstimate] | None = None
 
 
 def tomograph_prefixes(
@@ -42,13 +53,14 @@ def tomograph_prefixes(
     report: Progress,
     run_id: str | None = None,
     resilience_level: int | None = None,
-) -> tuple[list[StateEstimate], dict[str, Any]]:
+) -> tuple[TomographyStates, dict[str, Any]]:
     """One :class:`StateEstimate` of ``qubits`` per time (checkpoints of ``lowered``), and
     the metrics of the largest compiled circuit with the target and compile time. With a
     ``resilience_level`` the states come from an Estimator instead (:func:`_estimated`)."""
     if resilience_level is not None:
-        return _estimated(backend, lowered, times, qubits, shots, seed, report, run_id,
-                          resilience_level)  # fmt: skip
+        estimates, info = _estimated(backend, lowered, times, qubits, shots, seed, report,
+                                     run_id, resilience_level)  # fmt: skip
+        return TomographyStates(estimates), info
     circuits = []
     for t in times:
         circuits.extend(state_tomography_circuits(lowered.prefix(t), list(qubits)))
@@ -125,9 +137,10 @@ def counted_states(
     run_id: str | None = None,
     *,
     bootstrap: int = 200,
-) -> list[StateEstimate]:
+) -> TomographyStates:
     """Run the compiled tomography circuits (``groups`` equal consecutive groups, the 3^k
-    settings of :func:`state_tomography_circuits` each) with progress; one state per group."""
+    settings of :func:`state_tomography_circuits` each) with progress; one state per group
+    (and, for readout-mitigated counts, the raw ones beside them)."""
     done = 0
 
     def advance(n: int) -> None:
@@ -136,7 +149,14 @@ def counted_states(
         report("shots", done, len(compiled))
 
     counts = backend.run(compiled, shots, seed=seed, progress=advance, run_id=run_id)
-    rng = np.random.default_rng(seed)
     size = len(compiled) // groups
-    return [estimate_state(counts[i * size : (i + 1) * size], num_qubits, bootstrap=bootstrap,
-                           rng=rng) for i in range(groups)]  # fmt: skip
+
+    def states(tables, rng) -> list[StateEstimate]:
+        return [estimate_state(tables[i * size : (i + 1) * size], num_qubits,
+                               bootstrap=bootstrap, rng=rng) for i in range(groups)]  # fmt: skip
+
+    mitigated = states(counts, np.random.default_rng(seed))
+    if not any(isinstance(table, MitigatedCounts) for table in counts):
+        return TomographyStates(mitigated)
+    raw = [getattr(table, "raw", table) for table in counts]
+    return TomographyStates(mitigated, states(raw, np.random.default_rng([seed, 1])))
