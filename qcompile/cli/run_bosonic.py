@@ -88,7 +88,7 @@ def run_gkp_command(
     from qcompile.backends import ResultStore
     from qcompile.protocols.gkp import gkp
     from qcompile.run.bosonic import run_gkp
-    from qcompile.run.oscillator_circuits import check_zne
+    from qcompile.run.zne import check_zne
 
     _check_output_path("json", json_path)
     _check_output_path("plot", plot)
@@ -193,7 +193,7 @@ def run_cat_command(
     from qcompile.backends import ResultStore
     from qcompile.protocols.cat import cat
     from qcompile.run.bosonic import run_cat
-    from qcompile.run.oscillator_circuits import check_zne
+    from qcompile.run.zne import check_zne
 
     _check_output_path("json", json_path)
     protocol = cat(photons=photons, kappa2=kappa2, kappa1=kappa1, kappa_d=kappa_d, cutoff=cutoff)

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from qcompile.backends.estimator import physical_observables
-from qcompile.errors import InvalidParameter
 from qcompile.passes.compile import circuit_metrics, compile_circuits
 from qcompile.results import RunResult
 from qcompile.run.estimator_path import check_estimator, estimator_record
@@ -42,7 +41,7 @@ from qcompile.run.runner import (
     runs_circuits,
     stored_run,
 )
-from qcompile.run.zne import check_scale_factors, extrapolate, fold, richardson_weights
+from qcompile.run.zne import check_zne, extrapolate, fold, richardson_weights
 from qcompile.states.circuit_states import reduced_qubit_states
 from qcompile.states.qubit_state import bloch_vector
 from qcompile.states.tomography import (
@@ -109,13 +108,7 @@ def run_experiment(
     if estimator:
         resilience_level = check_estimator(backend, resilience_level, zne, recoverability)
         shots = DEFAULT_SHOTS if shots is None else shots
-    if zne is not None:
-        zne = check_scale_factors(zne)
-        if not backend.noisy:
-            raise InvalidParameter(
-                "zne", ",".join(map(str, zne)), "only on a device-noise backend (aer:<fake "
-                "backend> or ibm:...): there is no noise to extrapolate away"
-            )  # fmt: skip
+    zne = check_zne(zne, backend)
     if backend.noisy and shots is None:
         shots = DEFAULT_SHOTS
 

@@ -49,7 +49,7 @@ from qcompile.run.runner import (
     execute_run,
     runs_circuits,
 )
-from qcompile.run.zne import check_scale_factors, extrapolate_value, fold, richardson_weights
+from qcompile.run.zne import check_zne, extrapolate_value, fold, richardson_weights
 from qcompile.states.mitigated_counts import MitigatedCounts
 
 __all__ = ["run_ising_memory", "check_mitigation", "exponential_fit", "EXACT_MAX_SIZE"]
@@ -121,13 +121,8 @@ def check_mitigation(backend, zne, estimator: bool, resilience_level) -> dict[st
             )  # fmt: skip
         chosen["resilience_level"] = check_estimator(backend, resilience_level, zne)
         chosen["estimator"] = True
+    zne = check_zne(zne, backend)
     if zne is not None:
-        zne = check_scale_factors(zne)
-        if not (runs_circuits(backend) and backend.noisy):
-            raise InvalidParameter(
-                "zne", ",".join(map(str, zne)), "only on a device-noise backend (aer:<fake "
-                "backend> or ibm:...): there is no noise to extrapolate away"
-            )  # fmt: skip
         chosen["zne"] = zne
     return chosen
 

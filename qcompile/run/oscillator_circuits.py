@@ -51,10 +51,10 @@ from qcompile.lowering.oscillator_collision import (
 from qcompile.passes.compile import compile_circuits
 from qcompile.results import RunResult
 from qcompile.run.runner import Progress, RunContext, execute_run
-from qcompile.run.zne import check_scale_factors, extrapolate_value, fold, richardson_weights
+from qcompile.run.zne import check_zne, extrapolate_value, fold, richardson_weights
 from qcompile.states.mitigated_counts import MitigatedCounts
 
-__all__ = ["run_gkp_circuits", "run_cat_circuits", "auto_dt", "check_zne", "decay_rate"]
+__all__ = ["run_gkp_circuits", "run_cat_circuits", "auto_dt", "decay_rate"]
 
 #: Largest cat cutoff whose step channel is diagonalised for the phase-flip rate (d² = 2304).
 MAX_SPECTRUM_CUTOFF = 48
@@ -342,19 +342,6 @@ def run_cat_circuits(
         protocol, backend, body, runner="cat", store=store, progress=progress, run_id=run_id,
         sweep_point=sweep_point, seed=seed, shots=shots, **options,
     )  # fmt: skip
-
-
-def check_zne(zne, backend) -> tuple[int, ...] | None:
-    """Scale factors checked before any work; ZNE needs a device-noise backend."""
-    if zne is None:
-        return None
-    scales = check_scale_factors(zne)
-    if not backend.noisy:
-        raise InvalidParameter(
-            "zne", ",".join(map(str, scales)), "only on a device-noise backend (aer:<fake "
-            "backend> or ibm:...): there is no noise to extrapolate away"
-        )  # fmt: skip
-    return scales
 
 
 def _coherent_tail(alpha: complex, cutoff: int) -> np.ndarray:

@@ -35,6 +35,7 @@ from qcompile.states.tomography import BlochEstimate, project_to_ball
 __all__ = [
     "MAX_SCALE",
     "check_scale_factors",
+    "check_zne",
     "extrapolate",
     "extrapolate_value",
     "fold",
@@ -69,6 +70,20 @@ def check_scale_factors(scales: Sequence[int] | str) -> tuple[int, ...]:
             f"increasing odd scale factors starting at 1, at most {MAX_SCALE}, e.g. 1,3,5",
         )  # fmt: skip
     return values
+
+
+def check_zne(zne, backend) -> tuple[int, ...] | None:
+    """``zne`` read and checked (:func:`check_scale_factors`) for a run on ``backend``, before
+    any work: ``None`` stays ``None``; a backend without device noise is refused."""
+    if zne is None:
+        return None
+    scales = check_scale_factors(zne)
+    if not (getattr(backend, "runs_circuits", True) and backend.noisy):
+        raise InvalidParameter(
+            "zne", ",".join(map(str, scales)), "only on a device-noise backend (aer:<fake "
+            "backend> or ibm:...): there is no noise to extrapolate away"
+        )  # fmt: skip
+    return scales
 
 
 def richardson_weights(scales: Sequence[float]) -> np.ndarray:
