@@ -145,7 +145,8 @@ def print_mitigation(result) -> None:
     zne = mitigation.get("zne")
     if zne:
         scales = ",".join(map(str, zne["scale_factors"]))
-        out.print(f"ZNE: global folding at scale factors {scales}, Richardson to 0 "
+        folding = "global" if "between resets" not in zne.get("folding", "") else "segment"
+        out.print(f"ZNE: {folding} folding at scale factors {scales}, Richardson to 0 "
                   f"({zne['shots_overhead']}x the shots); raw = scale 1")  # fmt: skip
         _print_raw(result, zne["raw"], "ZNE")
     readout = mitigation.get("readout", {})
@@ -156,20 +157,23 @@ def print_mitigation(result) -> None:
 
 def _print_raw(result, raw: dict, label: str) -> None:
     """Raw beside mitigated (± standard errors, the mitigation's variance included) and
-    ideal, for every observable's last point."""
+    ideal, for every observable's last point (a circuit protocol's ``device`` block too)."""
 
     def last(value):
         return value[-1] if isinstance(value, list) else value
 
+    observed = result.observables
+    if not any(k in observed for k in raw) and isinstance(observed.get("device"), dict):
+        observed = observed["device"]  # (GKP, cat: the few-step device value)
     for key, values in raw.items():
-        if key.endswith("_stderr") or f"{key}_stderr" not in raw or key not in result.observables:
+        if key.endswith("_stderr") or f"{key}_stderr" not in raw or key not in observed:
             continue  # (times, and nested blocks, have no error of their own)
         at = "[-1]" if isinstance(values, list) else ""  # a series: its last point
         ideal = result.ideal.get(key)
         out.print(
             f"  {key}{at}: raw {_fmt(last(values), 4)} ± {_fmt(last(raw[key + '_stderr']), 4)}"
-            f" -> {label} {_fmt(last(result.observables[key]), 4)} ± "
-            f"{_fmt(last(result.observables[key + '_stderr']), 4)}"
+            f" -> {label} {_fmt(last(observed[key]), 4)} ± "
+            f"{_fmt(last(observed[key + '_stderr']), 4)}"
             + (f" (ideal {_fmt(last(ideal), 4)})" if ideal is not None else "")
         )
 
