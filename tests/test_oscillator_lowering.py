@@ -360,6 +360,18 @@ def test_offset_decay_rate_ignores_the_steady_value():
     assert decay_rate(times, signal) < 0.038
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_decay_rate_of_a_fast_decay_ignores_the_round_off_floor(seed):
+    """e^{−1.3 t} to t = 40 falls to 1e-23, under double precision's floor: with round-off
+    noise of 1e-17 added (as a long iteration leaves it) the fitted rate is still 1.3 (1e-6),
+    whatever the noise — a fit of the floor was off by ~40% and changed with the machine."""
+    from qcompile.run.oscillator_circuits import decay_rate
+
+    times = np.linspace(0, 40, 61)
+    noise = 1e-17 * np.random.default_rng(seed).standard_normal(times.size)
+    assert decay_rate(times, np.exp(-1.3 * times) + noise) == pytest.approx(1.3, rel=1e-6)
+
+
 def test_device_steps_can_be_mitigated_and_the_raw_value_is_kept(tmp_path, capsys):
     """GKP m = 3 on FakeManila, 3 steps with mid-circuit resets: readout mitigation and ZNE
     (each stretch between resets folded) move ⟨Z⟩ toward the Kraus iteration; the result
