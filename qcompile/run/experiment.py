@@ -38,6 +38,7 @@ from qcompile.run.runner import (
     check_run,
     execute_run,
     run_recipe,
+    run_with_progress,
     runs_circuits,
     stored_run,
 )
@@ -219,15 +220,7 @@ def _run(
             folded = [fold(c, scale, backend.compile_target)
                       for scale in scales[1:] for c in compiled[:tomography]]  # fmt: skip
             submitted = [*compiled, *folded]
-            done = 0
-
-            def advance(n: int) -> None:
-                nonlocal done
-                done += n
-                report("shots", done, len(submitted))
-
-            report("shots", 0, len(submitted))
-            counts = backend.run(submitted, shots, seed=seed, progress=advance, run_id=run_id)
+            counts = run_with_progress(backend, submitted, shots, seed, report, run_id)
             process_counts = counts[tomography : len(compiled)]
             by_scale = [counts[:tomography]] + [
                 counts[len(compiled) + i * tomography : len(compiled) + (i + 1) * tomography]

@@ -47,6 +47,7 @@ from qcompile.run.runner import (
     RunContext,
     check_run,
     execute_run,
+    run_with_progress,
     runs_circuits,
 )
 from qcompile.run.zne import check_zne, extrapolate_value, fold, richardson_weights
@@ -222,15 +223,7 @@ def _circuit_run(protocol, backend, shots, seed, report, run_id, mitigation):
     else:
         scales = mitigation.get("zne") or (1,)
         submitted = [compiled] + [fold(compiled, s, backend.compile_target) for s in scales[1:]]
-        done = 0
-
-        def advance(n: int) -> None:
-            nonlocal done
-            done += n
-            report("shots", done, len(submitted))
-
-        report("shots", 0, len(submitted))
-        counts = backend.run(submitted, shots, seed=seed, progress=advance, run_id=run_id)
+        counts = run_with_progress(backend, submitted, shots, seed, report, run_id)
         rng = np.random.default_rng(seed)
         decoded = [_decode(c, protocol.sites, rng) for c in counts]
         success, error = decoded[0]

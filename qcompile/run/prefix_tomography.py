@@ -21,7 +21,7 @@ from qcompile.backends.estimator import physical_observables
 from qcompile.lowering.dynamics import LoweredDynamics
 from qcompile.metrics import circuit_metrics
 from qcompile.passes.compile import compile_circuits
-from qcompile.run.runner import Backend, Progress
+from qcompile.run.runner import Backend, Progress, run_with_progress
 from qcompile.states.mitigated_counts import MitigatedCounts
 from qcompile.states.tomography import (
     StateEstimate,
@@ -141,14 +141,7 @@ def counted_states(
     """Run the compiled tomography circuits (``groups`` equal consecutive groups, the 3^k
     settings of :func:`state_tomography_circuits` each) with progress; one state per group
     (and, for readout-mitigated counts, the raw ones beside them)."""
-    done = 0
-
-    def advance(n: int) -> None:
-        nonlocal done
-        done += n
-        report("shots", done, len(compiled))
-
-    counts = backend.run(compiled, shots, seed=seed, progress=advance, run_id=run_id)
+    counts = run_with_progress(backend, list(compiled), shots, seed, report, run_id)
     size = len(compiled) // groups
 
     def states(tables, rng) -> list[StateEstimate]:

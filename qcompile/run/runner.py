@@ -35,6 +35,7 @@ __all__ = [
     "check_shots_and_seed",
     "execute_run",
     "run_recipe",
+    "run_with_progress",
     "runs_circuits",
     "stored_run",
     "suppression_record",
@@ -92,6 +93,26 @@ def suppression_record(backend) -> dict[str, Any]:
     suppression = getattr(backend, "suppression", None)
     record = getattr(suppression, "record", None)
     return record() if callable(record) else {}
+
+
+def run_with_progress(
+    backend: Backend,
+    circuits: list,
+    shots: int,
+    seed: int | None,
+    report: Progress,
+    run_id: str | None = None,
+) -> list[dict[str, int]]:
+    """``backend.run`` with the circuits done so far reported as the ``shots`` stage."""
+    done = 0
+    report("shots", 0, len(circuits))
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        report("shots", done, len(circuits))
+
+    return backend.run(circuits, shots, seed=seed, progress=advance, run_id=run_id)
 
 
 def runs_circuits(backend) -> bool:
