@@ -185,3 +185,35 @@ def test_ancilla_reuse_cost_model():
     measured = wide.copy()
     measured.measure_all()
     assert _reuse(measured, mode="always").num_qubits == 11
+
+
+def test_chain_routed_circuits_compile_one_candidate(monkeypatch):
+    """The collision-chain passes use no seed: a homogenization chain compiles once (the same
+    circuit as the best of three seeds), a circuit Sabre routes still tries every seed, and the
+    marker never reaches the caller's circuit."""
+    import qcompile.passes.compile as compile_module
+    from qcompile.passes.collision_chain_routing import SEED_INDEPENDENT
+    from qcompile.passes.compile import CANDIDATES, _cost, compile_best
+
+    target = fake_backend("fake_torino").target
+    calls = []
+    real = compile_module.build_pass_manager
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["seed"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compile_module, "build_pass_manager", counting)
+    chain = homogenization(alpha=0.5, reservoir=6).circuit()
+    (once,) = compile_best([chain], target, seed=0)
+    assert calls == [0]
+    every = [real(target, seed=k).run(chain) for k in range(CANDIDATES)]
+    assert _cost(once) == min(_cost(c) for c in every)
+    assert SEED_INDEPENDENT not in (once.metadata or {})
+    calls.clear()
+    from qiskit.circuit.library import QFTGate
+
+    qft = QuantumCircuit(5)
+    qft.append(QFTGate(5), range(5))
+    compile_best([qft], target, seed=0)
+    assert calls == list(range(CANDIDATES))

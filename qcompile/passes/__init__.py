@@ -27,7 +27,7 @@ from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
 
 from qcompile.passes.ancilla_reuse import AncillaReuse
 from qcompile.passes.collision_chain_layout import CollisionChainLayout
-from qcompile.passes.collision_chain_routing import CollisionChainRouting
+from qcompile.passes.collision_chain_routing import CollisionChainRouting, MarkSeedIndependent
 from qcompile.passes.known_states import INITIAL_STATES, KnownStates, SetInitialState
 from qcompile.passes.pauli_evolution import (
     CommutingPauliEvolutionSynthesis,
@@ -45,6 +45,7 @@ __all__ = [
     "DEFAULT_BASIS",
     "INITIAL_STATES",
     "KnownStates",
+    "MarkSeedIndependent",
     "MergeCommutingPauliEvolutions",
     "StateAwareSynthesis",
     "SynthesizePauliEvolutions",
@@ -107,4 +108,5 @@ def build_pass_manager(
     if ancilla_reuse != "never":
         first.append(AncillaReuse(target, mode=ancilla_reuse))
     manager.pre_init = PassManager(first)
+    manager.post_optimization = PassManager([MarkSeedIndependent()])
     return manager
