@@ -7,10 +7,10 @@ is compiled with :data:`CANDIDATES` seeds and the best result kept, by two-qubit
 two-qubit depth, then depth (issue 14, item 4) — except when the collision-chain passes laid
 out and routed every circuit: they use no seed, every candidate would be the same circuit
 (checked on the suite's 45 chain circuits on three devices), so one is compiled. (Level 2
-was tried as a candidate too: with qcompile's passes it never beat level 3 on the suite.) An experiment's circuits share one
-layout: the candidates choose it on the full protocol circuit (``layout_from``). The report's
-metrics are what the benchmarks compare: two-qubit gate count, two-qubit depth, depth, active
-qubits and wall-clock compile time.
+was tried as a candidate too: with qcompile's passes it never beat level 3 on the suite.)
+An experiment's circuits share one layout: the candidates choose it on the full protocol
+circuit (``layout_from``). The report's metrics are what the benchmarks compare: two-qubit
+gate count, two-qubit depth, depth, active qubits and wall-clock compile time.
 """
 
 from __future__ import annotations

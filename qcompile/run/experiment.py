@@ -42,7 +42,7 @@ from qcompile.run.runner import (
     runs_circuits,
     stored_run,
 )
-from qcompile.run.zne import check_zne, extrapolate, fold, richardson_weights
+from qcompile.run.zne import GLOBAL_FOLDING, check_zne, extrapolate, fold, zne_record
 from qcompile.states.circuit_states import reduced_qubit_states
 from qcompile.states.qubit_state import bloch_vector
 from qcompile.states.tomography import (
@@ -243,14 +243,7 @@ def _run(
             if zne is not None:
                 raw = observables
                 observables = _observables(protocol, extrapolate(estimates, zne))
-                mitigation["zne"] = {
-                    "scale_factors": list(zne),
-                    "weights": richardson_weights(zne).tolist(),
-                    "folding": "global, U(U^dagger U)^n",
-                    "extrapolation": "richardson",
-                    "shots_overhead": len(zne),
-                    "raw": raw,
-                }
+                mitigation["zne"] = zne_record(zne, GLOBAL_FOLDING, raw)
             if process is not None:
                 recovery["measured"] = estimate_measured(
                     process, process_counts, protocol.reservoir_state.density_matrix(),

@@ -50,7 +50,7 @@ from qcompile.run.runner import (
     run_with_progress,
     runs_circuits,
 )
-from qcompile.run.zne import check_zne, extrapolate_value, fold, richardson_weights
+from qcompile.run.zne import SEGMENT_FOLDING, check_zne, extrapolate_value, fold, zne_record
 from qcompile.states.mitigated_counts import MitigatedCounts
 
 __all__ = ["run_ising_memory", "check_mitigation", "exponential_fit", "EXACT_MAX_SIZE"]
@@ -237,16 +237,12 @@ def _circuit_run(protocol, backend, shots, seed, report, run_id, mitigation):
                 [d[0] for d in decoded], [d[1] for d in decoded], scales
             )
             method += ", zero-noise extrapolated"
-            applied["zne"] = {
-                "scale_factors": list(scales),
-                "weights": richardson_weights(scales).tolist(),
-                "folding": "each unitary stretch between resets, S(S^dagger S)^n",
-                "extrapolation": "richardson",
-                "shots_overhead": len(scales),
-                "raw": {"success_probability": decoded[0][0],
-                        "success_probability_stderr": decoded[0][1]},
-                "by_scale": [d[0] for d in decoded],
-            }  # fmt: skip
+            applied["zne"] = zne_record(
+                scales, SEGMENT_FOLDING,
+                {"success_probability": decoded[0][0],
+                 "success_probability_stderr": decoded[0][1]},
+                by_scale=[d[0] for d in decoded],
+            )  # fmt: skip
     observables = {
         "success_probability": success,
         "success_probability_stderr": error,

@@ -51,7 +51,7 @@ from qcompile.lowering.oscillator_collision import (
 from qcompile.passes.compile import compile_circuits
 from qcompile.results import RunResult
 from qcompile.run.runner import Progress, RunContext, execute_run
-from qcompile.run.zne import check_zne, extrapolate_value, fold, richardson_weights
+from qcompile.run.zne import SEGMENT_FOLDING, check_zne, extrapolate_value, fold, zne_record
 from qcompile.states.mitigated_counts import MitigatedCounts
 
 __all__ = ["run_gkp_circuits", "run_cat_circuits", "auto_dt", "decay_rate"]
@@ -175,13 +175,8 @@ def _device_block(
                                  "raw": {key: raw, f"{key}_stderr": raw_error}}  # fmt: skip
     if zne:
         value, error = extrapolate_value([v for v, _ in by_scale], [e for _, e in by_scale], zne)
-        mitigation["zne"] = {
-            "scale_factors": list(zne), "weights": richardson_weights(zne).tolist(),
-            "folding": "each unitary stretch between resets, S(S^dagger S)^n",
-            "extrapolation": "richardson", "shots_overhead": len(zne),
-            "raw": {key: by_scale[0][0], f"{key}_stderr": by_scale[0][1]},
-            "by_scale": [v for v, _ in by_scale],
-        }  # fmt: skip
+        raw = {key: by_scale[0][0], f"{key}_stderr": by_scale[0][1]}
+        mitigation["zne"] = zne_record(zne, SEGMENT_FOLDING, raw, [v for v, _ in by_scale])
     return {"steps": steps, key: value, f"{key}_stderr": error}, mitigation
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "extrapolate_value",
     "fold",
     "richardson_weights",
+    "zne_record",
 ]
 
 MAX_SCALE = 9
@@ -84,6 +85,30 @@ def check_zne(zne, backend) -> tuple[int, ...] | None:
             "backend> or ibm:...): there is no noise to extrapolate away"
         )  # fmt: skip
     return scales
+
+
+#: How :func:`fold` folded, as a result records it.
+GLOBAL_FOLDING = "global, U(U^dagger U)^n"
+SEGMENT_FOLDING = "each unitary stretch between resets, S(S^dagger S)^n"
+
+
+def zne_record(
+    scales: Sequence[int], folding: str, raw: dict, by_scale: Sequence[float] | None = None
+) -> dict:
+    """The ``mitigation["zne"]`` block of a result: scale factors, Richardson weights, how the
+    circuits were folded, the shot overhead, the ``raw`` (scale-1) observables and, for a
+    single value, its estimate at every scale."""
+    record = {
+        "scale_factors": list(scales),
+        "weights": richardson_weights(scales).tolist(),
+        "folding": folding,
+        "extrapolation": "richardson",
+        "shots_overhead": len(scales),
+        "raw": raw,
+    }
+    if by_scale is not None:
+        record["by_scale"] = list(by_scale)
+    return record
 
 
 def richardson_weights(scales: Sequence[float]) -> np.ndarray:
