@@ -25,6 +25,7 @@ __all__ = [
     "lindblad_propagators",
     "lindblad_reference",
     "lindblad_state_at",
+    "liouvillian_matrix",
     "liouvillian_sector_slowest",
     "liouvillian_slowest",
     "shortest_time_scale",
@@ -158,11 +159,30 @@ def lindblad_propagators(
     return np.array(supers[1:] if times[0] > 0 else supers)
 
 
-def lindblad_state_at(system: OpenSystem, time: float) -> np.ndarray:
-    """ρ(t) of a time-independent ``system``: SciPy's ``expm_multiply`` of QuTiP's Liouvillian
-    on vec ρ(0). For stiff generators (a truncated cat: ‖L₂‖² grows as the cutoff²) this is
-    exact where a time stepper would need tiny steps."""
-    from scipy.sparse.linalg import expm_multiply
+def liouvillian_matrix(system: OpenSystem):
+    """The Liouvillian of a time-independent ``system`` as a SciPy CSR matrix acting on
+    vec ρ (columns stacked, QuTiP's convention: vec(ρ)[m + n d] = ρ[m, n]).
+
+    Built from CSR operators: QuTiP's ``liouvillian`` of dense operators forms dense
+    Kronecker products first (0.9 s for a 40-level system, 3 ms from CSR)."""
+    dims = system.dims
+    zero = np.zeros((system.dimension,) * 2)
+    h = _qobj(system.hamiltonian if system.hamiltonian is not None else zero, dims).to("CSR")
+    jumps = [_qobj(j, dims).to("CSR") for j in system.jump_operators]
+    return qutip.liouvillian(h, jumps).to("CSR").data.as_scipy()
+
+
+def lindblad_state_at(
+    system: OpenSystem, time: float, *, rtol: float = 1e-11, atol: float = 1e-13
+) -> np.ndarray:
+    """ρ(t) of a time-independent ``system``: SciPy's implicit BDF integrator on vec ρ with
+    the sparse Liouvillian as its exact Jacobian. Truncated oscillators are stiff (‖L₂‖ grows
+    as the cutoff², ‖𝓛‖t ~ 10⁴ for a cat at cutoff 20): an implicit method steps over the
+    fast decaying modes where an explicit stepper — or ``expm_multiply``'s Taylor series,
+    10⁴ matrix-vector products — would resolve them: about 2x faster than ``expm_multiply``
+    on the photonic toy model (1600 × 1600), agreeing with it to ~1e-10 at the default
+    tolerances."""
+    from scipy.integrate import solve_ivp
 
     if system.time_dependent or system.channels:
         raise InvalidParameter(
@@ -170,15 +190,18 @@ def lindblad_state_at(system: OpenSystem, time: float) -> np.ndarray:
         )
     if not time >= 0:
         raise InvalidParameter("time", time, "time >= 0")
-    dims = system.dims
-    h = _qobj(
-        system.hamiltonian if system.hamiltonian is not None else np.zeros((system.dimension,) * 2),
-        dims,
-    )
-    generator = qutip.liouvillian(h, [_qobj(j, dims) for j in system.jump_operators]).to("CSR")
     rho0 = system.initial_density_matrix()
-    vec = expm_multiply(generator.data.as_scipy() * time, rho0.reshape(-1, order="F"))
-    return vec.reshape(rho0.shape, order="F")
+    if time == 0:
+        return np.array(rho0, dtype=complex)
+    generator = liouvillian_matrix(system)
+    solution = solve_ivp(
+        lambda _t, y: generator @ y, (0.0, float(time)),
+        rho0.reshape(-1, order="F").astype(complex), method="BDF",
+        jac=generator.tocsc(), rtol=rtol, atol=atol, t_eval=[float(time)],
+    )  # fmt: skip
+    if not solution.success:
+        raise RuntimeError(f"the master-equation integration failed: {solution.message}")
+    return solution.y[:, -1].reshape(rho0.shape, order="F")
 
 
 #: Largest symmetry sector solved densely; above it, sparse shift-invert Arnoldi.
@@ -204,13 +227,7 @@ def liouvillian_sector_slowest(
         raise InvalidParameter("symmetry", "array", f"{system.dimension} entries, each +1 or -1")
     if sector not in (1, -1):
         raise InvalidParameter("sector", sector, "+1 or -1")
-    dims = system.dims
-    h = _qobj(
-        system.hamiltonian if system.hamiltonian is not None else np.zeros((system.dimension,) * 2),
-        dims,
-    )
-    generator = qutip.liouvillian(h, [_qobj(j, dims) for j in system.jump_operators])
-    matrix = generator.to("CSR").data.as_scipy()
+    matrix = liouvillian_matrix(system)
     # QuTiP stacks columns: vec(ρ)[m + n d] = ρ[m, n]
     keep = np.flatnonzero(np.outer(q, q).reshape(-1, order="F") * sector > 0)
     block = matrix[keep][:, keep]
@@ -229,11 +246,5 @@ def liouvillian_sector_slowest(
 def liouvillian_slowest(system: OpenSystem, count: int = 4) -> np.ndarray:
     """The ``count`` eigenvalues of the Liouvillian with the largest real parts (dense; for
     small systems such as a cat at cut-off ~30): 0, then the slowest decay rates."""
-    dims = system.dims
-    h = _qobj(
-        system.hamiltonian if system.hamiltonian is not None else np.zeros((system.dimension,) * 2),
-        dims,
-    )
-    generator = qutip.liouvillian(h, [_qobj(j, dims) for j in system.jump_operators]).full()
-    values = np.linalg.eigvals(generator)
+    values = np.linalg.eigvals(liouvillian_matrix(system).toarray())
     return values[np.argsort(-values.real)][:count]

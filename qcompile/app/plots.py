@@ -321,12 +321,14 @@ def gkp_figure(results: list[RunResult]):
     else:
         grid = np.array([1e-4, 1e-1])
     quadrature = first["noise"] == "quadrature"
-    exact, asym = [], []
-    for s in grid:
-        model = gkp(**(first | {"noise": "quadrature" if quadrature else "none",
-                                "sigma": s if quadrature else 0.0}))  # fmt: skip
-        exact.append(model.torus_rate())
-        asym.append(model.asymptotic_rate())
+    if quadrature:
+        models = [gkp(**(first | {"sigma": s})) for s in grid]
+        exact = [model.torus_rate() for model in models]
+        asym = [model.asymptotic_rate() for model in models]
+    else:  # the noiseless rates: one line, computed once
+        noiseless = gkp(**(first | {"noise": "none", "sigma": 0.0}))
+        exact = [noiseless.torus_rate()] * grid.size
+        asym = [noiseless.asymptotic_rate()] * grid.size
     label = "exact (torus)" + ("" if quadrature else ", noiseless")
     ax.plot(grid, exact, "k-", label=label)
     ax.plot(grid, asym, "k--", label="asymptotic" + ("" if quadrature else ", noiseless"))

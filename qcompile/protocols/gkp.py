@@ -223,16 +223,15 @@ def torus_rates_square(
     """Eigenvalues ν₀ = 0 < ν₁ < … of 𝒦₁ = −a∂² + b sin 2x ∂ on the circle (Fourier basis,
     ``modes`` each side). The square code's logical Z and X decay at ν₁, Y at 2ν₁ (exact)."""
     a, b = _square_coefficients(epsilon, sigma, prefactor, kappa)
-    ms = np.arange(-modes, modes + 1)
-    n = ms.size
-    op = np.zeros((n, n))
-    for i, m in enumerate(ms):
-        op[i, i] = -a * m * m
-        if i >= 2:
-            op[i, i - 2] += -b * (m - 2) / 2
-        if i + 2 < n:
-            op[i, i + 2] += b * (m + 2) / 2
-    return np.sort(-np.linalg.eigvals(op).real)
+    values = []
+    for parity in (0, 1):  # 𝒦₁ couples m to m ± 2 only: even and odd m are separate blocks
+        ms = np.arange(-modes, modes + 1)
+        ms = ms[ms % 2 == parity]
+        op = np.diag(-a * ms * ms.astype(float))
+        op[np.arange(1, ms.size), np.arange(ms.size - 1)] = -b * ms[:-1] / 2  # ⟨m|𝒦|m−2⟩
+        op[np.arange(ms.size - 1), np.arange(1, ms.size)] = b * ms[1:] / 2  # ⟨m|𝒦|m+2⟩
+        values.append(np.linalg.eigvals(op))
+    return np.sort(-np.concatenate(values).real)
 
 
 def torus_rates_hexagonal(
