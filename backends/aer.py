@@ -36,6 +36,7 @@ from qcompile.backends.readout_mitigation import (
     measured_qubits,
     mitigate_counts,
 )
+from qcompile.backends.simulation_method import simulation_method
 from qcompile.errors import InvalidParameter
 from qcompile.passes.targets import fake_backend
 from qcompile.states.circuit_states import MAX_STATEVECTOR_QUBITS
@@ -252,18 +253,20 @@ class AerBackend:
         circuits = list(circuits)
         rng = np.random.default_rng(seed)
         if self.device is None:
-            simulator, small, target = AerSimulator(seed_simulator=seed), circuits, None
+            small, target, noise = circuits, None, None
         else:
             qubits = active_qubits(circuits)
             target = None  # (cut down only when twirling or scheduling needs it)
             if self.suppression.active:
                 target = restrict_target(self.device.target, qubits)
             noise = restricted_noise_model(self.device, qubits)
-            simulator = AerSimulator(noise_model=noise, seed_simulator=seed)
             scheduled = self.suppression.scheduled
             small = [compact(c, qubits, keep_barriers=scheduled) for c in circuits]
         runnable, flips, per = self._instances(small, target, rng)
         each = shots if per == 1 else -(-shots // per)  # ⌈shots/per⌉, as runtime splits them
+        simulator = AerSimulator(
+            method=simulation_method(runnable, each), noise_model=noise, seed_simulator=seed
+        )
         if self.readout_mitigation:
             measured = [measured_qubits(c) for c in small]
             qubits = sorted({q for m in measured for q in m.values()})

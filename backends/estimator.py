@@ -154,13 +154,16 @@ def run_local(
     from qiskit_ibm_runtime.executor_estimator import Estimator
 
     from qcompile.backends.aer import restricted_noise_model
+    from qcompile.backends.simulation_method import simulation_method
 
     qubits, small, small_observables = compact_pubs(circuits, observables)
     seed = options.get("simulator", {}).get("seed_simulator")
     noise = None if device is None else restricted_noise_model(device, qubits)
     # (Aer's shot branching was 4x faster on the twirled circuits of levels 1 and 2, but its
     # results changed from run to run with the same seed: a replayed job must not)
-    simulator = AerSimulator(noise_model=noise, seed_simulator=seed)
+    # resets mid-circuit: one density matrix instead of one run per shot (same distribution)
+    method = simulation_method(small, int(options["default_shots"]))
+    simulator = AerSimulator(method=method, noise_model=noise, seed_simulator=seed)
     local = {k: v for k, v in options.items() if k != "dynamical_decoupling"}  # no timing here
     return Estimator(mode=simulator, options=local).run(_pubs(small, small_observables))
 

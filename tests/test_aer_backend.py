@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from qiskit import QuantumCircuit, transpile
 from qiskit.quantum_info import Statevector, partial_trace
 from qiskit_aer import AerSimulator
 
@@ -71,7 +72,6 @@ def test_backend_names():
 
 def test_noisy_run_counts_follow_the_noise():
     """Readout and gate noise move |0⟩ counts away from 100%, but only a little."""
-    from qiskit import QuantumCircuit
 
     backend = get_backend("aer:fake_torino")
     qc = QuantumCircuit(1, 1)
@@ -82,3 +82,50 @@ def test_noisy_run_counts_follow_the_noise():
     (counts,) = backend.run([compiled], 20000, seed=2)
     p1 = counts.get("1", 0) / 20000
     assert 0 < p1 < 0.1
+
+
+def _collision_circuit() -> QuantumCircuit:
+    """Amplitude damping of qubit 0 by three collisions with a reset ancilla (qubit 1)."""
+
+    qc = QuantumCircuit(3, 3)
+    qc.ry(2.2, 0)
+    qc.h(2)
+    for _ in range(3):
+        qc.cry(0.9, 0, 1)
+        qc.cx(1, 0)
+        qc.reset(1)
+        qc.cz(0, 2)
+    qc.measure(range(3), range(3))
+    return qc
+
+
+def test_density_matrix_sampling_of_mid_circuit_resets_has_the_exact_distribution():
+    """Circuits with mid-circuit resets are sampled from one density matrix (fast); the counts
+    follow the exact distribution of qiskit.quantum_info's DensityMatrix (total variation
+    within 3/sqrt(shots)), and the choice of method follows its rules."""
+    from qiskit.quantum_info import DensityMatrix
+
+    from qcompile.backends.simulation_method import simulation_method
+
+    assert simulation_method([_collision_circuit()], 4000) == "automatic"  # cry: no DM gate
+    qc = transpile(_collision_circuit(), basis_gates=["cx", "ry", "rz", "sx", "x", "h", "cz"])
+    assert simulation_method([qc], 4000) == "density_matrix"
+    assert simulation_method([qc], 16) == "automatic"  # too few shots to pay
+    mid = qc.copy_empty_like()
+    mid.ry(1.0, 0)
+    mid.measure(0, 0)
+    mid.reset(0)
+    mid.x(0)
+    mid.measure(0, 1)
+    assert simulation_method([qc, mid], 4000) == "automatic"  # a measurement mid-circuit
+    no_reset = QuantumCircuit(3)
+    no_reset.h(0)
+    no_reset.measure_all()
+    assert simulation_method([no_reset], 4000) == "automatic"
+
+    shots = 20_000
+    counts = get_backend("aer").run([qc], shots, seed=4)[0]
+    rho = DensityMatrix(qc.remove_final_measurements(inplace=False))
+    exact = rho.probabilities_dict()
+    tv = 0.5 * sum(abs(counts.get(k, 0) / shots - p) for k, p in exact.items())
+    assert tv < 3 / np.sqrt(shots), tv

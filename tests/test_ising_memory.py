@@ -145,9 +145,7 @@ def test_majority_decoder():
     assert majority_success({"0011": 2}, 4)[0] == 0.5  # a tie counts one half
 
 
-@pytest.mark.parametrize(
-    ("m", "steps", "shots", "delta"), [(2, 16, 3000, 0.05), (3, 3, 1000, 0.2)]
-)
+@pytest.mark.parametrize(("m", "steps", "shots", "delta"), [(2, 16, 3000, 0.05), (3, 3, 1000, 0.2)])
 def test_collision_circuit_matches_its_exact_chain(m, steps, shots, delta):
     """The circuit's majority-decoded success = the collision chain's (4σ); for M = 3 a
     large Δ (success 0.965 after 3 steps) so that 1000 shots see failures."""
