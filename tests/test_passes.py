@@ -192,8 +192,8 @@ def test_chain_routed_circuits_compile_one_candidate(monkeypatch):
     circuit as the best of three seeds), a circuit Sabre routes still tries every seed, and the
     marker never reaches the caller's circuit."""
     import qcompile.passes.compile as compile_module
-    from qcompile.passes.collision_chain_routing import SEED_INDEPENDENT
     from qcompile.passes.compile import CANDIDATES, _cost, compile_best
+    from qcompile.passes.seed_independence import SEED_INDEPENDENT
 
     target = fake_backend("fake_torino").target
     calls = []
@@ -216,4 +216,27 @@ def test_chain_routed_circuits_compile_one_candidate(monkeypatch):
     qft = QuantumCircuit(5)
     qft.append(QFTGate(5), range(5))
     compile_best([qft], target, seed=0)
-    assert calls == list(range(CANDIDATES))
+    assert calls == list(range(CANDIDATES))  # seeds 0 and 1 disagree here: all three
+
+
+def test_circuits_routed_without_a_swap_compile_one_candidate(monkeypatch):
+    """A circuit that fits the device (a GHZ ladder on a heavy-hex path: VF2's perfect
+    layout, no SWAP) costs the same for every seed: compiled once, at the best seed's cost."""
+    import qcompile.passes.compile as compile_module
+    from qcompile.passes.compile import CANDIDATES, _cost, compile_best
+
+    target = fake_backend("fake_torino").target
+    calls = []
+    real = compile_module.build_pass_manager
+    monkeypatch.setattr(compile_module, "build_pass_manager",
+                        lambda *a, **k: calls.append(k["seed"]) or real(*a, **k))  # fmt: skip
+    ghz = QuantumCircuit(5)
+    ghz.h(0)
+    for q in range(4):
+        ghz.cx(q, q + 1)
+    ghz.measure_all()
+    (once,) = compile_best([ghz], target, seed=0)
+    assert calls == [0]
+    every = [real(target, seed=k).run(ghz) for k in range(CANDIDATES)]
+    assert "swap" not in every[0].count_ops()
+    assert _cost(once) == min(_cost(c) for c in every) == max(_cost(c) for c in every)

@@ -27,7 +27,7 @@ from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
 
 from qcompile.passes.ancilla_reuse import AncillaReuse
 from qcompile.passes.collision_chain_layout import CollisionChainLayout
-from qcompile.passes.collision_chain_routing import CollisionChainRouting, MarkSeedIndependent
+from qcompile.passes.collision_chain_routing import CollisionChainRouting
 from qcompile.passes.known_states import INITIAL_STATES, KnownStates, SetInitialState
 from qcompile.passes.pauli_evolution import (
     CommutingPauliEvolutionSynthesis,
@@ -35,6 +35,7 @@ from qcompile.passes.pauli_evolution import (
     hls_config,
 )
 from qcompile.passes.pauli_evolution_merge import MergeCommutingPauliEvolutions
+from qcompile.passes.seed_independence import MarkRoutedWithoutSwaps, MarkSeedIndependent
 from qcompile.passes.state_aware_synthesis import StateAwareSynthesis
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "DEFAULT_BASIS",
     "INITIAL_STATES",
     "KnownStates",
+    "MarkRoutedWithoutSwaps",
     "MarkSeedIndependent",
     "MergeCommutingPauliEvolutions",
     "StateAwareSynthesis",
@@ -108,5 +110,6 @@ def build_pass_manager(
     if ancilla_reuse != "never":
         first.append(AncillaReuse(target, mode=ancilla_reuse))
     manager.pre_init = PassManager(first)
+    manager.post_routing = PassManager([MarkRoutedWithoutSwaps()])
     manager.post_optimization = PassManager([MarkSeedIndependent()])
     return manager

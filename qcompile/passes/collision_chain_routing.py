@@ -17,6 +17,7 @@ from qiskit.transpiler import Layout, Target
 from qiskit.transpiler.basepasses import TransformationPass
 
 from qcompile.passes.collision_chain import find_collision_chain
+from qcompile.passes.seed_independence import SEED_INDEPENDENT, MarkSeedIndependent
 
 __all__ = ["SEED_INDEPENDENT", "CollisionChainRouting", "MarkSeedIndependent"]
 
@@ -63,20 +64,3 @@ class CollisionChainRouting(TransformationPass):
                 layout, dag.qubits
             )
         return new
-
-
-#: Metadata key :class:`MarkSeedIndependent` sets on a circuit whose layout and routing came
-#: from the collision-chain passes, which use no seed.
-SEED_INDEPENDENT = "qcompile_seed_independent"
-
-
-class MarkSeedIndependent(TransformationPass):
-    """Record in the circuit's metadata (:data:`SEED_INDEPENDENT`) that the collision-chain
-    passes laid out and routed it: every transpiler seed then gives the same circuit, so a
-    caller comparing seeds (:func:`qcompile.passes.compile.compile_best`) can stop at one.
-    Preserves the circuit; only its metadata changes."""
-
-    def run(self, dag):
-        if self.property_set["collision_chain_routed"]:
-            dag.metadata = {**(dag.metadata or {}), SEED_INDEPENDENT: True}
-        return dag

@@ -2,12 +2,14 @@
 
 qcompile's pipeline (Qiskit's level-3 preset with qcompile's stage plugins) depends on its
 seed through Sabre's layout and routing: on the benchmark suite a different seed changes the
-two-qubit count by up to 30 % (a two-hub chain on FakeTorino: 29, 27, 21). So every circuit
-is compiled with :data:`CANDIDATES` seeds and the best result kept, by two-qubit count, then
-two-qubit depth, then depth (issue 14, item 4) — except when the collision-chain passes laid
-out and routed every circuit: they use no seed, every candidate would be the same circuit
-(checked on the suite's 45 chain circuits on three devices), so one is compiled. (Level 2
-was tried as a candidate too: with qcompile's passes it never beat level 3 on the suite.)
+two-qubit count by up to 50 % (an Ising-memory step on FakeFez: 24, 12, 40). So every circuit
+is compiled with up to :data:`CANDIDATES` seeds and the best result kept, by two-qubit count,
+then two-qubit depth, then depth (issue 14, item 4). Fewer are compiled where more cannot
+help (:mod:`qcompile.passes.seed_independence`): one when the collision-chain passes routed
+every circuit or routing inserted no SWAP (every seed gives the same cost — checked on the
+suite's circuits on three devices), two when the first two seeds give every circuit the same
+cost (on the suite's 57 circuits × 3 devices, a third seed never beat two that agreed).
+(Level 2 was tried as a candidate too: with qcompile's passes it never beat level 3.)
 An experiment's circuits share one layout: the candidates choose it on the full protocol
 circuit (``layout_from``). The report's metrics are what the benchmarks compare: two-qubit
 gate count, two-qubit depth, depth, active qubits and wall-clock compile time.
@@ -26,7 +28,7 @@ from qiskit.transpiler import Target
 from qcompile.errors import ResourceLimit
 from qcompile.metrics import circuit_metrics
 from qcompile.passes import build_pass_manager
-from qcompile.passes.collision_chain_routing import SEED_INDEPENDENT
+from qcompile.passes.seed_independence import SEED_INDEPENDENT
 from qcompile.passes.targets import resolve_target
 
 __all__ = [
@@ -45,6 +47,10 @@ CANDIDATES = 3
 def _cost(circuit: QuantumCircuit) -> tuple[int, int, int]:
     metrics = circuit_metrics(circuit)
     return metrics["two_qubit_gates"], metrics["two_qubit_depth"], metrics["depth"]
+
+
+def _same_cost(a: QuantumCircuit, b: QuantumCircuit) -> bool:
+    return _cost(a) == _cost(b)
 
 
 def compile_best(
@@ -73,9 +79,12 @@ def compile_best(
         ).run(list(circuits))  # fmt: skip
 
     results = [compile_with(0)]
-    # circuits the collision-chain passes routed come out the same for every seed
+    # chain-routed or routed without a SWAP: every seed gives the same cost
     seedless = all((c.metadata or {}).get(SEED_INDEPENDENT) for c in results[0])
-    results += [compile_with(k) for k in range(1, 1 if seedless else max(1, candidates))]
+    for k in range(1, 1 if seedless else max(1, candidates)):
+        results.append(compile_with(k))
+        if k == 1 and all(map(_same_cost, results[0], results[1])):
+            break  # two seeds agree on every circuit: a third has never beaten them
     best = [min(options, key=_cost) for options in zip(*results, strict=True)]
     for circuit in best:
         if circuit.metadata:
