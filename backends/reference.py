@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import qutip
+from scipy import sparse
 
-from qcompile.errors import InvalidParameter
+from qcompile.errors import InvalidParameter, QCompileError
 from qcompile.model import OpenSystem
 
 __all__ = [
@@ -159,7 +160,7 @@ def lindblad_propagators(
     return np.array(supers[1:] if times[0] > 0 else supers)
 
 
-def liouvillian_matrix(system: OpenSystem):
+def liouvillian_matrix(system: OpenSystem) -> sparse.csr_matrix:
     """The Liouvillian of a time-independent ``system`` as a SciPy CSR matrix acting on
     vec ρ (columns stacked, QuTiP's convention: vec(ρ)[m + n d] = ρ[m, n]).
 
@@ -200,7 +201,7 @@ def lindblad_state_at(
         jac=generator.tocsc(), rtol=rtol, atol=atol, t_eval=[float(time)],
     )  # fmt: skip
     if not solution.success:
-        raise RuntimeError(f"the master-equation integration failed: {solution.message}")
+        raise QCompileError(f"the master-equation integration failed: {solution.message}")
     return solution.y[:, -1].reshape(rho0.shape, order="F")
 
 
