@@ -238,5 +238,5 @@ def test_circuits_routed_without_a_swap_compile_one_candidate(monkeypatch):
     (once,) = compile_best([ghz], target, seed=0)
     assert calls == [0]
     every = [real(target, seed=k).run(ghz) for k in range(CANDIDATES)]
-    assert "swap" not in every[0].count_ops()
+    assert _cost(once)[0] == 4  # the ladder's four CX: no routing overhead
     assert _cost(once) == min(_cost(c) for c in every) == max(_cost(c) for c in every)
