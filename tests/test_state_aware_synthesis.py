@@ -402,3 +402,18 @@ def test_a_completion_does_not_depend_on_what_was_completed_before():
     cheaper_on_inputs(block * np.exp(1e-13j), (None, state))  # a neighbour, first
     completed, count = cheaper_on_inputs(block, (None, state))
     assert count == 2 and np.array_equal(completed, fresh)
+
+
+def test_kron_is_numpys_bit_for_bit():
+    """The fast kron of the known-state passes gives numpy's products exactly (compilations
+    must not change by a bit: stored jobs are recompiled and compared gate by gate)."""
+    from qcompile.passes.isometry_synthesis import kron
+
+    rng = np.random.default_rng(7)
+    for shape in ((2,), (2, 2), (4,), (3, 2)):
+        a = rng.normal(size=shape) + 1j * rng.normal(size=shape)
+        b = rng.normal(size=shape[::-1]) + 1j * rng.normal(size=shape[::-1])
+        if len(shape) == 1:
+            b = b.ravel()
+        assert np.array_equal(kron(a, b), np.kron(a, b))
+    assert np.array_equal(kron(np.eye(2), np.ones((2, 2))), np.kron(np.eye(2), np.ones((2, 2))))

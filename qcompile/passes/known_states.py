@@ -30,7 +30,7 @@ from qiskit.quantum_info import Operator
 from qiskit.transpiler.basepasses import AnalysisPass
 from qiskit.transpiler.passes import Collect2qBlocks
 
-from qcompile.passes.isometry_synthesis import local_action
+from qcompile.passes.isometry_synthesis import kron, local_action
 
 __all__ = [
     "BlockInputs",
@@ -136,12 +136,12 @@ def _outputs(unitary: np.ndarray, states: tuple) -> tuple:
     """Output states of a two-qubit block from its input states (``None``: unknown)."""
     a, b = states
     if a is not None and b is not None:
-        out = unitary @ np.kron(b, a)
+        out = unitary @ kron(b, a)
         return _product_factors(out) or (None, None)
     qubit, state = (0, a) if a is not None else (1, b)
     if local_action(unitary, state, qubit) is None:
         return None, None
-    probe = np.kron(state, _ZERO) if qubit == 1 else np.kron(_ZERO, state)
+    probe = kron(state, _ZERO) if qubit == 1 else kron(_ZERO, state)
     factors = _product_factors(unitary @ probe)
     return (None, factors[1]) if qubit == 1 else (factors[0], None)
 
