@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from qiskit import transpile
-from qiskit.circuit import QuantumCircuit
+from qiskit.circuit import CircuitInstruction, QuantumCircuit
 from qiskit.providers import BackendV2, Options
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import Target
@@ -143,9 +143,11 @@ def compact(
     small = QuantumCircuit(
         len(qubits), circuit.num_clbits, name=circuit.name, global_phase=circuit.global_phase
     )
+    position = {bit: i for i, bit in enumerate(circuit.qubits)}
+    clbit = dict(zip(circuit.clbits, small.clbits, strict=True))
     for inst in circuit.data:
         name = inst.operation.name
-        positions = [circuit.find_bit(q).index for q in inst.qubits]
+        positions = [position[q] for q in inst.qubits]
         if name == "barrier":
             kept = [small.qubits[index[q]] for q in positions if q in index]
             if keep_barriers and kept:
@@ -153,9 +155,11 @@ def compact(
             continue
         if name == "delay" and any(q not in index for q in positions):
             continue
-        qargs = [small.qubits[index[q]] for q in positions]
-        cargs = [small.clbits[circuit.find_bit(c).index] for c in inst.clbits]
-        small.append(inst.operation, qargs, cargs, copy=False)
+        qargs = tuple(small.qubits[index[q]] for q in positions)
+        # a valid instruction of a valid circuit, on valid bits: Qiskit's unchecked append
+        small._append(
+            CircuitInstruction(inst.operation, qargs, tuple(clbit[c] for c in inst.clbits))
+        )
     return small
 
 

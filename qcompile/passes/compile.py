@@ -49,10 +49,6 @@ def _cost(circuit: QuantumCircuit) -> tuple[int, int, int]:
     return metrics["two_qubit_gates"], metrics["two_qubit_depth"], metrics["depth"]
 
 
-def _same_cost(a: QuantumCircuit, b: QuantumCircuit) -> bool:
-    return _cost(a) == _cost(b)
-
-
 def compile_best(
     circuits: Sequence[QuantumCircuit],
     target: Target | None,
@@ -78,14 +74,19 @@ def compile_best(
             initial_state=initial_state,
         ).run(list(circuits))  # fmt: skip
 
-    results = [compile_with(0)]
+    best = compile_with(0)
     # chain-routed or routed without a SWAP: every seed gives the same cost
-    seedless = all((c.metadata or {}).get(SEED_INDEPENDENT) for c in results[0])
-    for k in range(1, 1 if seedless else max(1, candidates)):
-        results.append(compile_with(k))
-        if k == 1 and all(map(_same_cost, results[0], results[1])):
-            break  # two seeds agree on every circuit: a third has never beaten them
-    best = [min(options, key=_cost) for options in zip(*results, strict=True)]
+    seedless = all((c.metadata or {}).get(SEED_INDEPENDENT) for c in best)
+    if not seedless and candidates > 1:
+        results = [best]
+        costs = [[_cost(c) for c in best]]  # each circuit's cost computed once
+        for k in range(1, candidates):
+            results.append(compile_with(k))
+            costs.append([_cost(c) for c in results[k]])
+            if k == 1 and costs[0] == costs[1]:
+                break  # two seeds agree on every circuit: a third has never beaten them
+        picks = [min(range(len(results)), key=lambda k, i=i: costs[k][i]) for i in range(len(best))]
+        best = [results[k][i] for i, k in enumerate(picks)]
     for circuit in best:
         if circuit.metadata:
             circuit.metadata.pop(SEED_INDEPENDENT, None)
