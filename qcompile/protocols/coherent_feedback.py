@@ -355,15 +355,18 @@ def _rotating_terms(frame: np.ndarray, h0: np.ndarray) -> tuple[TimeDependentTer
         u = (vectors * np.exp(-1j * values * t)) @ vectors.conj().T
         return u @ h0 @ u.conj().T
 
-    terms = []
-    for label in sorted(labels):
-        pauli = SparsePauliOp(label).to_matrix()
+    paulis = [SparsePauliOp(label).to_matrix() for label in sorted(labels)]
+    transposed = np.array([p.T for p in paulis])
 
-        def coefficient(t: float, p=pauli) -> float:
-            return float(np.real(np.trace(p @ rotated(float(t))))) / dim
+    @lru_cache(maxsize=64)
+    def coefficients(t: float) -> np.ndarray:
+        """Every c_P(t) = tr(P·R(t))/dim at once (a solver asks for all of them per t)."""
+        return np.real(np.einsum("kij,ij->k", transposed, rotated(t))) / dim
 
-        terms.append(TimeDependentTerm(pauli, coefficient))
-    return tuple(terms)
+    def coefficient_of(k: int):
+        return lambda t: float(coefficients(float(t))[k])
+
+    return tuple(TimeDependentTerm(p, coefficient_of(k)) for k, p in enumerate(paulis))
 
 
 def _positive(name: str, value: float, allowed: str, *, zero_ok: bool = False) -> float:
