@@ -8,11 +8,10 @@ as the channel it is, so every shot is sampled from one final ρ: the cost is on
 the density matrix carries the noise channels exactly instead of sampling them per shot).
 
 Chosen when a circuit resets a qubit after a gate, every circuit is made of instructions
-the density-matrix method has and measures only at the end (a
-mid-circuit measurement would again force one run per shot), has at most
-:data:`MAX_QUBITS` qubits (a 16 MB ρ) and 2ⁿ · :data:`SHOTS_PER_LEVEL` ≤ shots — the
-measured crossover: a 10-qubit Ising-memory circuit at 1500 shots took 21 s as a density
-matrix and 12 s per shot.
+the density-matrix method has and measures only at the end (a mid-circuit measurement would
+again force one run per shot), has at most :data:`MAX_QUBITS` qubits (a 16 MB ρ) and
+2ⁿ · :data:`SHOTS_PER_LEVEL` ≤ shots — the measured crossover: a 10-qubit Ising-memory
+circuit at 1500 shots took 21 s as a density matrix and 12 s per shot.
 """
 
 from __future__ import annotations
