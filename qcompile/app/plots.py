@@ -27,6 +27,8 @@ __all__ = [
     "plot_result",
     "save_figure",
     "save_plot",
+    "save_plots",
+    "SWEEP_FIGURES",
 ]
 
 
@@ -387,3 +389,17 @@ def save_figure(fig, path: str | os.PathLike) -> Path:
 def save_plot(result: RunResult, path: str | os.PathLike) -> Path:
     """Write the plot of ``result`` as PNG, atomically."""
     return save_figure(plot_result(result), path)
+
+
+#: Protocols with one figure for several points (``qcompile run gkp --sigma 0.01,0.03``:
+#: rate vs σ; ``run ising-memory --size 2,3``: success vs M); any other protocol's points
+#: are plotted by their last one.
+SWEEP_FIGURES = {"gkp": gkp_figure, "ising-memory": ising_figure}
+
+
+def save_plots(results: list[RunResult], path: str | os.PathLike) -> Path:
+    """Write the plot of a run command's points (:data:`SWEEP_FIGURES`) as PNG, atomically."""
+    figure = SWEEP_FIGURES.get(results[-1].protocol)
+    if figure is None:
+        return save_plot(results[-1], path)
+    return save_figure(figure(results), path)

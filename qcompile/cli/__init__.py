@@ -22,7 +22,6 @@ from qcompile.cli import (  # noqa: F401
     run_bosonic,
     run_coherent_feedback,
     run_dissipative_qubits,
-    run_homogenization,
     run_ising,
     run_lindblad,
     store_commands,

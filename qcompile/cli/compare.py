@@ -52,14 +52,14 @@ def compare(
     )
     print_comparison(result, comparison)
     if result.mitigation:  # what was applied, raw (scale 1) beside mitigated
-        from qcompile.cli.run_homogenization import print_mitigation
+        from qcompile.protocols.rendering.mitigation import print_mitigation
 
-        print_mitigation(result)
+        print_mitigation(result, out)
         comparison["mitigation"] = result.mitigation
     if result.recoverability:  # homogenization --recoverability: exact and measured side by side
-        from qcompile.cli.run_homogenization import print_recoverability
+        from qcompile.protocols.rendering.homogenization import print_recoverability
 
-        print_recoverability(result.recoverability)
+        print_recoverability(result.recoverability, out)
         comparison["recoverability"] = result.recoverability
     if json_path:
         write_atomic(json_path, json.dumps(comparison, indent=2).encode())

@@ -10,16 +10,9 @@ import typer
 from rich.table import Table
 
 from qcompile.cli.common import (
-    Alpha,
-    Eta,
-    InputState,
     JsonPath,
-    Reservoir,
-    ReservoirState,
-    Rounds,
     Seed,
     _check_output_path,
-    _homogenization,
     compile_app,
     out,
 )
@@ -113,27 +106,6 @@ def compile_and_report(
             "compile_time_s": report.compile_time_s,
         }
         write_atomic(json_path, json.dumps(payload, indent=2).encode())
-
-
-@compile_app.command("homogenization")
-def compile_homogenization(
-    alpha: Alpha = None,
-    eta: Eta = None,
-    reservoir: Reservoir = 4,
-    rounds: Rounds = 1,
-    input_state: InputState = "0",
-    reservoir_state: ReservoirState = "+",
-    target: Target = "fake_torino",
-    output: OutputPath = None,
-    seed: Seed = 0,
-    json_path: JsonPath = None,
-    initial_state: InitialState = "auto",
-) -> None:
-    """Compile the homogenization circuit and print the compile report."""
-    _check_output_path("output", output)
-    _check_output_path("json", json_path)
-    protocol = _homogenization(alpha, eta, reservoir, rounds, input_state, reservoir_state)
-    compile_and_report(protocol, target, output, seed, json_path, initial_state)
 
 
 @compile_app.command("lindblad")

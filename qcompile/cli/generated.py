@@ -1,156 +1,209 @@
-"""Commands generated from a protocol's declaration: ``qcompile run NAME`` and
-``qcompile compile NAME`` for every registered protocol that has no hand-written command —
-a third party's plugin included.
+"""``qcompile run NAME`` and ``qcompile compile NAME``, generated from each registered
+protocol's declarations — the built-in protocols' and a third party's alike.
 
-Each of the plugin's ``PARAMETERS`` becomes an option (``--kappa-d``) of its declared kind
-(``float``, ``int``, ``str``, ``bool``, ``path``; anything else is read as text) with its
-default and allowed range in the help; ``from_mapping`` validates the values before anything
-runs or is stored, so a bad value is the usual one-line error naming the flag.
+The protocol's ``PARAMETERS`` and ``RUN_OPTIONS`` become options
+(:mod:`qcompile.cli.declared_options`), with the backend's options it offers
+(``CLI_OPTIONS``; all of :data:`COMMON` by default). A run command builds every point (a
+``listable`` parameter given as a comma list: one point per value, the first listable
+parameter varying fastest), checks everything that can be checked — output paths, the
+points, the backend and its options, the run options (the plugin's ``check_options``) —
+before anything runs or is stored, runs the points, prints them (the plugin's ``render``, or
+the device/ideal/reference comparison after its ``describe`` lines) and writes the JSON
+(several points: ``{"sweep": [...]}`` and the plugin's ``sweep_summary``) and the plot.
 """
 
 from __future__ import annotations
 
 import inspect
+import itertools
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from qcompile.cli.common import (
+    DynamicalDecoupling,
+    IdleNoise,
+    JsonPath,
+    MitigateReadout,
+    Mode,
+    Seed,
+    Twirling,
     _backend,
     _check_output_path,
     _progress,
     compile_app,
+    out,
     run_app,
-    write_outputs,
+)
+from qcompile.cli.declared_options import (
+    PREFIX,
+    declared_options,
+    list_values,
+    option,
+    protocol_values,
 )
 from qcompile.errors import InvalidParameter, QCompileError
 
-__all__ = ["register"]
+__all__ = ["COMMON", "compile_command", "register", "run_command"]
 
-_KINDS: dict[str, type] = {"float": float, "int": int, "str": str, "bool": bool, "path": Path}
-_PREFIX = "protocol_"
-_RUN_OPTIONS = (
-    "backend", "shots", "seed", "json_path", "plot", "mode", "dd", "twirling", "idle_noise",
-)  # fmt: skip
+_BACKEND_HELP = "reference, aer, aer:<fake backend>, ibm:<device> or ibm:<fake backend>."
+#: The backend's options a run command may offer, as (annotation, default).
+COMMON: dict[str, tuple[Any, Any]] = {
+    "backend": (str, "aer"),
+    "shots": (
+        Annotated[int | None, typer.Option(help="Shots per circuit (device default).")],
+        None,
+    ),
+    "mode": (Mode, "batch"),
+    "dd": (DynamicalDecoupling, None),
+    "twirling": (Twirling, "none"),
+    "idle_noise": (IdleNoise, False),
+    "mitigate_readout": (MitigateReadout, False),
+    "plot": (Annotated[Path | None, typer.Option(help="Write a PNG plot here.")], None),
+}
+_ALWAYS = ("seed", "json_path")
 _COMPILE_OPTIONS = ("target", "output", "seed", "json_path", "initial_state")
-
-
-def _option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
-    return inspect.Parameter(
-        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
-    )
-
-
-def _parameter_options(plugin, reserved: tuple[str, ...]) -> list[inspect.Parameter]:
-    """One option per declared parameter; one whose name the command already uses for its
-    own option (``target``) is spelled ``--protocol-<name>``."""
-    options = []
-    for p in plugin.PARAMETERS:
-        kind = _KINDS.get(p.kind, str)
-        default = p.default if isinstance(p.default, (int, float, str, bool)) else None
-        unit = f" [{p.unit}]" if p.unit else ""
-        text = f"{p.help + '. ' if p.help else ''}Allowed: {p.allowed}{unit}"
-        name = _PREFIX + p.name if p.name in reserved else p.name
-        flag = "--" + name.replace("_", "-")
-        options.append(
-            _option(name, Annotated[kind | None, typer.Option(flag, help=text)], default)
-        )
-    return options
-
-
-_JSON = Annotated[Path | None, typer.Option("--json", help="Write machine-readable results.")]
-_RUN = (
-    ("backend", str, "aer", "reference, aer, aer:<fake backend>, ibm:<device> or ibm:<fake>."),
-    ("shots", int | None, None, "Shots per circuit (device default)."),
-    ("seed", int | None, None, "Seed for layout, simulation and bootstrap (recorded)."),
-    ("mode", str, "batch", "ibm: backends: batch | session | job."),
-    ("dd", str | None, None, "ibm: and aer:<fake> backends: dynamical decoupling XX | XpXm | XY4."),
-    (
-        "twirling",
-        str,
-        "none",
-        "ibm: and aer:<fake> backends: Pauli twirling none | gates | measure | all.",
+_TARGET = Annotated[
+    str, typer.Option(help="A fake IBM backend (fake_torino, ...) or all_to_all_cx.")
+]
+_INITIAL_STATE = Annotated[
+    str,
+    typer.Option(
+        help="What the compiler may assume of the inputs: zero (run from |0…0⟩: fewer two-qubit "
+        "gates), any (an operator), auto (zero if the circuit measures)."
     ),
-    (
-        "idle_noise",
-        bool,
-        False,
-        "aer:<fake> backends: schedule the circuits so idle qubits "
-        "decohere (the baseline for --dd).",
-    ),
-    ("plot", Path | None, None, "Write a PNG plot here."),
-)
-_COMPILE = (
-    ("target", str, "fake_torino", "A fake IBM backend (fake_torino, ...) or all_to_all_cx."),
-    ("seed", int, 0, "Layout seed."),
-    (
-        "initial_state",
-        str,
-        "auto",
-        "What the compiler may assume of the inputs: zero (run from |0…0⟩: fewer two-qubit "
-        "gates), any (an operator), auto (zero if the circuit measures).",
-    ),
-)
+]
 _OUTPUT = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="The compiled circuit: OpenQASM 3 for *.qasm, else QPY."),
 ]
 
 
-def _run_options() -> list[inspect.Parameter]:
-    options = [_option(n, Annotated[t, typer.Option(help=h)], d) for n, t, d, h in _RUN]
-    return options + [_option("json_path", _JSON, None)]
-
-
 def _compile_options() -> list[inspect.Parameter]:
-    options = [_option(n, Annotated[t, typer.Option(help=h)], d) for n, t, d, h in _COMPILE]
-    return options + [_option("output", _OUTPUT, None), _option("json_path", _JSON, None)]
+    return [
+        option("target", _TARGET, "fake_torino"),
+        option("seed", Annotated[int, typer.Option(help="Layout seed.")], 0),
+        option("initial_state", _INITIAL_STATE, "auto"),
+        option("output", _OUTPUT, None),
+        option("json_path", JsonPath, None),
+    ]
 
 
-def _values(kwargs: dict[str, Any], reserved: tuple[str, ...]) -> dict[str, Any]:
-    """The protocol's parameters among the command's arguments, under their own names."""
-    return {
-        k.removeprefix(_PREFIX): v for k, v in kwargs.items() if k not in reserved and v is not None
-    }
+def _common_options(plugin) -> list[inspect.Parameter]:
+    offered = getattr(plugin, "CLI_OPTIONS", tuple(COMMON))
+    options = []
+    for name in offered:
+        annotation, default = COMMON[name]
+        if name == "backend":
+            default = getattr(plugin, "DEFAULT_BACKEND", default)
+            annotation = Annotated[str, typer.Option(help=_BACKEND_HELP)]
+        options.append(option(name, annotation, default))
+    return options + [option("seed", Seed, None), option("json_path", JsonPath, None)]
 
 
-def _protocol(plugin, kwargs: dict[str, Any], reserved: tuple[str, ...]):
-    """The plugin's protocol from the command's arguments; an error on a parameter spelled
+def _points(plugin, kwargs: dict[str, Any], reserved: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The parameter mapping of every point (see the module docstring)."""
+    values = protocol_values(kwargs, plugin.PARAMETERS, reserved)
+    lists = {p.name: list_values(p, values[p.name]) for p in plugin.PARAMETERS
+             if p.listable and p.name in values}  # fmt: skip
+    names = list(lists)[::-1]  # product varies its last factor fastest
+    return [values | dict(zip(names, combo, strict=True))
+            for combo in itertools.product(*(lists[n] for n in names))]  # fmt: skip
+
+
+def _protocol(plugin, values: dict[str, Any], reserved: tuple[str, ...]):
+    """The plugin's protocol from a parameter mapping; an error on a parameter spelled
     ``--protocol-<name>`` here names that flag."""
     try:
-        return plugin.from_mapping(_values(kwargs, reserved))
+        return plugin.from_mapping(values)
     except InvalidParameter as exc:
         if exc.name in reserved:
-            raise InvalidParameter(_PREFIX + exc.name, exc.value, exc.allowed) from None
+            raise InvalidParameter(PREFIX + exc.name, exc.value, exc.allowed) from None
         raise
+
+
+def _render(plugin, results: list) -> None:
+    render = getattr(plugin, "render", None)
+    if render is not None:
+        render(results, out)
+        return
+    from qcompile.app.compare import compare_run
+    from qcompile.cli.compare import print_comparison
+
+    describe = getattr(plugin, "describe", None)
+    for result in results:
+        for line in describe(result) if describe is not None else ():
+            out.print(line)
+        print_comparison(result, compare_run(result))
+
+
+def _write(plugin, results: list, json_path: Path | None, plot: Path | None, store) -> None:
+    """The JSON and plot where asked (paths checked before the run), and where runs are."""
+    if json_path:
+        from qcompile.results import write_atomic
+
+        if len(results) == 1:
+            results[0].write_json(json_path)
+        else:
+            summary = getattr(plugin, "sweep_summary", None)
+            payload = {"sweep": [r.to_dict() for r in results]}
+            payload.update(summary(results) if summary is not None else {})
+            write_atomic(json_path, json.dumps(payload, indent=2).encode())
+        out.print(f"results: {json_path}")
+    if plot:
+        from qcompile.app.plots import save_plots
+
+        save_plots(results, plot)
+        out.print(f"plot: {plot}" + (" (the last point)" if _last_only(results) else ""))
+    ids = ", ".join(r.run_id for r in results)
+    out.print(f"stored as run{'(s)' if len(results) > 1 else ''} {ids} in {store.path}")
+
+
+def _last_only(results: list) -> bool:
+    from qcompile.app.plots import SWEEP_FIGURES
+
+    return len(results) > 1 and results[0].protocol not in SWEEP_FIGURES
 
 
 def run_command(name: str, plugin):
     """``qcompile run NAME``: the plugin's run on a backend, compared and stored."""
+    common = _common_options(plugin)
+    run_options = tuple(getattr(plugin, "RUN_OPTIONS", ()))
+    reserved = tuple(o.name for o in common) + tuple(p.name for p in run_options)
 
     def command(**kwargs: Any) -> None:
-        from qcompile.app.compare import compare_run
         from qcompile.backends import ResultStore
-        from qcompile.cli.compare import print_comparison
-        from qcompile.run.experiment import check_run
+        from qcompile.run.runner import check_run
 
         _check_output_path("json", kwargs["json_path"])
-        _check_output_path("plot", kwargs["plot"])
-        protocol = _protocol(plugin, kwargs, _RUN_OPTIONS)
+        _check_output_path("plot", kwargs.get("plot"))
+        protocols = [_protocol(plugin, values, reserved)
+                     for values in _points(plugin, kwargs, reserved)]  # fmt: skip
         store = ResultStore()
-        chosen = _backend(kwargs["backend"], store, kwargs["mode"], kwargs["dd"],
-                          kwargs["twirling"], idle_noise=kwargs["idle_noise"])  # fmt: skip
-        check_run(protocol, chosen, kwargs["shots"], kwargs["seed"])
+        chosen = _backend(
+            kwargs.get("backend", "reference"), store, kwargs.get("mode", "batch"),
+            kwargs.get("dd"), kwargs.get("twirling", "none"),
+            kwargs.get("mitigate_readout", False), kwargs.get("idle_noise", False),
+        )  # fmt: skip
+        shots, seed = kwargs.get("shots"), kwargs["seed"]
+        for protocol in protocols:
+            check_run(protocol, chosen, shots, seed)
+        options = {"shots": shots, **protocol_values(kwargs, run_options)}
+        check = getattr(plugin, "check_options", None)
+        if check is not None:
+            options = check(protocols, chosen, options)
         with _progress() as progress:
-            result = plugin.run(protocol, chosen, solvers=None, shots=kwargs["shots"],
-                                seed=kwargs["seed"], store=store, progress=progress)  # fmt: skip
-        print_comparison(result, compare_run(result))
-        write_outputs(result, kwargs["json_path"], kwargs["plot"], store)
+            results = [plugin.run(protocol, chosen, solvers=None, seed=seed, store=store,
+                                  progress=progress, **options)
+                       for protocol in protocols]  # fmt: skip
+        _render(plugin, results)
+        _write(plugin, results, kwargs["json_path"], kwargs.get("plot"), store)
 
-    options = _parameter_options(plugin, _RUN_OPTIONS) + _run_options()
-    command.__signature__ = inspect.Signature(options)
-    command.__doc__ = f"{plugin.SUMMARY} (options from the protocol's declaration)."
+    options = declared_options(plugin.PARAMETERS, reserved) + declared_options(run_options)
+    command.__signature__ = inspect.Signature(options + common)
+    command.__doc__ = getattr(plugin, "RUN_HELP", None) or f"{plugin.SUMMARY}."
     return command
 
 
@@ -174,7 +227,8 @@ def compile_command(name: str, plugin):
 
         _check_output_path("output", kwargs["output"])
         _check_output_path("json", kwargs["json_path"])
-        protocol = _protocol(plugin, kwargs, _COMPILE_OPTIONS)
+        values = protocol_values(kwargs, plugin.PARAMETERS, _COMPILE_OPTIONS)
+        protocol = _protocol(plugin, values, _COMPILE_OPTIONS)
         if not _has_single_circuit(protocol):
             raise QCompileError(
                 f"protocol {name!r} defines no single circuit to compile (protocol.circuit()); "
@@ -184,8 +238,8 @@ def compile_command(name: str, plugin):
         compile_and_report(protocol, kwargs["target"], kwargs["output"], kwargs["seed"],
                            kwargs["json_path"], kwargs["initial_state"])  # fmt: skip
 
-    options = _parameter_options(plugin, _COMPILE_OPTIONS) + _compile_options()
-    command.__signature__ = inspect.Signature(options)
+    options = declared_options(plugin.PARAMETERS, _COMPILE_OPTIONS, lists=False)
+    command.__signature__ = inspect.Signature(options + _compile_options())
     command.__doc__ = f"Compile {name}: {plugin.SUMMARY}."
     return command
 

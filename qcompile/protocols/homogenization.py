@@ -41,6 +41,9 @@ NAME = "homogenization"
 #: Which runner executes this protocol (``qcompile.run.recipe``).
 RUNNER = "experiment"
 SUMMARY = "system qubit driven to a reservoir state ξ by N (SWAP)^α collisions (spec 000)"
+#: ``qcompile run homogenization``: its help and default backend (qcompile.cli.generated).
+RUN_HELP = "Homogenization (spec 000): system fidelity to xi after k = 0..N collisions."
+DEFAULT_BACKEND = "aer:fake_torino"
 MAX_RESERVOIR = 1000
 MAX_ROUNDS = 100
 #: With rounds >= 2 the reference is the exact state of the register after every collision.
@@ -353,3 +356,10 @@ def run(protocol: Homogenization, backend, *, solvers: Mapping | None = None, **
         if name in options:
             options[name] = read_flag(name, options[name])
     return run_experiment(protocol, backend, **options)
+
+
+def render(results: list, console) -> None:
+    """The run's tables (plugin interface): :mod:`qcompile.protocols.rendering.homogenization`."""
+    from qcompile.protocols.rendering.homogenization import render
+
+    render(results, console)

@@ -10,7 +10,13 @@ __all__ = ["ESTIMATOR_OPTIONS", "Parameter", "read_flag"]
 @dataclass(frozen=True)
 class Parameter:
     """One physical parameter: its name, kind, default (``None``: none) and allowed range,
-    with optional help text, unit and the spec section it comes from."""
+    with optional help text, unit and the spec section it comes from.
+
+    How ``qcompile run`` spells it (:mod:`qcompile.cli.generated`): ``flags`` replaces the
+    default ``--name`` (``("--J",)``, ``("--squared/--unsquared",)``, or several aliases);
+    a ``listable`` parameter also takes a comma list (``--sigma 0.01,0.03``), one run per
+    value; kind ``list`` is a repeatable option whose values are collected in a list.
+    """
 
     name: str
     kind: str
@@ -19,6 +25,8 @@ class Parameter:
     help: str = ""
     unit: str = ""
     spec: str = ""
+    flags: tuple[str, ...] = ()
+    listable: bool = False
 
 
 #: The Estimator path's run options, shared by every protocol that offers it.
