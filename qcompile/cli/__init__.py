@@ -23,7 +23,6 @@ from qcompile.cli import (  # noqa: F401
     run_coherent_feedback,
     run_dissipative_qubits,
     run_ising,
-    run_lindblad,
     store_commands,
     sweep,
 )

@@ -16,17 +16,40 @@ from qcompile.cli.common import (
     compile_app,
     out,
 )
-from qcompile.cli.run_lindblad import (
-    Collision,
-    Dt,
-    ModelPath,
-    Order,
-    Rule,
-    Synthesis,
-    TMax,
-    lindblad_protocol,
-    lowering_overrides,
-)
+
+ModelPath = Annotated[
+    Path,
+    typer.Option(
+        "--model", help="The open system: a TOML model file (format: README, 'Your own model')."
+    ),
+]
+TMax = Annotated[float | None, typer.Option(help="Final time (overrides the model's t_max).")]
+Dt = Annotated[float | None, typer.Option(help="Circuit time step (overrides the model's dt).")]
+SampleEvery = Annotated[
+    float | None, typer.Option(help="Spacing of reported times (a multiple of dt).")
+]
+Rule = Annotated[
+    str | None, typer.Option(help="Coefficient sampling: midpoint | left | end (default midpoint).")
+]
+Synthesis = Annotated[
+    str | None, typer.Option(help="trotter (product formula) | exact (one unitary per step).")
+]
+Order = Annotated[int | None, typer.Option(help="Product-formula order, 1 or 2 (default 2).")]
+Collision = Annotated[
+    str | None, typer.Option(help="Jump operators: exact | dilation | channel (default exact).")
+]
+
+
+def lindblad_protocol(model: Path, t_max, dt, sample_every):
+    """The validated protocol of a model file, with the command line's overrides."""
+    from qcompile.protocols.lindblad import lindblad
+
+    return lindblad(model, t_max=t_max, dt=dt, sample_every=sample_every)
+
+
+def lowering_overrides(rule, synthesis, order, collision) -> dict:
+    return {"rule": rule, "synthesis": synthesis, "order": order, "collision": collision}
+
 
 OutputPath = Annotated[
     Path | None,
@@ -126,7 +149,9 @@ def compile_lindblad(
     """Compile a TOML open-system model (the whole time evolution) and print the report."""
     _check_output_path("output", output)
     _check_output_path("json", json_path)
-    protocol = lindblad_protocol(model, t_max, dt, None)
-    overrides = lowering_overrides(rule, synthesis, order, collision)
+    from qcompile.protocols.lindblad import lindblad
+
+    protocol = lindblad(model, t_max=t_max, dt=dt, sample_every=None)
+    overrides = {"rule": rule, "synthesis": synthesis, "order": order, "collision": collision}
     lowered = protocol.with_lowering(overrides)
     compile_and_report(lowered, target, output, seed, json_path, initial_state)

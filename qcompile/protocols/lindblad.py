@@ -43,6 +43,12 @@ __all__ = ["Lindblad", "lindblad", "check_lowering", "DEFAULT_LOWERING", "NAME",
 NAME = "lindblad"
 RUNNER = "open-system"
 SUMMARY = "your own open system of qubits: a TOML model or a Python OpenSystem"
+#: ``qcompile run lindblad``: its help and default backend (qcompile.cli.generated).
+RUN_HELP = (
+    "Your own open system of qubits (a TOML model, --model): observables vs time on the "
+    "backend, the ideal circuit and QuTiP's master equation."
+)
+DEFAULT_BACKEND = "aer:fake_torino"
 #: Lowering defaults; a model's [lowering] table and the CLI options override them.
 DEFAULT_LOWERING = {"rule": "midpoint", "synthesis": "trotter", "order": 2, "collision": "exact"}
 MAX_DEVICE_QUBITS = 4
@@ -79,7 +85,7 @@ RUN_OPTIONS = (
     Parameter("synthesis", "str", None, "trotter | exact (one unitary per step)"),
     Parameter("order", "int", None, "1 or 2 (product-formula order)"),
     Parameter("collision", "str", None, "exact | dilation | channel (jump operators)"),
-    Parameter("device_every", "int", None, "an integer >= 1: tomograph every k-th time"),
+    Parameter("device_every", "int", 1, "an integer >= 1: tomograph every k-th time"),
     *ESTIMATOR_OPTIONS,
 )
 
@@ -319,3 +325,11 @@ def run(protocol: Lindblad, backend, *, solvers: Mapping | None = None, **option
     return run_open_system(
         protocol, backend, given.get("lindblad_reference"), lowering=lowering, **options
     )
+
+
+def describe(result) -> list[str]:
+    """Lines above the run's comparison (plugin interface):
+    :func:`qcompile.protocols.rendering.lindblad.describe`."""
+    from qcompile.protocols.rendering.lindblad import describe
+
+    return describe(result)
