@@ -52,6 +52,8 @@ NAME = "coherent-feedback"
 #: Which runner executes this protocol (``qcompile.run.recipe``).
 RUNNER = "dynamics"
 SUMMARY = "plant kept on its ideal trajectory by a damped controller qubit (spec 002)"
+#: ``qcompile run coherent-feedback``'s help (qcompile.cli.generated).
+RUN_HELP = "Coherent feedback (spec 002): trace distance D(t) of the plant to its ideal trajectory."
 MAX_PLANT_QUBITS = 4
 #: The lowering of spec 002 §7: the end-point rule in the rotating frame, exact step unitaries
 #: and exact collisions (the runner's default for this protocol).
@@ -59,7 +61,9 @@ DEFAULT_LOWERING = {"rule": "rotating", "synthesis": "exact", "order": 1, "colli
 #: Largest t_max × gamma the reference integrates (minutes; spec 002's γ = 160 run: 6400).
 REFERENCE_RATE_TIMES = 1e4
 PARAMETERS = (
-    Parameter("gamma", "float", 5.0, "gamma >= 0; feedback strength (0: no feedback)"),
+    Parameter(
+        "gamma", "float", 5.0, "gamma >= 0; feedback strength (0: no feedback)", listable=True
+    ),
     Parameter("t_max", "float", 6.0, "t_max > 0; final time"),
     Parameter("dt", "float", 0.01, "0 < dt <= t_max, t_max/dt an integer; circuit time step"),
     Parameter(
@@ -81,13 +85,16 @@ PARAMETERS = (
 
 #: Options of this protocol's run (``qcompile sweep --option name=value``, recipes).
 RUN_OPTIONS = (
-    Parameter("rule", "str", None, "rotating | end | midpoint | left (coefficient sampling)"),
-    Parameter("synthesis", "str", None, "trotter | exact (one unitary per step)"),
-    Parameter("order", "int", None, "1 or 2 (product-formula order)"),
-    Parameter("collision", "str", None, "exact | dilation | channel (jump operators)"),
-    Parameter("device_every", "int", None, "an integer >= 1: tomograph every k-th time"),
+    Parameter("rule", "str", DEFAULT_LOWERING["rule"],
+              "rotating | end | midpoint | left (coefficient sampling)"),
+    Parameter("synthesis", "str", DEFAULT_LOWERING["synthesis"],
+              "trotter | exact (one unitary per step)"),
+    Parameter("order", "int", DEFAULT_LOWERING["order"], "1 or 2 (product-formula order)"),
+    Parameter("collision", "str", DEFAULT_LOWERING["collision"],
+              "exact | dilation | channel (jump operators)"),
+    Parameter("device_every", "int", 5, "an integer >= 1: tomograph every k-th time"),
     *ESTIMATOR_OPTIONS,
-)
+)  # fmt: skip
 
 #: Spec 002 §6a, Fig. 1 scenario (γ = 5, t_a = 1, H_P = XX, φ₀ = |00⟩): D(t) after the kick.
 FIG1_TABLE = {
@@ -455,3 +462,30 @@ def run(protocol: CoherentFeedback, backend, *, solvers: Mapping | None = None, 
     return run_dynamics(
         protocol, backend, given.get("lindblad_reference"), lowering=lowering, **options
     )
+
+
+def check_options(protocols, backend, options: dict) -> dict:
+    """The lowering options checked before anything runs (plugin interface)."""
+    from qcompile.lowering.dynamics import COLLISIONS, RULES, SYNTHESES
+
+    for name, allowed in (("rule", RULES), ("synthesis", SYNTHESES), ("collision", COLLISIONS)):
+        if options.get(name) is not None and options[name] not in allowed:
+            raise InvalidParameter(name, options[name], "one of " + ", ".join(allowed))
+    if options.get("order") is not None and options["order"] not in (1, 2):
+        raise InvalidParameter("order", options["order"], "1 or 2")
+    return options
+
+
+def render(results: list, console) -> None:
+    """D(t) tables and plateaus (plugin interface):
+    :mod:`qcompile.protocols.rendering.coherent_feedback`."""
+    from qcompile.protocols.rendering.coherent_feedback import render
+
+    render(results, console)
+
+
+def sweep_summary(results: list) -> dict:
+    """The JSON of a run over several γ: the plateau of each, beside the sweep."""
+    from qcompile.protocols.rendering.coherent_feedback import plateaus
+
+    return {"plateau": plateaus(results)}

@@ -303,7 +303,10 @@ def from_mapping(values: Mapping[str, Any]) -> Lindblad:
                 p.name for p in PARAMETERS))  # fmt: skip
     if values.get("model") is None:
         raise InvalidParameter(
-            "model", None, "a TOML model file (a Python OpenSystem cannot be replayed)"
+            "model",
+            None,
+            "a TOML model file, required (e.g. examples/amplitude_damping.toml; "
+            "a Python OpenSystem cannot be replayed)",
         )
     return lindblad(
         values["model"],
