@@ -20,7 +20,6 @@ from qcompile.cli import (  # noqa: F401
     compile_commands,
     protocols,
     run_bosonic,
-    run_dissipative_qubits,
     run_ising,
     store_commands,
     sweep,

@@ -234,17 +234,23 @@ def _progress():
         transient=True,
     )
     tasks: dict[str, int] = {}
+    started = []
 
     class _Context:
+        """Shown from the first report on: a check that fails before any work leaves the
+        terminal as it was."""
+
         def __enter__(self):
-            bar.__enter__()
             return self.update
 
         def __exit__(self, *exc):
-            return bar.__exit__(*exc)
+            return bar.__exit__(*exc) if started else None
 
         @staticmethod
         def update(stage: str, done: int, total: int) -> None:
+            if not started:
+                bar.__enter__()
+                started.append(True)
             if stage not in tasks:
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done)

@@ -60,6 +60,9 @@ __all__ = [
 NAME = "dissipative-qubits"
 #: Which runner executes this protocol (``qcompile.run.recipe``).
 RUNNER = "encodings"
+#: ``qcompile run dissipative-qubits``: its help and default backend (qcompile.cli.generated).
+RUN_HELP = "Two dissipative qubits (spec 001): which encoding protects a logical qubit best."
+DEFAULT_BACKEND = "aer:fake_torino"
 SUMMARY = "one logical qubit in two coupled qubits in a common Ohmic bath (spec 001)"
 MAX_TIME_POINTS = 5000
 #: Largest t_max × fastest frequency the reference integrates (a 4-level system: cheap steps).
@@ -77,8 +80,16 @@ PARAMETERS = (
         "list",
         "af,symm,nsymm,physical",
         "comma list of af, physical, symm[:a1_sq,b1_sq], nsymm[:c_af_sq], custom:<up>/<down>",
+        help="the encodings compared (the option repeats: --encoding af --encoding symm)",
+        flags=("--encoding", "--encodings"),
     ),
-    Parameter("squared", "bool", True, "squared Uhlmann fidelity (false: Nielsen-Chuang's)"),
+    Parameter(
+        "squared",
+        "bool",
+        True,
+        "squared Uhlmann fidelity (false: Nielsen-Chuang's)",
+        flags=("--squared/--unsquared",),
+    ),
 )
 
 _SX = np.array([[0, 1], [1, 0]], dtype=complex)
@@ -98,9 +109,12 @@ def coupling_operator() -> np.ndarray:
 
 #: Options of this protocol's run (``qcompile sweep --option name=value``, recipes).
 RUN_OPTIONS = (
-    Parameter("solver", "str", None, "lindblad | heom (the reference)"),
-    Parameter("collisions", "int", None, "an integer >= 1; bath collisions in the circuits"),
-    Parameter("device_every", "int", None, "an integer >= 1: tomograph every k-th collision"),
+    Parameter("solver", "str", "lindblad", "lindblad | heom (the reference)"),
+    Parameter("heom_depth", "int", None, "an integer >= 1; HEOM hierarchy depth (3)"),
+    Parameter("heom_exponents", "int", None, "1..20; HEOM prony terms Nr (2 Nr exponents; 6)"),
+    Parameter("heom_fit_window", "float", None, "> 0; HEOM correlation fit window [0, T] (15)"),
+    Parameter("collisions", "int", None, "1..400; bath collisions in the circuits (12)"),
+    Parameter("device_every", "int", 3, "an integer >= 1: tomograph every k-th collision"),
     *ESTIMATOR_OPTIONS,
 )
 
@@ -380,7 +394,10 @@ def dissipative_qubits(
     check_evolution_time("t_max", t_max, fastest, "--t-max, --J, --delta or --alpha",
                          limit=REFERENCE_RATE_TIMES)  # fmt: skip
     if isinstance(encodings, str):
-        encodings = [e for e in _split_encodings(encodings) if e]
+        encodings = [encodings]
+    encodings = [part for e in encodings  # a repeated --encoding, each a name or a comma list
+                 for part in ([e] if isinstance(e, Encoding) else _split_encodings(str(e)))
+                 if part]  # fmt: skip
     parsed = tuple(e if isinstance(e, Encoding) else parse_encoding(e) for e in encodings)
     if not parsed:
         raise InvalidParameter("encodings", encodings, "at least one encoding")
@@ -420,4 +437,40 @@ def run(protocol: DissipativeQubits, backend, *, solvers: Mapping | None = None,
     from qcompile.run.encodings import run_encodings
 
     given = dict(solvers or {})  # optional overrides of the default solvers
+    heom = {name: options.pop(f"heom_{name}") for name in ("depth", "exponents", "fit_window")
+            if options.get(f"heom_{name}") is not None}  # fmt: skip
+    if heom:
+        options["heom"] = {**(options.get("heom") or {}), **heom}
+    if options.get("collisions", 0) is None:
+        options.pop("collisions")
     return run_encodings(protocol, backend, given.get("propagators"), **options)
+
+
+def rank_encodings(block: dict, window: float = 1 / 3) -> list[tuple[str, float]]:
+    """Encodings by their mean fidelity over the last ``window`` of the times, best first."""
+    times = np.asarray(block["times"])
+    late = times >= times[-1] - window * (times[-1] - times[0]) - 1e-12
+    scores = [
+        (name, float(np.mean(np.asarray(values["fidelity"])[late])))
+        for name, values in block.items()
+        if isinstance(values, dict) and "fidelity" in values
+    ]
+    return sorted(scores, key=lambda item: -item[1])
+
+
+def check_options(protocols, backend, options: dict) -> dict:
+    """Run options that need the backend, checked before anything runs (plugin interface):
+    ``collisions`` only where circuits run."""
+    collisions = options.get("collisions")
+    if collisions is not None and not getattr(backend, "runs_circuits", True):
+        raise InvalidParameter("collisions", collisions, "only with a circuit backend "
+                               "(aer, aer:<fake>, ibm:<device>)")  # fmt: skip
+    return options
+
+
+def render(results: list, console) -> None:
+    """Late-time means and rankings (plugin interface):
+    :mod:`qcompile.protocols.rendering.dissipative_qubits`."""
+    from qcompile.protocols.rendering.dissipative_qubits import render
+
+    render(results, console)

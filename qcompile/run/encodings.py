@@ -24,6 +24,7 @@ import numpy as np
 
 from qcompile.metrics import circuit_metrics
 from qcompile.passes.compile import compile_circuits
+from qcompile.protocols.dissipative_qubits import rank_encodings
 from qcompile.protocols.parameters import read_flag
 from qcompile.protocols.two_qubit_codes import encoding_observables, two_qubit_ensemble
 from qcompile.results import RunResult
@@ -62,18 +63,6 @@ def _block(times, per_encoding: dict[str, dict[str, np.ndarray]]) -> dict[str, A
     return out
 
 
-def rank_encodings(block: dict[str, Any], window: float = 1 / 3) -> list[tuple[str, float]]:
-    """Encodings by their mean fidelity over the last ``window`` of the times, best first."""
-    times = np.asarray(block["times"])
-    late = times >= times[-1] - window * (times[-1] - times[0]) - 1e-12
-    scores = [
-        (name, float(np.mean(np.asarray(values["fidelity"])[late])))
-        for name, values in block.items()
-        if isinstance(values, dict) and "fidelity" in values
-    ]
-    return sorted(scores, key=lambda item: -item[1])
-
-
 def run_encodings(
     protocol,
     backend: Backend,
@@ -103,6 +92,7 @@ def run_encodings(
 
     if propagators is None:
         from qcompile.backends.propagators import reference_propagators as propagators
+    heom = _check_solver(protocol, solver, heom)
     if isinstance(collisions, bool) or int(collisions) != collisions or not 1 <= collisions <= 400:
         raise InvalidParameter("collisions", collisions, "an integer 1 <= collisions <= 400")
     if isinstance(device_every, bool) or int(device_every) != device_every or device_every < 1:
@@ -126,6 +116,29 @@ def run_encodings(
         parameters=protocol.parameters() | {"solver": solver, "collisions": collisions},
         solver=solver, heom=heom, collisions=collisions, device_every=device_every, **extra,
     )  # fmt: skip
+
+
+def _check_solver(protocol, solver: str, heom: dict | None) -> dict | None:
+    """The reference solver and its HEOM settings (``depth``, ``exponents``, ``fit_window``,
+    ...; defaults where not given), checked before anything runs: a solver qcompile has, HEOM
+    settings only for HEOM, a finite bath cutoff and a hierarchy that fits in memory."""
+    import math
+
+    from qcompile.backends.heom import HEOMSettings, check_heom_memory
+    from qcompile.backends.propagators import SOLVERS
+    from qcompile.errors import InvalidParameter
+
+    if solver not in SOLVERS:
+        raise InvalidParameter("solver", solver, "one of " + ", ".join(SOLVERS))
+    if solver != "heom":
+        for name, value in (heom or {}).items():  # never ignored silently
+            raise InvalidParameter(f"heom_{name}", value, "only with --solver heom")
+        return None
+    settings = HEOMSettings(**(heom or {}))
+    check_heom_memory(settings, 4)
+    if not math.isfinite(protocol.omega_c):
+        raise InvalidParameter("omega_c", protocol.omega_c, "a finite cutoff with --solver heom")
+    return settings.__dict__.copy()
 
 
 def _run(
