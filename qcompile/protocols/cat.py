@@ -21,7 +21,7 @@ from qcompile.errors import InvalidParameter
 from qcompile.lowering.oscillator import FockBinary
 from qcompile.lowering.oscillator_collision import cat_collisions, default_step, lower_step
 from qcompile.model import OpenSystem
-from qcompile.protocols.parameters import Parameter
+from qcompile.protocols.parameters import Parameter, circuit_only
 from qcompile.protocols.photonic_ising import cat_amplitude
 from qcompile.states.oscillator_basis import check_cutoff
 
@@ -30,6 +30,13 @@ __all__ = ["Cat", "cat", "NAME", "PARAMETERS"]
 NAME = "cat"
 RUNNER = "cat"
 SUMMARY = "a cat qubit stabilised by two-photon drive and loss (spec 004 §2)"
+#: ``qcompile run cat``: its help, default backend and backend options (qcompile.cli.generated).
+RUN_HELP = (
+    "Cat qubit (spec 004 §2): steady amplitude, bit-flip and phase-flip rates, from the "
+    "Lindbladian or from the compiled Fock-binary collision step (--backend aer)."
+)
+DEFAULT_BACKEND = "reference"
+CLI_OPTIONS = ("backend", "shots", "mitigate_readout", "plot")
 #: Smallest two-photon loss rate (the steady state is reached after ~30/kappa2).
 MIN_KAPPA2 = 1e-6
 PARAMETERS = (
@@ -44,7 +51,9 @@ PARAMETERS = (
 RUN_OPTIONS = (
     Parameter("dt", "float", None, "0 < dt, dt*max||L||^2 <= 0.2; compiled step (aer backends)"),
     Parameter("horizon", "float", None, "horizon > 0; time over which the rate is fitted"),
-)
+    Parameter("zne", "str", None, "odd scale factors from 1, e.g. 1,3,5; zero-noise "
+              "extrapolation of the few-step device value (device-noise backends)"),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -167,3 +176,15 @@ def run(protocol: Cat, backend, *, solvers: Mapping | None = None, **options):
         sector_slowest=given.get("sector_slowest"),
         **options,
     )
+
+
+def check_options(protocols, backend, options: dict) -> dict:
+    """The run's circuit options, refused on the reference backend (plugin interface)."""
+    return circuit_only(backend, options, ("dt", "shots", "zne"))
+
+
+def render(results: list, console) -> None:
+    """The run's table (plugin interface): :mod:`qcompile.protocols.rendering.bosonic`."""
+    from qcompile.protocols.rendering.bosonic import render_cat
+
+    render_cat(results, console)

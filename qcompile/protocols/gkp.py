@@ -32,7 +32,8 @@ from qiskit.circuit import QuantumCircuit
 from qcompile.errors import InvalidParameter
 from qcompile.lowering.oscillator import PositionGrid
 from qcompile.lowering.oscillator_collision import default_step, gkp_collisions, lower_step
-from qcompile.protocols.parameters import Parameter
+from qcompile.protocols.gkp_torus import asymptotic_rate, torus_rates_hexagonal, torus_rates_square
+from qcompile.protocols.parameters import Parameter, circuit_only
 from qcompile.states.oscillator_basis import hermite_functions, quadratures
 
 __all__ = [
@@ -57,6 +58,13 @@ __all__ = [
 NAME = "gkp"
 RUNNER = "gkp"
 SUMMARY = "finite-energy GKP qubit stabilised by 4 or 6 rotated dissipators (spec 003)"
+#: ``qcompile run gkp``: its help, default backend and backend options (qcompile.cli.generated).
+RUN_HELP = (
+    "GKP qubit protected by dissipation (spec 003): exact torus rate vs truncated Lindblad, or "
+    "vs the compiled collision step on the position grid (--backend aer)."
+)
+DEFAULT_BACKEND = "reference"
+CLI_OPTIONS = ("backend", "shots", "mitigate_readout", "plot")
 LATTICES = ("square", "hexagonal")
 NOISES = ("none", "quadrature", "loss", "detuning", "kerr", "dephasing")
 #: Fock cutoffs: the default (raised to ceil(6/epsilon) for small epsilon) and the largest.
@@ -70,7 +78,7 @@ PARAMETERS = (
     Parameter("lattice", "str", "square", "square | hexagonal"),
     Parameter("epsilon", "float", 0.1, "0 < epsilon < the confining bound (1/(2 pi) square)"),
     Parameter("noise", "str", "none", "none | quadrature | loss | detuning | kerr | dephasing"),
-    Parameter("sigma", "float", 0.0, "sigma >= 0; noise strength (units of Gamma)"),
+    Parameter("sigma", "float", 0.0, "sigma >= 0; noise strength (units of Gamma)", listable=True),
     Parameter(
         "cutoff",
         "int",
@@ -211,74 +219,14 @@ def codewords(
     return zero / np.linalg.norm(zero), one / np.linalg.norm(one)
 
 
-def _square_coefficients(epsilon, sigma, prefactor, kappa):
-    a = 4 * math.pi**2 * epsilon**2 * prefactor**2 + math.pi * kappa * sigma / 2
-    b = 4 * math.pi * epsilon * prefactor
-    return a, b
-
-
-def torus_rates_square(
-    epsilon: float, sigma: float = 0.0, *, prefactor: float = 1.0, kappa: int = 1, modes: int = 200
-) -> np.ndarray:
-    """Eigenvalues ν₀ = 0 < ν₁ < … of 𝒦₁ = −a∂² + b sin 2x ∂ on the circle (Fourier basis,
-    ``modes`` each side). The square code's logical Z and X decay at ν₁, Y at 2ν₁ (exact)."""
-    a, b = _square_coefficients(epsilon, sigma, prefactor, kappa)
-    values = []
-    for parity in (0, 1):  # 𝒦₁ couples m to m ± 2 only: even and odd m are separate blocks
-        ms = np.arange(-modes, modes + 1)
-        ms = ms[ms % 2 == parity]
-        op = np.diag(-a * ms * ms.astype(float))
-        op[np.arange(1, ms.size), np.arange(ms.size - 1)] = -b * ms[:-1] / 2  # ⟨m|𝒦|m−2⟩
-        op[np.arange(ms.size - 1), np.arange(1, ms.size)] = b * ms[1:] / 2  # ⟨m|𝒦|m+2⟩
-        values.append(np.linalg.eigvals(op))
-    return np.sort(-np.concatenate(values).real)
-
-
-def torus_rates_hexagonal(
-    epsilon: float, sigma: float = 0.0, *, prefactor: float = 1.0, kappa: int = 1,
-    modes: int = 20, count: int = 6,
-) -> np.ndarray:  # fmt: skip
-    """The slowest eigenvalues of Theorem 5's 𝒦_hex on the torus (Fourier basis); the logical
-    rate is the triply degenerate μ₁ = μ₂ = μ₃."""
-    eta2 = 8 * math.pi / (math.sqrt(3) * kappa)
-    d0 = kappa**2 * epsilon**2 * eta2 * prefactor**2
-    a = (1.5 * d0 + sigma * kappa**2 / 2) * eta2 / 4
-    b = kappa * epsilon * eta2 * prefactor
-    ms = np.arange(-modes, modes + 1)
-    n = ms.size
-    op = np.zeros((n * n, n * n))
-    terms = (((1, 0), (1.0, 0.5)), ((0, 1), (0.5, 1.0)), ((-1, 1), (-0.5, 0.5)))
-    for i, m in enumerate(ms):
-        for j, k in enumerate(ms):
-            row = i * n + j
-            op[row, row] += -a * (m * m + m * k + k * k)
-            for (w0, w1), (cx, cy) in terms:
-                for sign in (+1, -1):
-                    mp, kp = m - sign * 2 * w0, k - sign * 2 * w1
-                    if abs(mp) <= modes and abs(kp) <= modes:
-                        op[row, (mp + modes) * n + (kp + modes)] += (
-                            -b * (cx * mp + cy * kp) * 0.5 * sign
-                        )
-    return np.sort(-np.linalg.eigvals(op).real)[:count]
-
-
-def asymptotic_rate(
-    lattice: str, epsilon: float, sigma: float = 0.0, *, prefactor: float = 1.0, kappa: int = 1
-) -> float:
-    """Facts 4 and 6: 16ε𝒜e^{−1/h_x} (square), 96ε𝒜e^{−4/h} (hexagonal)."""
-    if lattice == "square":
-        h = math.pi * epsilon * prefactor + kappa * sigma / (8 * epsilon * prefactor)
-        return 16 * epsilon * prefactor * math.exp(-1 / h)
-    h = 2 * math.sqrt(3) * math.pi * epsilon * prefactor + kappa * sigma / (4 * epsilon * prefactor)
-    return 96 * epsilon * prefactor * math.exp(-4 / h)
-
-
 #: Options of this protocol's run (``qcompile sweep --option name=value``, recipes).
 RUN_OPTIONS = (
     Parameter("grid_qubits", "int", None, "2..12; position-grid qubits (aer backends)"),
     Parameter("dt", "float", None, "0 < dt, dt*max||L||^2 <= 0.2; compiled step (aer backends)"),
     Parameter("horizon", "float", None, "horizon > 0; time over which the rate is fitted"),
-)
+    Parameter("zne", "str", None, "odd scale factors from 1, e.g. 1,3,5; zero-noise "
+              "extrapolation of the few-step device value (device-noise backends)"),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -486,3 +434,15 @@ def run(protocol: GKP, backend, *, solvers: Mapping | None = None, **options):
         evolve_states=given.get("evolve_states"),
         **options,
     )
+
+
+def check_options(protocols, backend, options: dict) -> dict:
+    """The run's circuit options, refused on the reference backend (plugin interface)."""
+    return circuit_only(backend, options, ("grid_qubits", "dt", "shots", "zne"))
+
+
+def render(results: list, console) -> None:
+    """The run's table (plugin interface): :mod:`qcompile.protocols.rendering.bosonic`."""
+    from qcompile.protocols.rendering.bosonic import render_gkp
+
+    render_gkp(results, console)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ESTIMATOR_OPTIONS", "Parameter", "read_flag"]
+__all__ = ["ESTIMATOR_OPTIONS", "Parameter", "circuit_only", "read_flag"]
 
 
 @dataclass(frozen=True)
@@ -50,3 +50,18 @@ def read_flag(name: str, value: object) -> bool:
     if text in ("false", "0", "no"):
         return False
     raise InvalidParameter(name, value, "true or false")
+
+
+def circuit_only(backend, options: dict, names: tuple[str, ...]) -> dict:
+    """``options`` without the ones not given (``None``), each of ``names`` refused where the
+    backend runs no circuits (the ``reference`` backend): a protocol's ``check_options``."""
+    from qcompile.errors import InvalidParameter
+
+    given = {name: value for name, value in options.items() if value is not None}
+    if not getattr(backend, "runs_circuits", True):
+        for name in names:
+            if name in given:
+                raise InvalidParameter(
+                    name, given[name], "only with --backend aer or aer:<fake backend>"
+                )
+    return given
