@@ -19,7 +19,6 @@ from qcompile.cli import (  # noqa: F401
     compare,
     compile_commands,
     protocols,
-    run_ising,
     store_commands,
     sweep,
 )

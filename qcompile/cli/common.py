@@ -41,16 +41,6 @@ out = Console()
 err = Console(stderr=True)
 
 # -- shared options --------------------------------------------------------------------------
-Alpha = Annotated[float | None, typer.Option(help="(SWAP)^alpha exponent; give --alpha or --eta.")]
-Eta = Annotated[float | None, typer.Option(help="Partial-swap angle eta (alpha = -2 eta/pi).")]
-Reservoir = Annotated[int, typer.Option(help="Reservoir qubits N (>= 1).")]
-Rounds = Annotated[int, typer.Option(help="Sweeps over the reservoir (>= 1).")]
-InputState = Annotated[
-    str, typer.Option(help="Initial system state: 0 1 + - +i -i, x,y,z or polar:theta,phi[,r].")
-]
-ReservoirState = Annotated[
-    str, typer.Option(help="Reservoir state xi, same forms as --input-state.")
-]
 Seed = Annotated[
     int | None, typer.Option(help="Seed for layout, simulation and bootstrap (recorded).")
 ]
@@ -87,22 +77,6 @@ IdleNoise = Annotated[
 ]
 
 
-UseEstimator = Annotated[
-    bool,
-    typer.Option(
-        "--estimator",
-        help="Measure Pauli expectation values with qiskit-ibm-runtime's client-side Estimator "
-        "(local mode on aer backends) instead of counting tomography shots; --shots per "
-        "basis (default 4000).",
-    ),
-]
-ResilienceLevel = Annotated[
-    int,
-    typer.Option(
-        help="With --estimator: 0 raw, 1 measurement twirling + TREX readout mitigation, "
-        "2 also gate twirling + ZNE (gate folding)."
-    ),
-]
 MitigateReadout = Annotated[
     bool,
     typer.Option(
@@ -175,28 +149,8 @@ def _check_output_path(name: str, path: Path | None) -> None:
         ) from None
 
 
-def _homogenization(alpha, eta, reservoir, rounds, input_state, reservoir_state):
-    from qcompile.protocols import homogenization
-
-    return homogenization(
-        alpha=alpha,
-        eta=eta,
-        reservoir=reservoir,
-        rounds=rounds,
-        input_state=input_state,
-        reservoir_state=reservoir_state,
-    )
-
-
 def _fmt(value, digits: int = 6) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
-
-
-def _circuit_only(circuits: bool, **options) -> None:
-    """Circuit options (grid size, dt, shots) are refused for the reference backend."""
-    for name, value in options.items():
-        if value is not None and not circuits:
-            raise InvalidParameter(name, value, "only with --backend aer or aer:<fake backend>")
 
 
 def _float_list(name: str, text: str) -> list[float]:
@@ -211,16 +165,6 @@ def _float_list(name: str, text: str) -> list[float]:
     for value in values:
         check_number(name, value)
     return values
-
-
-def _check_lowering(lowering: dict) -> None:
-    from qcompile.lowering.dynamics import COLLISIONS, RULES, SYNTHESES
-
-    for name, allowed in (("rule", RULES), ("synthesis", SYNTHESES), ("collision", COLLISIONS)):
-        if lowering[name] not in allowed:
-            raise InvalidParameter(name, lowering[name], "one of " + ", ".join(allowed))
-    if lowering["order"] not in (1, 2):
-        raise InvalidParameter("order", lowering["order"], "1 or 2")
 
 
 def _progress():
@@ -265,17 +209,3 @@ def _param_value(text: str):
         except ValueError:
             pass
     return text
-
-
-def write_outputs(result, json_path: Path | None, plot: Path | None, store) -> None:
-    """After a run: its JSON and plot where asked (paths checked before the run), and where
-    the store keeps it."""
-    if json_path:
-        result.write_json(json_path)
-        out.print(f"results: {json_path}")
-    if plot:
-        from qcompile.app.plots import save_plot
-
-        save_plot(result, plot)
-        out.print(f"plot: {plot}")
-    out.print(f"stored as run {result.run_id} in {store.path}")

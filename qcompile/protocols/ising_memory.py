@@ -34,6 +34,7 @@ from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, Parameter, read_fla
 from qcompile.resources import available_memory, check_time_steps
 
 __all__ = [
+    "exponential_fit",
     "BETA_C",
     "DELTA_C",
     "IsingMemory",
@@ -53,6 +54,10 @@ NAME = "ising-memory"
 #: Which runner executes this protocol (``qcompile.run.recipe``).
 RUNNER = "ising"
 SUMMARY = "passively protected 2D Ising memory, exact trajectories and decoder (spec 004)"
+#: ``qcompile run ising-memory``: help, default backend, backend options (qcompile.cli.generated).
+RUN_HELP = "The dissipative 2D Ising memory (spec 004): decoded success from |0> after time T."
+DEFAULT_BACKEND = "reference"
+CLI_OPTIONS = ("backend", "shots", "mitigate_readout", "plot")
 BETA_C = math.log(1 + math.sqrt(2)) / 2
 DELTA_C = 1 / ((1 + math.sqrt(2)) ** 4 - 1)  # Δ_c/κ at β_c
 MAX_SIZE = 64
@@ -60,8 +65,10 @@ MAX_CIRCUIT_SIZE = 3
 MAX_CIRCUIT_COLLISIONS = 2000  # steps × sites: Aer simulates every shot through every reset
 BYTES_PER_TRAJECTORY = 16
 PARAMETERS = (
-    Parameter("size", "int", 3, f"an integer 2 <= M <= {MAX_SIZE} (circuits: M <= 3)"),
-    Parameter("delta", "float", 0.02, "delta > 0; bit-flip rate (units of kappa)"),
+    Parameter(
+        "size", "int", 3, f"an integer 2 <= M <= {MAX_SIZE} (circuits: M <= 3)", listable=True
+    ),
+    Parameter("delta", "float", 0.02, "delta > 0; bit-flip rate (units of kappa)", listable=True),
     Parameter("kappa", "float", 1.0, "kappa > 0; correction rate of L^(4)"),
     Parameter("time", "float", 800.0, "time > 0; memory time T"),
     Parameter("trajectories", "int", 100_000, "an integer >= 1 that fits in memory"),
@@ -342,6 +349,19 @@ def from_mapping(values: Mapping[str, object]) -> IsingMemory:
     return ising_memory(**dict(values))
 
 
+def exponential_fit(sizes, failures, errors) -> dict[str, float] | None:
+    """Weighted least squares of ln(1 − p) = a − γM over the points with failures."""
+    points = [(m, f, e) for m, f, e in zip(sizes, failures, errors, strict=True) if f > 0 and e > 0]
+    if len(points) < 2:
+        return None
+    m = np.array([p[0] for p in points], float)
+    y = np.log([p[1] for p in points])
+    w = np.array([(p[1] / p[2]) ** 2 for p in points])  # 1/σ² of ln(1-p) ≈ (f/σ_f)²
+    design = np.vstack([np.ones_like(m), -m]).T
+    coef = np.linalg.lstsq(design * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)[0]
+    return {"a": float(coef[0]), "gamma": float(coef[1]), "points": len(points)}
+
+
 def run(protocol: IsingMemory, backend, *, solvers: Mapping | None = None, **options):
     """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
     ``qcompile.run.ising_memory.run_ising_memory``;
@@ -354,3 +374,17 @@ def run(protocol: IsingMemory, backend, *, solvers: Mapping | None = None, **opt
     return run_ising_memory(
         protocol, backend, simulate=given.get("kmc"), exact=given.get("exact_memory"), **options
     )
+
+
+def render(results: list, console) -> None:
+    """The run's table (plugin interface): :mod:`qcompile.protocols.rendering.ising_memory`."""
+    from qcompile.protocols.rendering.ising_memory import render_ising
+
+    render_ising(results, console)
+
+
+def sweep_summary(results: list) -> dict:
+    """The JSON of a run over several M or Δ: the fits of 1 − p against M, beside the sweep."""
+    from qcompile.protocols.rendering.ising_memory import size_fits
+
+    return {"fits": size_fits(results)[0]}

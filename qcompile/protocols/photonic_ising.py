@@ -47,6 +47,9 @@ __all__ = [
 NAME = "photonic-ising-toy"
 RUNNER = "toy"
 SUMMARY = "one cat cavity and a spin: parity-correcting dissipator, leakage (spec 004 §6)"
+#: ``qcompile run photonic-ising-toy``: its help; the master equation only, no backend.
+RUN_HELP = "Photonic-Ising toy model (spec 004 §6): one cat cavity and a spin."
+CLI_OPTIONS: tuple[str, ...] = ()
 PARAMETERS = (
     Parameter("photons", "float", 1.0, "N = lambda/kappa2 > 0 (|alpha|^2 = 2N)"),
     Parameter("kappa2", "float", 1.0, "kappa2 > 0; two-photon loss"),
@@ -287,3 +290,10 @@ def run(protocol: PhotonicIsingToy, backend, *, solvers: Mapping | None = None, 
 
     given = dict(solvers or {})  # optional overrides of the default solvers
     return run_photonic_toy(protocol, backend, solver=given.get("state_at"), **options)
+
+
+def render(results: list, console) -> None:
+    """The run's table (plugin interface): :mod:`qcompile.protocols.rendering.ising_memory`."""
+    from qcompile.protocols.rendering.ising_memory import render_toy
+
+    render_toy(results, console)

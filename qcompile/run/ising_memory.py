@@ -34,6 +34,7 @@ from qcompile.passes.compile import compile_circuits
 from qcompile.protocols.ising_memory import (
     BETA_C,
     DELTA_C,
+    exponential_fit,
     majority_observable,
     majority_success,
     majority_weights,
@@ -266,16 +267,3 @@ def _decode(counts, sites: int, rng: np.random.Generator) -> tuple[float, float]
     if isinstance(counts, MitigatedCounts):
         error = counts.stderr_of(majority_weights(sites), rng, BOOTSTRAP)
     return success, error
-
-
-def exponential_fit(sizes, failures, errors) -> dict[str, float] | None:
-    """Weighted least squares of ln(1 − p) = a − γM over the points with failures."""
-    points = [(m, f, e) for m, f, e in zip(sizes, failures, errors, strict=True) if f > 0 and e > 0]
-    if len(points) < 2:
-        return None
-    m = np.array([p[0] for p in points], float)
-    y = np.log([p[1] for p in points])
-    w = np.array([(p[1] / p[2]) ** 2 for p in points])  # 1/σ² of ln(1-p) ≈ (f/σ_f)²
-    design = np.vstack([np.ones_like(m), -m]).T
-    coef = np.linalg.lstsq(design * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)[0]
-    return {"a": float(coef[0]), "gamma": float(coef[1]), "points": len(points)}
