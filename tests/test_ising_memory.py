@@ -199,6 +199,24 @@ def test_bad_input_is_a_clear_error():
         ising_memory(size=3, time=800, trajectories=1).check_fits(None, "aer")
 
 
+def test_cli_lists_run_every_point_against_the_exact_master_equation(tmp_path, capsys):
+    """`--size 2,3 --delta 0.02,0.3`: four points, size varying fastest, each decoded success
+    within 4σ of the exact master equation's; the JSON holds the sweep and the fits."""
+    path = tmp_path / "points.json"
+    code = run_cli("run", "ising-memory", "--size", "2,3", "--delta", "0.02,0.3", "--time",
+                   "20", "--trajectories", "4000", "--seed", "3", "--json", str(path))  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "Delta = 0.3 (disordered)" in out and "stored as run(s)" in out
+    data = json.loads(path.read_text())
+    points = [(r["parameters"]["size"], r["parameters"]["delta"]) for r in data["sweep"]]
+    assert points == [(2, 0.02), (3, 0.02), (2, 0.3), (3, 0.3)]
+    for r in data["sweep"]:
+        obs, exact = r["observables"], r["reference"]["success_probability"]
+        assert abs(obs["success_probability"] - exact) < 4 * obs["success_probability_stderr"]
+    assert set(data["fits"]) <= {"0.02"}
+
+
 def test_cli_json_contract(tmp_path, capsys):
     path = tmp_path / "ising.json"
     code = run_cli(

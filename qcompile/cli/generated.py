@@ -157,8 +157,11 @@ def _write(plugin, results: list, json_path: Path | None, plot: Path | None, sto
 
         save_plots(results, plot)
         out.print(f"plot: {plot}" + (" (the last point)" if _last_only(results) else ""))
-    ids = ", ".join(r.run_id for r in results)
-    out.print(f"stored as run{'(s)' if len(results) > 1 else ''} {ids} in {store.path}")
+    ids = [r.run_id for r in results if r.run_id]
+    if ids:
+        out.print(f"stored as run{'(s)' if len(ids) > 1 else ''} {', '.join(ids)} in {store.path}")
+    else:  # a plugin's run that keeps no record of itself
+        out.print("not stored: the protocol's run does not record itself in the store")
 
 
 def _last_only(results: list) -> bool:

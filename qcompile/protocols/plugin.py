@@ -13,8 +13,22 @@ A protocol plugin is any object — usually a module — with
   runner in :mod:`qcompile.run` (the one place a protocol module reaches into the run layer;
   the runners pick their reference solvers from ``qcompile.backends``). ``solvers``
   optionally replaces solvers by name (``qcompile.backends.solvers.default_solvers()``).
-* optionally ``RUN_OPTIONS`` (the run's own options, for ``sweep --option``) and, on the
-  protocol, ``circuit()`` (what ``qcompile compile`` compiles).
+* optionally ``RUN_OPTIONS`` (the run's own options: ``qcompile run`` flags, ``sweep
+  --option``) and, on the protocol, ``circuit()`` (what ``qcompile compile`` compiles).
+
+``qcompile run NAME`` is generated from these (:mod:`qcompile.cli.generated`) and, where a
+plugin declares them, from its optional command-line hooks, data flowing one way:
+
+* ``RUN_HELP``, ``DEFAULT_BACKEND``, ``CLI_OPTIONS`` (which backend options the command
+  offers: ``backend``, ``shots``, ``mode``, ``dd``, ``twirling``, ``idle_noise``,
+  ``mitigate_readout``, ``plot``);
+* ``check_options(protocols, backend, options) -> options``: the run options checked
+  against the chosen backend before anything runs or is stored;
+* ``render(results, console)``: the results' tables (the built-ins':
+  :mod:`qcompile.protocols.rendering`); without it, the device/ideal/reference comparison
+  of each result, after the lines of ``describe(result)``;
+* ``sweep_summary(results) -> dict``: what the JSON of several points (a ``listable``
+  parameter given as a list) adds beside ``"sweep"``.
 
 Every protocol, the built-in ones included, is found through the entry points of the
 installed distributions, in the spirit of Qiskit's transpiler stage plugins. A third-party
