@@ -66,6 +66,71 @@ def _z():
 '''
 
 
+#: A third party's protocol declared by its data flow only (no `run`): a qubit R_y(θ)|0⟩,
+#: then amplitude damping with probability p by a collision with a fresh ancilla. Exactly,
+#: ⟨Z⟩ = 1 − 2 sin²(θ/2)(1 − p) and ⟨X⟩ = sin θ √(1 − p).
+DATA_FLOW_SOURCE = '''
+"""A third-party protocol declared by its data flow: R_y(theta), then amplitude damping."""
+import math
+from qcompile.protocols.parameters import Parameter
+
+NAME = "damp"
+SUMMARY = "a tilted qubit, amplitude-damped by one collision"
+PARAMETERS = (Parameter("theta", "float", 0.5, "any real angle"),
+              Parameter("p", "float", 0.3, "0 <= p <= 1; damping probability"))
+
+
+class Damp:
+    name = NAME
+
+    def __init__(self, theta, p):
+        self.theta, self.p = float(theta), float(p)
+        if not 0 <= self.p <= 1:
+            from qcompile.errors import InvalidParameter
+            raise InvalidParameter("p", p, "0 <= p <= 1")
+
+    def parameters(self):
+        return {"theta": self.theta, "p": self.p}
+
+
+def from_mapping(values):
+    return Damp(values.get("theta", 0.5), values.get("p", 0.3))
+
+
+def reference(protocol):
+    s2 = math.sin(protocol.theta / 2) ** 2
+    return {"Z": 1 - 2 * s2 * (1 - protocol.p),
+            "X": math.sin(protocol.theta) * math.sqrt(1 - protocol.p)}
+
+
+def lower(protocol):
+    from qiskit import QuantumCircuit
+
+    circuits = []
+    for basis in "ZX":
+        qc = QuantumCircuit(2, 1)
+        qc.ry(protocol.theta, 0)
+        qc.cry(2 * math.asin(math.sqrt(protocol.p)), 0, 1)
+        qc.cx(1, 0)
+        if basis == "X":
+            qc.h(0)
+        qc.measure(0, 0)
+        circuits.append(qc)
+    return circuits
+
+
+def estimate(protocol, counts):
+    out = {}
+    for basis, c in zip("ZX", counts):
+        total = sum(c.values())
+        m = (c.get("0", 0) - c.get("1", 0)) / total
+        out[basis] = m
+        if total > 1.5:  # sampled counts, not an exact distribution
+            out[basis + "_stderr"] = math.sqrt(max(1 - m * m, 0) / total)
+    return out
+'''
+
+
 def _install(site, name: str, module_source: str, entry: str) -> None:
     """A minimal installed distribution: the module and its dist-info with entry points."""
     (site / f"{name}.py").write_text(module_source)
@@ -80,11 +145,13 @@ def third_party(tmp_path, monkeypatch):
     site = tmp_path / "site"
     site.mkdir()
     _install(site, "tilt_plugin", PLUGIN_SOURCE, "tilt = tilt_plugin")
+    _install(site, "damp_plugin", DATA_FLOW_SOURCE, "damp = damp_plugin")
     monkeypatch.syspath_prepend(str(site))
     refresh()
     yield site
     monkeypatch.undo()
     sys.modules.pop("tilt_plugin", None)
+    sys.modules.pop("damp_plugin", None)
     refresh()
 
 
@@ -263,3 +330,45 @@ def test_validation_errors_cross_process_boundaries_intact():
     assert isinstance(error, InvalidParameter)
     assert (error.name, error.value, error.allowed) == ("order", 3, "1 or 2")
     assert error.as_flag() == "invalid --order=3: allowed 1 or 2"
+
+
+def _damped(theta: float, p: float) -> dict[str, float]:
+    return {"Z": 1 - 2 * np.sin(theta / 2) ** 2 * (1 - p), "X": np.sin(theta) * np.sqrt(1 - p)}
+
+
+def test_a_data_flow_protocol_runs_through_the_one_runner(third_party, tmp_path):
+    """`damp` declares reference, lower and estimate, no run: qcompile's runner compiles its
+    circuits, samples them, stores the run, and the exact distribution of the circuits (ideal)
+    and the shots (device) agree with the closed form (1e-12; 4σ)."""
+    out = tmp_path / "damp.json"
+    env = os.environ | {"PYTHONPATH": str(third_party), "QCOMPILE_HOME": str(tmp_path / "h")}
+    done = subprocess.run([sys.executable, "-m", "qcompile.cli", "run", "damp", "--theta", "1.1",
+                           "--p", "0.3", "--backend", "aer", "--shots", "4000", "--seed", "2",
+                           "--json", str(out)],
+                          env=env, capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "stored as run" in done.stdout
+    data = json.loads(out.read_text())
+    exact = _damped(1.1, 0.3)
+    assert data["circuit"]["two_qubit_gates"] >= 1 and data["shots"] == 4000
+    for key, value in exact.items():
+        assert data["reference"][key] == pytest.approx(value, abs=1e-12)
+        assert data["ideal"][key] == pytest.approx(value, abs=1e-12)
+        assert abs(data["observables"][key] - value) < 4 * data["observables"][key + "_stderr"]
+    listed = subprocess.run([sys.executable, "-m", "qcompile.cli", "runs", "list"], env=env,
+                            capture_output=True, text=True)  # fmt: skip
+    assert "damp" in listed.stdout and "done" in listed.stdout
+
+
+def test_a_data_flow_protocol_replays_from_its_recipe(third_party):
+    """The recipe of a data-flow protocol runs again through the same runner; on the
+    reference backend only the reference is computed."""
+    recipe = make_recipe("damp", {"theta": 0.7, "p": 0.5}, seed=3)
+    ideal = execute(recipe, get_backend("aer"))
+    exact = _damped(0.7, 0.5)
+    assert ideal.shots is None and ideal.circuit["num_qubits"] >= 2
+    for key, value in exact.items():
+        assert ideal.observables[key] == pytest.approx(value, abs=1e-12)
+    reference = execute(recipe, get_backend("reference"))
+    assert reference.circuit == {} and reference.ideal == {}
+    assert reference.observables == pytest.approx(exact, abs=1e-12)

@@ -63,6 +63,9 @@ def _observable_names(result: RunResult) -> list[tuple[str, str]]:
                       if isinstance(v, list) and not k.endswith("_stderr")]  # fmt: skip
         elif isinstance(value, list) and key != "times":
             names.append((key, "t" if "times" in result.reference else "i"))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not key.endswith("_stderr"):  # one number per run (a plugin's observable)
+                names.append((key, "point"))
     return names
 
 

@@ -67,7 +67,10 @@ def compare(
     if plot:
         from qcompile.app.plots import save_plot
 
-        save_plot(result, plot)
+        try:
+            save_plot(result, plot)
+        except ValueError as exc:  # nothing to draw
+            raise QCompileError(f"the plot was not written: {exc}") from None
         out.print(f"plot: {plot}")
 
 

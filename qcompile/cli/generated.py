@@ -152,16 +152,23 @@ def _write(plugin, results: list, json_path: Path | None, plot: Path | None, sto
             payload.update(summary(results) if summary is not None else {})
             write_atomic(json_path, json.dumps(payload, indent=2).encode())
         out.print(f"results: {json_path}")
+    failed = None
     if plot:
         from qcompile.app.plots import save_plots
 
-        save_plots(results, plot)
-        out.print(f"plot: {plot}" + (" (the last point)" if _last_only(results) else ""))
+        try:
+            save_plots(results, plot)
+            out.print(f"plot: {plot}" + (" (the last point)" if _last_only(results) else ""))
+        except Exception as exc:  # the results are kept: say so, then fail
+            failed = exc
     ids = [r.run_id for r in results if r.run_id]
     if ids:
         out.print(f"stored as run{'(s)' if len(ids) > 1 else ''} {', '.join(ids)} in {store.path}")
     else:  # a plugin's run that keeps no record of itself
         out.print("not stored: the protocol's run does not record itself in the store")
+    if failed is not None:
+        raise QCompileError(f"the plot was not written ({type(failed).__name__}: {failed}); "
+                            "the results above are kept")  # fmt: skip
 
 
 def _last_only(results: list) -> bool:

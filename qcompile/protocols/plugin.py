@@ -7,6 +7,10 @@ A protocol plugin is any object — usually a module — with
   ``qcompile protocols`` and the JSON parameter block come from it);
 * ``from_mapping(values)``: the validated protocol from a parameter mapping (CLI, JSON, a
   stored recipe); its ``parameters()`` round-trips through ``from_mapping``;
+* either its data flow — ``reference(protocol)`` (exact observables), ``lower(protocol)``
+  (measured circuits), ``estimate(protocol, counts)`` (observables from one counts mapping
+  per circuit) — which qcompile's one runner runs, stores and compares
+  (:mod:`qcompile.run.pipeline`), or
 * ``run(protocol, backend, *, solvers=None, shots, seed, store, progress, run_id,
   sweep_point, **options)``: the whole run (reference, lowering, compiling, execution,
   estimation) as a :class:`~qcompile.results.RunResult` — for the built-ins, a call of their
@@ -50,6 +54,8 @@ from qcompile.errors import InvalidParameter, QCompileError
 from qcompile.protocols.parameters import Parameter
 
 __all__ = [
+    "DATA_FLOW",
+    "DataFlowPlugin",
     "ENTRY_POINT_GROUP",
     "PROTOCOLS",
     "ProtocolPlugin",
@@ -74,6 +80,31 @@ class ProtocolPlugin(Protocol):
     def run(self, protocol: Any, backend: Any, **options: Any) -> Any: ...
 
 
+#: The methods of a plugin declared by its data flow, without a ``run`` of its own.
+DATA_FLOW = ("reference", "lower", "estimate")
+
+
+class DataFlowPlugin:
+    """A plugin declared by its data flow (``reference``, ``lower``, ``estimate``), run by
+    qcompile's one runner, :func:`qcompile.run.pipeline.run_declared`: every attribute is
+    the module's, ``run`` is qcompile's."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.module, name)
+
+    def __repr__(self) -> str:
+        return f"DataFlowPlugin({getattr(self.module, '__name__', self.module)!r})"
+
+    def run(self, protocol: Any, backend: Any, **options: Any) -> Any:
+        """check → store → reference → lower → compile → execute → estimate → result."""
+        from qcompile.run.pipeline import run_declared
+
+        return run_declared(self.module, protocol, backend, **options)
+
+
 @cache
 def protocol_plugins() -> dict[str, ProtocolPlugin]:
     """Every installed protocol plugin by name (cached; :func:`refresh` reloads).
@@ -92,8 +123,12 @@ def protocol_plugins() -> dict[str, ProtocolPlugin]:
                 stacklevel=2,
             )
             continue
-        missing = [a for a in ("NAME", "SUMMARY", "PARAMETERS", "from_mapping", "run")
+        missing = [a for a in ("NAME", "SUMMARY", "PARAMETERS", "from_mapping")
                    if not hasattr(plugin, a)]  # fmt: skip
+        if not hasattr(plugin, "run"):
+            flow = [a for a in DATA_FLOW if not hasattr(plugin, a)]
+            missing += ["run (or " + ", ".join(flow) + ")"] if flow else []
+            plugin = plugin if flow else DataFlowPlugin(plugin)
         if missing or plugin.NAME != ep.name:
             why = f"lacks {', '.join(missing)}" if missing else f"NAME is {plugin.NAME!r}"
             warnings.warn(
