@@ -10,7 +10,8 @@
 * ``estimate(protocol, counts) -> dict``: the observables from one counts mapping per circuit
   (bit strings as Qiskit writes them, classical bit 0 rightmost; counts or probabilities:
   normalise by their sum). It gets the sampled counts for ``observables`` and the exact
-  distribution of each uncompiled circuit for ``ideal``.
+  distribution of each uncompiled circuit for ``ideal`` (without ``*_stderr`` entries: it has
+  no statistical error).
 
 On the ``reference`` backend only the reference is computed. On a circuit backend the
 circuits are compiled for its target (:func:`qcompile.passes.compile.compile_circuits`,
@@ -128,7 +129,8 @@ def run_declared(
         if circuits:
             if max(c.num_qubits for c in circuits) <= MAX_EXACT_QUBITS:
                 exact = [exact_distribution(c) for c in circuits]
-                ideal = _jsonable(plugin.estimate(protocol, exact))
+                estimated = _jsonable(plugin.estimate(protocol, exact))
+                ideal = {k: v for k, v in estimated.items() if not k.endswith("_stderr")}
             compiled, report = compile_circuits(circuits, backend.compile_target, seed=run.seed)
             circuit = report.to_dict()
             if run.shots is None:
