@@ -240,3 +240,43 @@ def test_circuits_routed_without_a_swap_compile_one_candidate(monkeypatch):
     every = [real(target, seed=k).run(ghz) for k in range(CANDIDATES)]
     assert _cost(once)[0] == 4  # the ladder's four CX: no routing overhead
     assert _cost(once) == min(_cost(c) for c in every) == max(_cost(c) for c in every)
+
+
+def test_circuit_metrics_are_qiskits_depths_and_counts():
+    """The one-pass metrics equal Qiskit's own definitions (QuantumCircuit.depth, with and
+    without the two-qubit filter; counts over the operations) on random circuits with
+    measurements, resets, barriers and delays, and on a circuit with control flow."""
+    from qiskit.circuit.random import random_circuit
+
+    from qcompile.metrics import circuit_metrics
+
+    def two_qubit(instruction):
+        return instruction.operation.num_qubits == 2 and instruction.operation.name != "barrier"
+
+    def by_definition(c):
+        active = {c.find_bit(q).index for i in c.data
+                  if i.operation.name not in ("barrier", "delay") for q in i.qubits}  # fmt: skip
+        return {
+            "num_qubits": len(active),
+            "two_qubit_gates": sum(map(two_qubit, c.data)),
+            "two_qubit_depth": c.depth(filter_function=two_qubit),
+            "depth": c.depth(),
+        }
+
+    circuits = []
+    for seed in range(60):
+        c = random_circuit(6, 10, max_operands=3, measure=seed % 2 == 0, seed=seed)
+        if seed % 3 == 0:
+            c.barrier([0, 1])
+            c.delay(100, 2)
+            c.reset(3)
+            c.cx(3, 4)
+        circuits.append(c)
+    flow = QuantumCircuit(2, 1)
+    flow.h(0)
+    flow.measure(0, 0)
+    with flow.if_test((flow.clbits[0], 1)):
+        flow.cx(0, 1)
+    circuits.append(flow)
+    for c in circuits:
+        assert circuit_metrics(c) == by_definition(c)
