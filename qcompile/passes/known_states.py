@@ -13,7 +13,9 @@ pure state per wire, or ``None`` where the state is not known:
 * each two-qubit block (``property_set["block_list"]`` of :class:`Collect2qBlocks`) is taken
   whole: its entry states are recorded; if both are known and the block's output is a product
   state, or one is known and the block only turns it into another fixed state, the outputs
-  stay known, otherwise they become unknown.
+  stay known, otherwise they become unknown;
+* once no wire is known and no ``reset`` is left, the walk stops: every later block starts
+  unknown.
 
 Sets ``property_set["known_states"]``: a list, one entry per block of ``block_list``, of
 :class:`BlockInputs`; and ``property_set["known_block_unitaries"]``: the matrices it computed,
@@ -22,6 +24,7 @@ by block index. Preserves the circuit (analysis only).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -154,11 +157,12 @@ def _product_factors(state: np.ndarray) -> tuple | None:
     return singular[0] * right[0], left[:, 0]
 
 
-def _condensed_order(dag: DAGCircuit, blocks) -> list:
-    """Op nodes and blocks (as their index) in a topological order in which each block is one
-    step: a block's tail on one wire may come after a later block's head on the other wire
-    in a topological order of the nodes, so the blocks are scheduled as units, wire by wire
-    (Kahn's algorithm on the condensed graph; blocks are convex, so it is acyclic)."""
+def _condensed_order(dag: DAGCircuit, blocks) -> Iterator:
+    """Op nodes and blocks (as their index), lazily, in a topological order in which each
+    block is one step: a block's tail on one wire may come after a later block's head on the
+    other wire in a topological order of the nodes, so the blocks are scheduled as units,
+    wire by wire (Kahn's algorithm on the condensed graph; blocks are convex, so it is
+    acyclic)."""
     owner = {node._node_id: i for i, block in enumerate(blocks) for node in block}
     queues: dict = {}  # wire → keys of its items in order
     items: dict = {}  # key → (item, its wires)
@@ -176,7 +180,6 @@ def _condensed_order(dag: DAGCircuit, blocks) -> list:
     def ready(key) -> bool:
         return all(head[w] < len(queues[w]) and queues[w][head[w]] == key for w in items[key][1])
 
-    order: list = []
     pending = [queue[0] for queue in queues.values() if queue]
     done: set = set()
     while pending:
@@ -184,12 +187,11 @@ def _condensed_order(dag: DAGCircuit, blocks) -> list:
         if key in done or not ready(key):
             continue
         done.add(key)
-        order.append(items[key][0])
+        yield items[key][0]
         for w in items[key][1]:
             head[w] += 1
             if head[w] < len(queues[w]):
                 pending.append(queues[w][head[w]])
-    return order
 
 
 def _key(item) -> tuple:
@@ -232,28 +234,45 @@ class KnownStates(AnalysisPass):
         state = {q: start for q in dag.qubits}
         known: list = [None] * len(blocks)
         unitaries: dict[int, np.ndarray | None] = {}
-        for item in _condensed_order(dag, blocks):
+        resets_left = dag.count_ops(recurse=False).get("reset", 0)
+        known_wires = len(state) if start is not None else 0
+
+        def put(wire, value) -> None:
+            nonlocal known_wires
+            known_wires += (value is not None) - (state[wire] is not None)
+            state[wire] = value
+
+        # once no wire is known and no reset is left, nothing can become known again
+        items = _condensed_order(dag, blocks) if known_wires or resets_left else ()
+        for item in items:
             if not isinstance(item, int):
-                self._advance(item, state)
-                continue
-            wires = block_wires(blocks[item])
-            inputs = BlockInputs(wires, tuple(state[w] for w in wires))
-            known[item] = inputs
-            outputs = (None,) * len(wires)
-            if len(wires) == 2 and inputs.any_known:
-                unitaries[item] = unitary = block_unitary(blocks[item], wires)
-                if unitary is not None:
-                    outputs = _outputs(unitary, inputs.states)
-            for w, s in zip(wires, outputs, strict=True):
-                state[w] = s
+                resets_left -= item.op.name == "reset"
+                self._advance(item, state, put)
+            else:
+                wires = block_wires(blocks[item])
+                inputs = BlockInputs(wires, tuple(state[w] for w in wires))
+                known[item] = inputs
+                outputs = (None,) * len(wires)
+                if len(wires) == 2 and inputs.any_known:
+                    unitaries[item] = unitary = block_unitary(blocks[item], wires)
+                    if unitary is not None:
+                        outputs = _outputs(unitary, inputs.states)
+                for w, s in zip(wires, outputs, strict=True):
+                    put(w, s)
+            if not known_wires and not resets_left:
+                break
+        for i, inputs in enumerate(known):  # the blocks after that: nothing known
+            if inputs is None:
+                wires = block_wires(blocks[i])
+                known[i] = BlockInputs(wires, (None,) * len(wires))
         self.property_set["known_states"] = known
         self.property_set["known_block_unitaries"] = unitaries
 
     @staticmethod
-    def _advance(node, state: dict) -> None:
+    def _advance(node, state: dict, put) -> None:
         name = node.op.name
         if name == "reset":
-            state[node.qargs[0]] = _ZERO
+            put(node.qargs[0], _ZERO)
             return
         if name in _TRANSPARENT:
             return
@@ -266,7 +285,7 @@ class KnownStates(AnalysisPass):
                         matrix = Operator(node.op).data
                     except Exception:
                         matrix = None
-                state[node.qargs[0]] = None if matrix is None else matrix @ current
+                put(node.qargs[0], None if matrix is None else matrix @ current)
             return
         for q in node.qargs:
-            state[q] = None
+            put(q, None)
