@@ -63,7 +63,6 @@ COMMON: dict[str, tuple[Any, Any]] = {
     "mitigate_readout": (MitigateReadout, False),
     "plot": (Annotated[Path | None, typer.Option(help="Write a PNG plot here.")], None),
 }
-_ALWAYS = ("seed", "json_path")
 _COMPILE_OPTIONS = ("target", "output", "seed", "json_path", "initial_state")
 _TARGET = Annotated[
     str, typer.Option(help="A fake IBM backend (fake_torino, ...) or all_to_all_cx.")
