@@ -37,6 +37,7 @@ from qcompile.cli.common import (
     out,
     run_app,
 )
+from qcompile.cli.compile_commands import InitialState, OutputPath, Target
 from qcompile.cli.declared_options import (
     PREFIX,
     declared_options,
@@ -64,28 +65,14 @@ COMMON: dict[str, tuple[Any, Any]] = {
     "plot": (Annotated[Path | None, typer.Option(help="Write a PNG plot here.")], None),
 }
 _COMPILE_OPTIONS = ("target", "output", "seed", "json_path", "initial_state")
-_TARGET = Annotated[
-    str, typer.Option(help="A fake IBM backend (fake_torino, ...) or all_to_all_cx.")
-]
-_INITIAL_STATE = Annotated[
-    str,
-    typer.Option(
-        help="What the compiler may assume of the inputs: zero (run from |0…0⟩: fewer two-qubit "
-        "gates), any (an operator), auto (zero if the circuit measures)."
-    ),
-]
-_OUTPUT = Annotated[
-    Path | None,
-    typer.Option("--output", "-o", help="The compiled circuit: OpenQASM 3 for *.qasm, else QPY."),
-]
 
 
 def _compile_options() -> list[inspect.Parameter]:
     return [
-        option("target", _TARGET, "fake_torino"),
+        option("target", Target, "fake_torino"),
         option("seed", Annotated[int, typer.Option(help="Layout seed.")], 0),
-        option("initial_state", _INITIAL_STATE, "auto"),
-        option("output", _OUTPUT, None),
+        option("initial_state", InitialState, "auto"),
+        option("output", OutputPath, None),
         option("json_path", JsonPath, None),
     ]
 
