@@ -280,3 +280,32 @@ def test_circuit_metrics_are_qiskits_depths_and_counts():
     circuits.append(flow)
     for c in circuits:
         assert circuit_metrics(c) == by_definition(c)
+
+
+def test_candidate_cost_counts_two_qubit_gates_like_the_metrics():
+    """The candidates' two-qubit count read from Qiskit's op counts and the target equals
+    the metrics' count over the instructions, on random and protocol circuits compiled for
+    two devices; the lazy cost orders like the (count, two-qubit depth, depth) tuple."""
+    from qiskit.circuit.random import random_circuit
+    from qiskit_ibm_runtime.fake_provider import FakeSherbrooke, FakeTorino
+
+    from qcompile.passes import build_pass_manager
+    from qcompile.passes.compile import _Cost
+    from qcompile.passes.compile import circuit_metrics as metrics
+    from qcompile.protocols import homogenization
+
+    circuits = [random_circuit(5, 6, max_operands=2, measure=True, seed=s) for s in range(4)]
+    circuits.append(homogenization(alpha=0.3, reservoir=3).circuit())
+    costs = []
+    for backend in (FakeTorino(), FakeSherbrooke()):  # CZ and ECR devices
+        pm = build_pass_manager(backend.target, seed=1)
+        for circuit in circuits:
+            compiled = pm.run(circuit)
+            cost = _Cost(compiled, backend.target)
+            m = metrics(compiled)
+            assert cost.count == m["two_qubit_gates"]
+            full = (m["two_qubit_gates"], m["two_qubit_depth"], m["depth"])
+            costs.append((cost, full))
+    for a, fa in costs:
+        for b, fb in costs:
+            assert (a < b) == (fa < fb) and (a == b) == (fa == fb)

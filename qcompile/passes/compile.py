@@ -20,8 +20,9 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import total_ordering
 
-from qiskit.circuit import QuantumCircuit
+from qiskit.circuit import CONTROL_FLOW_OP_NAMES, QuantumCircuit
 from qiskit.providers import BackendV2
 from qiskit.transpiler import Target
 
@@ -44,9 +45,46 @@ __all__ = [
 CANDIDATES = 3
 
 
-def _cost(circuit: QuantumCircuit) -> tuple[int, int, int]:
-    metrics = circuit_metrics(circuit)
-    return metrics["two_qubit_gates"], metrics["two_qubit_depth"], metrics["depth"]
+@total_ordering
+class _Cost:
+    """A compiled candidate's cost (two-qubit count, two-qubit depth, depth), compared in
+    that order and computed lazily: the count from Qiskit's operation counts and the
+    target's gate widths, the depths (a pass over the circuit) only where counts tie."""
+
+    def __init__(self, circuit: QuantumCircuit, target: Target) -> None:
+        self.circuit = circuit
+        self._full: tuple[int, int, int] | None = None
+        self.count = _two_qubit_count(circuit, target)
+        if self.count is None:  # an operation the target does not name: measure it all
+            self.count = self.full[0]
+
+    @property
+    def full(self) -> tuple[int, int, int]:
+        if self._full is None:
+            metrics = circuit_metrics(self.circuit)
+            self._full = (metrics["two_qubit_gates"], metrics["two_qubit_depth"],
+                          metrics["depth"])  # fmt: skip
+        return self._full
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Cost):
+            return NotImplemented
+        return self.count == other.count and self.full == other.full
+
+    def __lt__(self, other: _Cost) -> bool:
+        return self.count < other.count or (self.count == other.count and self.full < other.full)
+
+
+def _two_qubit_count(circuit: QuantumCircuit, target: Target) -> int | None:
+    """Two-qubit gates of an ISA circuit by name (``None`` for a name ``target`` lacks)."""
+    count = 0
+    for name, n in circuit.count_ops().items():
+        if name in ("barrier", "delay", "measure", "reset"):
+            continue
+        if name not in target.operation_names or name in CONTROL_FLOW_OP_NAMES:
+            return None
+        count += n if target.operation_from_name(name).num_qubits == 2 else 0
+    return count
 
 
 def compile_best(
@@ -79,10 +117,10 @@ def compile_best(
     seedless = all((c.metadata or {}).get(SEED_INDEPENDENT) for c in best)
     if not seedless and candidates > 1:
         results = [best]
-        costs = [[_cost(c) for c in best]]  # each circuit's cost computed once
+        costs = [[_Cost(c, target) for c in best]]  # each circuit's cost computed once
         for k in range(1, candidates):
             results.append(compile_with(k))
-            costs.append([_cost(c) for c in results[k]])
+            costs.append([_Cost(c, target) for c in results[k]])
             if k == 1 and costs[0] == costs[1]:
                 break  # two seeds agree on every circuit: a third has never beaten them
         picks = [min(range(len(results)), key=lambda k, i=i: costs[k][i]) for i in range(len(best))]
