@@ -372,3 +372,34 @@ def test_a_data_flow_protocol_replays_from_its_recipe(third_party):
     reference = execute(recipe, get_backend("reference"))
     assert reference.circuit == {} and reference.ideal == {}
     assert reference.observables == pytest.approx(exact, abs=1e-12)
+
+
+def test_a_data_flow_protocol_compiles_its_lowered_circuits(third_party, tmp_path):
+    """`compile damp` compiles the circuits of its `lower` (QPY holds them all): on an
+    all-to-all target each compiled circuit has the exact outcome distribution of its source
+    (1e-9); OpenQASM 3, one circuit per file, is refused before compiling."""
+    from qiskit import qpy
+
+    from qcompile.run.pipeline import exact_distribution
+
+    path = tmp_path / "damp.qpy"
+    env = os.environ | {"PYTHONPATH": str(third_party)}
+
+    def compile_(*args: str):
+        return subprocess.run([sys.executable, "-m", "qcompile.cli", "compile", "damp", *args],
+                              env=env, capture_output=True, text=True)  # fmt: skip
+
+    done = compile_("--theta", "0.9", "--p", "0.4", "--target", "all_to_all_cx", "-o", str(path))
+    assert done.returncode == 0, done.stderr
+    with path.open("rb") as handle:
+        compiled = qpy.load(handle)
+    sources = get_protocol("damp").lower(get_protocol("damp").from_mapping({"theta": 0.9,
+                                                                            "p": 0.4}))  # fmt: skip
+    assert len(compiled) == len(sources) == 2
+    for circuit, source in zip(compiled, sources, strict=True):
+        got, want = exact_distribution(circuit), exact_distribution(source)
+        assert set(got) | set(want) == set(want)
+        assert all(abs(got.get(k, 0) - v) < 1e-9 for k, v in want.items())
+    refused = compile_("-o", str(tmp_path / "damp.qasm"))
+    assert refused.returncode == 2 and "--output" in refused.stderr and ".qpy" in refused.stderr
+    assert not (tmp_path / "damp.qasm").exists()

@@ -70,30 +70,45 @@ InitialState = Annotated[
 
 
 def circuit_bytes(circuit, path: Path) -> bytes:
-    """The circuit as OpenQASM 3 text when ``path`` ends in ``.qasm``, else as QPY."""
+    """The circuit (or a list of them) as OpenQASM 3 text when ``path`` ends in ``.qasm``
+    (one circuit), else as QPY."""
     import io
 
     from qiskit import qasm3, qpy
 
     if path.suffix.lower() == ".qasm":
-        return qasm3.dumps(circuit).encode()
+        (single,) = circuit if isinstance(circuit, list) else [circuit]
+        return qasm3.dumps(single).encode()
     buffer = io.BytesIO()
     qpy.dump(circuit, buffer)
     return buffer.getvalue()
 
 
 def compile_and_report(
-    protocol, target: str, output: Path | None, seed, json_path, initial_state: str = "auto"
+    protocol,
+    target: str,
+    output: Path | None,
+    seed,
+    json_path,
+    initial_state: str = "auto",
+    circuits: list | None = None,
 ) -> None:
-    """Compile ``protocol.circuit()`` for ``target``; print the report, write what was asked."""
+    """Compile ``protocol.circuit()`` — or ``circuits``, a data-flow protocol's lowered
+    circuits — for ``target``; print the report (of the largest), write what was asked (QPY
+    holds every circuit, OpenQASM 3 one)."""
     from qcompile.errors import BackendUnavailable, InvalidParameter
     from qcompile.passes import INITIAL_STATES
-    from qcompile.passes.compile import compile_protocol
+    from qcompile.passes.compile import compile_circuits, compile_protocol
     from qcompile.passes.targets import GENERIC_TARGETS, fake_backend, fake_backend_names
     from qcompile.results import write_atomic
     from qcompile.run.runner import check_shots_and_seed
 
     check_shots_and_seed(None, seed)
+    if circuits is not None and len(circuits) > 1 and output and output.suffix.lower() == ".qasm":
+        raise InvalidParameter(
+            "output", str(output), f"a .qpy path: OpenQASM 3 holds one circuit, {protocol.name} "
+            f"lowers to {len(circuits)}"
+        )  # fmt: skip
     if initial_state not in INITIAL_STATES:
         raise InvalidParameter(
             "initial_state", initial_state, "one of " + ", ".join(INITIAL_STATES)
@@ -108,7 +123,13 @@ def compile_and_report(
     fits = getattr(protocol, "check_fits", None)  # a fixed register refused before compiling
     if resolved is not None and fits is not None:
         fits(resolved.num_qubits, f"{target} ({resolved.num_qubits} qubits)")
-    circuit, report = compile_protocol(protocol, resolved, seed=seed, initial_state=initial_state)
+    if circuits is None:
+        circuit, report = compile_protocol(protocol, resolved, seed=seed,
+                                           initial_state=initial_state)  # fmt: skip
+        compiled = [circuit]
+    else:
+        compiled, report = compile_circuits(circuits, resolved, seed=seed,
+                                            initial_state=initial_state)  # fmt: skip
     table = Table(title=f"compile report: {protocol.name} on {report.target}")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -116,7 +137,7 @@ def compile_and_report(
         table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
     out.print(table)
     if output:
-        write_atomic(output, circuit_bytes(circuit, output))
+        write_atomic(output, circuit_bytes(compiled, output))
         kind = "OpenQASM 3" if output.suffix.lower() == ".qasm" else "QPY"
         out.print(f"circuit ({kind}): {output}")
     if json_path:

@@ -216,7 +216,8 @@ def _has_single_circuit(protocol) -> bool:
 
 
 def compile_command(name: str, plugin):
-    """``qcompile compile NAME``: the protocol's ``circuit()`` compiled for a target."""
+    """``qcompile compile NAME``: the protocol's ``circuit()`` — or, for a protocol declared
+    by its data flow, the circuits of its ``lower`` — compiled for a target."""
 
     def command(**kwargs: Any) -> None:
         from qcompile.cli.compile_commands import compile_and_report
@@ -225,14 +226,17 @@ def compile_command(name: str, plugin):
         _check_output_path("json", kwargs["json_path"])
         values = protocol_values(kwargs, plugin.PARAMETERS, _COMPILE_OPTIONS)
         protocol = _protocol(plugin, values, _COMPILE_OPTIONS)
-        if not _has_single_circuit(protocol):
+        circuits = None
+        if not _has_single_circuit(protocol) and hasattr(plugin, "lower"):
+            circuits = list(plugin.lower(protocol))  # a data-flow protocol's circuits
+        if not _has_single_circuit(protocol) and not circuits:
             raise QCompileError(
                 f"protocol {name!r} defines no single circuit to compile (protocol.circuit()); "
                 f"where it runs circuits, `qcompile run {name} --backend aer` compiles them and "
                 "reports their cost"
             )
         compile_and_report(protocol, kwargs["target"], kwargs["output"], kwargs["seed"],
-                           kwargs["json_path"], kwargs["initial_state"])  # fmt: skip
+                           kwargs["json_path"], kwargs["initial_state"], circuits)  # fmt: skip
 
     options = declared_options(plugin.PARAMETERS, _COMPILE_OPTIONS, lists=False)
     command.__signature__ = inspect.Signature(options + _compile_options())
