@@ -45,6 +45,12 @@ __all__ = [
 CANDIDATES = 3
 
 
+def _cost(circuit: QuantumCircuit) -> tuple[int, int, int]:
+    """A compiled circuit's full cost: (two-qubit count, two-qubit depth, depth)."""
+    metrics = circuit_metrics(circuit)
+    return metrics["two_qubit_gates"], metrics["two_qubit_depth"], metrics["depth"]
+
+
 @total_ordering
 class _Cost:
     """A compiled candidate's cost (two-qubit count, two-qubit depth, depth), compared in
@@ -61,9 +67,7 @@ class _Cost:
     @property
     def full(self) -> tuple[int, int, int]:
         if self._full is None:
-            metrics = circuit_metrics(self.circuit)
-            self._full = (metrics["two_qubit_gates"], metrics["two_qubit_depth"],
-                          metrics["depth"])  # fmt: skip
+            self._full = _cost(self.circuit)
         return self._full
 
     def __eq__(self, other: object) -> bool:
