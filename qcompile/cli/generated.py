@@ -144,7 +144,9 @@ def _write(plugin, results: list, json_path: Path | None, plot: Path | None, sto
 
         try:
             save_plots(results, plot)
-            out.print(f"plot: {plot}" + (" (the last point)" if _last_only(results) else ""))
+            out.print(
+                f"plot: {plot}" + (" (the last point)" if _last_only(plugin, results) else "")
+            )
         except Exception as exc:  # the results are kept: say so, then fail
             failed = exc
     ids = [r.run_id for r in results if r.run_id]
@@ -157,10 +159,8 @@ def _write(plugin, results: list, json_path: Path | None, plot: Path | None, sto
                             "the results above are kept")  # fmt: skip
 
 
-def _last_only(results: list) -> bool:
-    from qcompile.app.plots import SWEEP_FIGURES
-
-    return len(results) > 1 and results[0].protocol not in SWEEP_FIGURES
+def _last_only(plugin, results: list) -> bool:
+    return len(results) > 1 and not hasattr(plugin, "sweep_figure")
 
 
 def run_command(name: str, plugin):

@@ -489,3 +489,10 @@ def sweep_summary(results: list) -> dict:
     from qcompile.protocols.rendering.coherent_feedback import plateaus
 
     return {"plateau": plateaus(results)}
+
+
+def figure(result):
+    """The run's figure (plugin interface): D(t), linear and logarithmic."""
+    from qcompile.protocols.rendering.figures import trace_distance_figure
+
+    return trace_distance_figure(result)

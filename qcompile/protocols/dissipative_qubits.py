@@ -474,3 +474,10 @@ def render(results: list, console) -> None:
     from qcompile.protocols.rendering.dissipative_qubits import render
 
     render(results, console)
+
+
+def figure(result):
+    """The run's figure (plugin interface): fidelity, leakage and purity vs t."""
+    from qcompile.protocols.rendering.figures import encodings_figure
+
+    return encodings_figure(result)

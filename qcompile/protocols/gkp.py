@@ -446,3 +446,15 @@ def render(results: list, console) -> None:
     from qcompile.protocols.rendering.bosonic import render_gkp
 
     render_gkp(results, console)
+
+
+def figure(result):
+    """The run's figure (plugin interface): :func:`sweep_figure` of one point."""
+    return sweep_figure([result])
+
+
+def sweep_figure(results: list):
+    """Several points' figure (plugin interface): logical rate vs σ (spec 003 Fig. 1)."""
+    from qcompile.protocols.rendering.figures import gkp_figure
+
+    return gkp_figure(results)

@@ -363,3 +363,10 @@ def render(results: list, console) -> None:
     from qcompile.protocols.rendering.homogenization import render
 
     render(results, console)
+
+
+def figure(result):
+    """The run's figure (plugin interface): fidelities after k collisions, recoverability."""
+    from qcompile.protocols.rendering.figures import homogenization_figure
+
+    return homogenization_figure(result)

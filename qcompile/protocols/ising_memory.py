@@ -388,3 +388,15 @@ def sweep_summary(results: list) -> dict:
     from qcompile.protocols.rendering.ising_memory import size_fits
 
     return {"fits": size_fits(results)[0]}
+
+
+def figure(result):
+    """The run's figure (plugin interface): :func:`sweep_figure` of one point."""
+    return sweep_figure([result])
+
+
+def sweep_figure(results: list):
+    """Several points' figure (plugin interface): success vs M for each Δ (spec 004 Fig. 2)."""
+    from qcompile.protocols.rendering.figures import ising_figure
+
+    return ising_figure(results)

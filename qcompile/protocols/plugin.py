@@ -33,6 +33,10 @@ plugin declares them, from its optional command-line hooks, data flowing one way
   of each result, after the lines of ``describe(result)``;
 * ``sweep_summary(results) -> dict``: what the JSON of several points (a ``listable``
   parameter given as a list) adds beside ``"sweep"``.
+* ``figure(result)`` and ``sweep_figure(results)``: matplotlib figures of one run and of
+  several points (``--plot``, ``compare --plot``; the built-ins':
+  :mod:`qcompile.protocols.rendering.figures`); without them, the generic comparison figure
+  (:func:`qcompile.app.plots.comparison_figure`) of the last point.
 
 Every protocol, the built-in ones included, is found through the entry points of the
 installed distributions, in the spirit of Qiskit's transpiler stage plugins. A third-party
