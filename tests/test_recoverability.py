@@ -268,3 +268,26 @@ def test_sweep_passes_recoverability_as_a_run_option(tmp_path, capsys):
         assert point["recoverability"]["reference"]["delta"] == pytest.approx(expected, abs=TOL)
     assert run_cli(*args, "--option", "recoverability=maybe") == 2
     assert "recoverability" in capsys.readouterr().err
+
+
+def test_sdp_values_do_not_depend_on_what_was_solved_before():
+    """The SDPs are built once per size and refilled (cvxpy parameters): solving other
+    channels in between leaves every value bit-for-bit the same, and the recovery error of
+    the identity channel is 0 and of a constant channel 1.5 whatever came before (TOL)."""
+    from qiskit.quantum_info import Choi, random_quantum_channel
+
+    from qcompile.channels import identity_choi, recovery_diamond_error
+
+    channels = [Choi(random_quantum_channel(2, 2, seed=s)).data for s in range(3)]
+
+    def values(choi):
+        return (diamond_distance(choi, identity_choi(2), 2), optimal_recovery(choi, 2)[0],
+                recovery_diamond_error(choi, 2))  # fmt: skip
+
+    first = values(channels[0])
+    for other in channels[1:]:
+        values(other)
+    assert values(channels[0]) == first
+    assert recovery_diamond_error(identity_choi(2), 2) == pytest.approx(0.0, abs=TOL)
+    constant = constant_channel_choi(np.diag([1.0, 0.0]).astype(complex), 2)
+    assert recovery_diamond_error(constant, 2) == pytest.approx(1.5, abs=TOL)
