@@ -17,7 +17,6 @@ import typer
 from qcompile.cli import (  # noqa: F401
     bench,
     compare,
-    compile_commands,
     protocols,
     store_commands,
     sweep,

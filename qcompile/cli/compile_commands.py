@@ -1,4 +1,6 @@
-"""``qcompile compile PROTOCOL``: compile only, print the report, write QPY or OpenQASM 3."""
+"""What every ``qcompile compile PROTOCOL`` does (the commands are generated from the
+protocols' declarations, :mod:`qcompile.cli.generated`): compile only, print the report,
+write QPY or OpenQASM 3."""
 
 from __future__ import annotations
 
@@ -9,47 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from qcompile.cli.common import (
-    JsonPath,
-    Seed,
-    _check_output_path,
-    compile_app,
-    out,
-)
-
-ModelPath = Annotated[
-    Path,
-    typer.Option(
-        "--model", help="The open system: a TOML model file (format: README, 'Your own model')."
-    ),
-]
-TMax = Annotated[float | None, typer.Option(help="Final time (overrides the model's t_max).")]
-Dt = Annotated[float | None, typer.Option(help="Circuit time step (overrides the model's dt).")]
-SampleEvery = Annotated[
-    float | None, typer.Option(help="Spacing of reported times (a multiple of dt).")
-]
-Rule = Annotated[
-    str | None, typer.Option(help="Coefficient sampling: midpoint | left | end (default midpoint).")
-]
-Synthesis = Annotated[
-    str | None, typer.Option(help="trotter (product formula) | exact (one unitary per step).")
-]
-Order = Annotated[int | None, typer.Option(help="Product-formula order, 1 or 2 (default 2).")]
-Collision = Annotated[
-    str | None, typer.Option(help="Jump operators: exact | dilation | channel (default exact).")
-]
-
-
-def lindblad_protocol(model: Path, t_max, dt, sample_every):
-    """The validated protocol of a model file, with the command line's overrides."""
-    from qcompile.protocols.lindblad import lindblad
-
-    return lindblad(model, t_max=t_max, dt=dt, sample_every=sample_every)
-
-
-def lowering_overrides(rule, synthesis, order, collision) -> dict:
-    return {"rule": rule, "synthesis": synthesis, "order": order, "collision": collision}
-
+from qcompile.cli.common import out
 
 OutputPath = Annotated[
     Path | None,
@@ -150,29 +112,3 @@ def compile_and_report(
             "compile_time_s": report.compile_time_s,
         }
         write_atomic(json_path, json.dumps(payload, indent=2).encode())
-
-
-@compile_app.command("lindblad")
-def compile_lindblad(
-    model: ModelPath,
-    t_max: TMax = None,
-    dt: Dt = None,
-    rule: Rule = None,
-    synthesis: Synthesis = None,
-    order: Order = None,
-    collision: Collision = None,
-    target: Target = "fake_torino",
-    output: OutputPath = None,
-    seed: Seed = 0,
-    json_path: JsonPath = None,
-    initial_state: InitialState = "auto",
-) -> None:
-    """Compile a TOML open-system model (the whole time evolution) and print the report."""
-    _check_output_path("output", output)
-    _check_output_path("json", json_path)
-    from qcompile.protocols.lindblad import lindblad
-
-    protocol = lindblad(model, t_max=t_max, dt=dt, sample_every=None)
-    overrides = {"rule": rule, "synthesis": synthesis, "order": order, "collision": collision}
-    lowered = protocol.with_lowering(overrides)
-    compile_and_report(lowered, target, output, seed, json_path, initial_state)

@@ -217,7 +217,9 @@ def _has_single_circuit(protocol) -> bool:
 
 def compile_command(name: str, plugin):
     """``qcompile compile NAME``: the protocol's ``circuit()`` — or, for a protocol declared
-    by its data flow, the circuits of its ``lower`` — compiled for a target."""
+    by its data flow, the circuits of its ``lower`` — compiled for a target. A plugin's
+    ``COMPILE_OPTIONS`` are options too, applied by its ``for_compile(protocol, options)``."""
+    compile_options = tuple(getattr(plugin, "COMPILE_OPTIONS", ()))
 
     def command(**kwargs: Any) -> None:
         from qcompile.cli.compile_commands import compile_and_report
@@ -226,6 +228,8 @@ def compile_command(name: str, plugin):
         _check_output_path("json", kwargs["json_path"])
         values = protocol_values(kwargs, plugin.PARAMETERS, _COMPILE_OPTIONS)
         protocol = _protocol(plugin, values, _COMPILE_OPTIONS)
+        if hasattr(plugin, "for_compile"):  # the plugin's own compile options applied
+            protocol = plugin.for_compile(protocol, protocol_values(kwargs, compile_options))
         circuits = None
         if not _has_single_circuit(protocol) and hasattr(plugin, "lower"):
             circuits = list(plugin.lower(protocol))  # a data-flow protocol's circuits
@@ -239,6 +243,7 @@ def compile_command(name: str, plugin):
                            kwargs["json_path"], kwargs["initial_state"], circuits)  # fmt: skip
 
     options = declared_options(plugin.PARAMETERS, _COMPILE_OPTIONS, lists=False)
+    options += declared_options(compile_options, _COMPILE_OPTIONS, lists=False)
     command.__signature__ = inspect.Signature(options + _compile_options())
     command.__doc__ = f"Compile {name}: {plugin.SUMMARY}."
     return command

@@ -89,6 +89,9 @@ RUN_OPTIONS = (
     *ESTIMATOR_OPTIONS,
 )
 
+#: Options of ``qcompile compile lindblad`` besides the parameters: the lowering's.
+COMPILE_OPTIONS = RUN_OPTIONS[:4]
+
 
 @dataclass(frozen=True)
 class Lindblad:
@@ -336,3 +339,9 @@ def describe(result) -> list[str]:
     from qcompile.protocols.rendering.lindblad import describe
 
     return describe(result)
+
+
+def for_compile(protocol: Lindblad, options: Mapping[str, Any]) -> Lindblad:
+    """What ``qcompile compile lindblad`` compiles (plugin interface): the model with its
+    lowering options (``COMPILE_OPTIONS``) overridden."""
+    return protocol.with_lowering(options)
