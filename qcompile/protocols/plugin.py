@@ -33,6 +33,9 @@ plugin declares them, from its optional command-line hooks, data flowing one way
   of each result, after the lines of ``describe(result)``;
 * ``sweep_summary(results) -> dict``: what the JSON of several points (a ``listable``
   parameter given as a list) adds beside ``"sweep"``.
+* ``COMPILE_OPTIONS`` and ``for_compile(protocol, options) -> protocol``: options of
+  ``qcompile compile NAME`` besides the parameters (lindblad: the lowering's), applied to the
+  protocol before its circuit is compiled;
 * ``figure(result)`` and ``sweep_figure(results)``: matplotlib figures of one run and of
   several points (``--plot``, ``compare --plot``; the built-ins':
   :mod:`qcompile.protocols.rendering.figures`); without them, the generic comparison figure
