@@ -185,6 +185,39 @@ def test_fetch_that_keeps_failing_keeps_the_job_and_can_finish_later():
     assert complete_run(job["run_id"], store).observables == result.observables
 
 
+@pytest.mark.parametrize("recorded", ["revision 1", "no revision (an older store)"])
+def test_a_job_compiled_by_an_older_compiler_revision_still_completes_its_run(recorded):
+    """A run whose job was submitted before the compiler changed (revision 1: no logical
+    optimization before routing; runs stored before revisions were recorded carry none) is
+    completed by recompiling as revision 1 did — the circuits match the job's, gate for gate;
+    the current revision compiles this run's circuits differently (checked), so the pin is
+    what makes it work."""
+    from qcompile.passes.compile import COMPILER_REVISION, compiler_revision
+
+    protocol = homogenization(alpha=0.3, reservoir=3, rounds=2)
+    store = ResultStore()
+    backend = Flaky(DEVICE, store=store, retry=NO_WAIT, fetch_failures=10)
+    with compiler_revision(1), pytest.raises(RetriesExhausted):
+        run_experiment(protocol, backend, shots=500, seed=4, store=store)
+    (job,) = store.list_jobs()
+    run = store.get_run(job["run_id"])
+    assert run["recipe"]["compiler_revision"] == 1
+    if recorded.startswith("no revision"):
+        del run["recipe"]["compiler_revision"]
+        with sqlite3.connect(store.path) as db:
+            db.execute("UPDATE runs SET recipe = ? WHERE id = ?",
+                       (json.dumps(run["recipe"]), run["id"]))  # fmt: skip
+    circuit = protocol.circuit()
+    circuit.measure_all()
+    old, _ = compile_circuits([circuit], DEVICE, seed=4)
+    with compiler_revision(1):
+        older, _ = compile_circuits([circuit], DEVICE, seed=4)
+    assert COMPILER_REVISION > 1 and old[0] != older[0]  # the revisions differ here
+    stored, result = fetch_job(job["id"], ResultStore())
+    assert stored["status"] == "done" and result.run_id == run["id"]
+    assert store.get_run(run["id"])["status"] == "done"
+
+
 def test_submit_that_keeps_failing_is_a_clear_error():
     store = ResultStore()
     backend = Flaky(DEVICE, store=store, retry=NO_WAIT, submit_failures=10)

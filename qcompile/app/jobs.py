@@ -72,13 +72,8 @@ def complete_run(
     replay = ReplayBackend(owner, replayed)
     if run["backend"].endswith(READOUT_MITIGATION_SUFFIX):  # the job began with calibrations
         replay = ReadoutMitigated(replay, READOUT_MITIGATION_SUFFIX)
-    return execute(
-        run["recipe"],
-        replay,
-        store=store,
-        run_id=run_id,
-        progress=progress,
-    )
+    # the recipe recompiles as its compiler revision did: the circuits the jobs ran
+    return execute(run["recipe"], replay, store=store, run_id=run_id, progress=progress)
 
 
 def fetch_job(

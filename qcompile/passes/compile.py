@@ -2,14 +2,16 @@
 
 qcompile's pipeline (Qiskit's level-3 preset with qcompile's stage plugins) depends on its
 seed through Sabre's layout and routing: on the benchmark suite a different seed changes the
-two-qubit count by up to 50 % (an Ising-memory step on FakeFez: 24, 12, 40). So every circuit
-is compiled with up to :data:`CANDIDATES` seeds and the best result kept, by two-qubit count,
-then two-qubit depth, then depth (issue 14, item 4). Fewer are compiled where more cannot
-help (:mod:`qcompile.passes.seed_independence`): one when the collision-chain passes routed
-every circuit or routing inserted no SWAP (every seed gives the same cost — checked on the
-suite's circuits on three devices), two when the first two seeds give every circuit the same
-cost (on the suite's 57 circuits × 3 devices, a third seed never beat two that agreed).
-(Level 2 was tried as a candidate too: with qcompile's passes it never beat level 3.)
+two-qubit count by up to 50 % (an Ising-memory step on FakeFez: 24, 12, 40). Sabre also
+routes better what was consolidated first (:mod:`qcompile.passes.logical_optimization`).
+So each circuit is compiled as given with the first seed; then — unless that compiled every
+circuit alike for any seed (:mod:`qcompile.passes.seed_independence`: the collision-chain
+passes routed it, or routing inserted no SWAP) — its logical optimization with up to
+:data:`CANDIDATES` seeds, a third only where the first two give every circuit the same cost
+(on the suite's 57 circuits × 3 devices a third seed never beat two that agreed). The best
+is kept by two-qubit count, then two-qubit depth, then depth (issue 14, item 4). (Level 2
+was tried as a candidate too: with qcompile's passes it never beat level 3.) Stored runs
+record :data:`COMPILER_REVISION`; :func:`compiler_revision` recompiles as an older one did.
 An experiment's circuits share one layout: the candidates choose it on the full protocol
 circuit (``layout_from``). The report's metrics are what the benchmarks compare: two-qubit
 gate count, two-qubit depth, depth, active qubits and wall-clock compile time.
@@ -18,7 +20,9 @@ gate count, two-qubit depth, depth, active qubits and wall-clock compile time.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from functools import total_ordering
 
@@ -26,14 +30,18 @@ from qiskit.circuit import CONTROL_FLOW_OP_NAMES, QuantumCircuit
 from qiskit.providers import BackendV2
 from qiskit.transpiler import Target
 
-from qcompile.errors import ResourceLimit
+from qcompile.errors import QCompileError, ResourceLimit
 from qcompile.metrics import circuit_metrics
 from qcompile.passes import build_pass_manager
+from qcompile.passes.logical_optimization import optimize_logically
 from qcompile.passes.seed_independence import SEED_INDEPENDENT
 from qcompile.passes.targets import resolve_target
 
 __all__ = [
     "CANDIDATES",
+    "COMPILER_REVISION",
+    "compiler_revision",
+    "current_compiler_revision",
     "CompileReport",
     "compile_best",
     "compile_circuits",
@@ -43,6 +51,37 @@ __all__ = [
 
 #: Seeds tried per circuit (``seed``, ``seed + 1``, …), the first preferred on ties.
 CANDIDATES = 3
+
+#: What :func:`compile_best` does, numbered so a stored run can be recompiled as it was
+#: (every run's recipe records it; a run completed later from its jobs must reproduce the
+#: circuits the jobs ran): 1 — the circuits as given, best of the seeds; 2 — the circuits
+#: as given with the first seed, then their logical optimization with every seed.
+COMPILER_REVISION = 2
+
+_revision: ContextVar[int] = ContextVar("qcompile_compiler_revision", default=COMPILER_REVISION)
+
+
+def current_compiler_revision() -> int:
+    """The revision :func:`compile_best` compiles as here (:data:`COMPILER_REVISION` unless
+    inside :func:`compiler_revision`)."""
+    return _revision.get()
+
+
+@contextmanager
+def compiler_revision(revision: int | None) -> Iterator[None]:
+    """Compile as revision ``revision`` did inside the block (``None``: 1, what compiled
+    the runs stored before revisions were recorded)."""
+    revision = 1 if revision is None else int(revision)
+    if not 1 <= revision <= COMPILER_REVISION:
+        raise QCompileError(
+            f"compiler revision {revision}: this qcompile knows 1..{COMPILER_REVISION} "
+            "(a run recorded by a newer qcompile)"
+        )
+    token = _revision.set(revision)
+    try:
+        yield
+    finally:
+        _revision.reset(token)
 
 
 def _cost(circuit: QuantumCircuit) -> tuple[int, int, int]:
@@ -100,32 +139,43 @@ def compile_best(
     initial_state: str = "auto",
     candidates: int = CANDIDATES,
 ) -> list[QuantumCircuit]:
-    """Each circuit compiled by qcompile's pipeline with ``candidates`` seeds from ``seed``
-    on (``None``: from 0; wrapped below 2^63, the range every seed is validated against); the
-    best by two-qubit count, two-qubit depth, then depth (the first on a tie).
+    """Each circuit compiled by qcompile's pipeline, the best candidate kept by two-qubit
+    count, two-qubit depth, then depth (the first on a tie).
 
-    Without a coupling map (``target`` None or all-to-all) one candidate is compiled: the
-    seeds only move layout and routing, so every candidate would be the same circuit."""
+    The first candidate is the circuit as given, with ``seed`` (``None``: 0). If every
+    circuit then compiles alike for any seed (chain-routed, or routed without a SWAP) it is
+    the result. Otherwise the circuits are optimized without a coupling map first
+    (:func:`~qcompile.passes.logical_optimization.optimize_logically`) and compiled with
+    ``candidates`` seeds from ``seed`` on (wrapped below 2^63, the range every seed is
+    validated against; a third only where the first two disagree).
+
+    Without a coupling map (``target`` None or all-to-all) one candidate is compiled: there
+    is no layout or routing for seeds or a logical pre-optimization to change."""
     base = 0 if seed is None else seed
-    if target is None or target.build_coupling_map() is None:
-        candidates = 1
+    circuits = list(circuits)
 
-    def compile_with(k: int) -> list[QuantumCircuit]:
+    def compile_with(batch: list[QuantumCircuit], k: int) -> list[QuantumCircuit]:
         return build_pass_manager(
             target, seed=(base + k) % 2**63, initial_layout=initial_layout,
             initial_state=initial_state,
-        ).run(list(circuits))  # fmt: skip
+        ).run(list(batch))  # fmt: skip
 
-    best = compile_with(0)
-    # chain-routed or routed without a SWAP: every seed gives the same cost
-    seedless = all((c.metadata or {}).get(SEED_INDEPENDENT) for c in best)
-    if not seedless and candidates > 1:
+    best = compile_with(circuits, 0)
+    routed = target is not None and target.build_coupling_map() is not None
+    if routed and not _seedless(best):
+        if _revision.get() >= 2:
+            batch = optimize_logically(circuits, seed=base, initial_state=initial_state)
+            seeds = range(max(1, candidates))
+        else:  # revision 1: more seeds for the circuits as given
+            batch, seeds = circuits, range(1, candidates)
         results = [best]
         costs = [[_Cost(c, target) for c in best]]  # each circuit's cost computed once
-        for k in range(1, candidates):
-            results.append(compile_with(k))
-            costs.append([_Cost(c, target) for c in results[k]])
-            if k == 1 and costs[0] == costs[1]:
+        for k in seeds:
+            results.append(compile_with(batch, k))
+            costs.append([_Cost(c, target) for c in results[-1]])
+            if k == 0 and _seedless(results[-1]):
+                break  # the logical circuits fit the device without a SWAP
+            if k == 1 and costs[-2] == costs[-1]:
                 break  # two seeds agree on every circuit: a third has never beaten them
         picks = [min(range(len(results)), key=lambda k, i=i: costs[k][i]) for i in range(len(best))]
         best = [results[k][i] for i, k in enumerate(picks)]
@@ -133,6 +183,11 @@ def compile_best(
         if circuit.metadata:
             circuit.metadata.pop(SEED_INDEPENDENT, None)
     return best
+
+
+def _seedless(compiled: list[QuantumCircuit]) -> bool:
+    """Every circuit chain-routed or routed without a SWAP: every seed gives the same cost."""
+    return all((c.metadata or {}).get(SEED_INDEPENDENT) for c in compiled)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,11 @@ Every run stores its recipe when it starts (``qcompile.run.experiment.run_recipe
 recipe with the same seed gives the same compiled circuits and the same estimates, which is
 what lets a run be completed from jobs fetched later, and what a sweep point is made of.
 
+A recipe records the compiler's revision (``compiler_revision``); executing it compiles as
+that revision did (:func:`qcompile.passes.compile.compiler_revision`), so a run stored
+before the compiler changed — or a sweep resumed after — still gets its own circuits; a
+recipe without one predates revisions (revision 1).
+
 Each runner picks its reference solvers from ``qcompile.backends`` itself; a caller may still
 pass replacements (``solvers``), e.g. to test a runner against a stub.
 """
@@ -13,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from qcompile.passes.compile import compiler_revision, current_compiler_revision
 from qcompile.protocols.plugin import get_protocol
 from qcompile.results import RunResult
 from qcompile.run.experiment import Progress
@@ -36,6 +42,7 @@ def make_recipe(
         "protocol": protocol,
         "parameters": built.parameters(),
         "options": {"shots": shots, "seed": seed, **options},
+        "compiler_revision": current_compiler_revision(),
     }
 
 
@@ -52,7 +59,8 @@ def execute(
     """Run ``recipe`` on ``backend`` through its protocol plugin's ``run``; ``store``,
     ``run_id``, ``sweep_point`` as in :func:`qcompile.run.experiment.run_experiment`.
     ``solvers`` optionally replaces reference solvers by name (keys of
-    ``qcompile.backends.solvers.default_solvers()``); each runner defaults to its own."""
+    ``qcompile.backends.solvers.default_solvers()``); each runner defaults to its own.
+    Compiles as the recipe's ``compiler_revision`` did (module docstring)."""
     protocol = get_protocol(recipe["protocol"]).from_mapping(recipe["parameters"])
     options = dict(recipe["options"])
     common = {
@@ -64,4 +72,5 @@ def execute(
         "sweep_point": sweep_point,
     }
     plugin = get_protocol(recipe["protocol"])
-    return plugin.run(protocol, backend, solvers=solvers, **common, **options)
+    with compiler_revision(recipe.get("compiler_revision")):
+        return plugin.run(protocol, backend, solvers=solvers, **common, **options)

@@ -23,6 +23,7 @@ from qiskit.providers import BackendV2
 from qiskit.transpiler import Target
 
 from qcompile.errors import InvalidParameter, Terminated
+from qcompile.passes.compile import current_compiler_revision
 from qcompile.results import RunResult
 
 __all__ = [
@@ -149,12 +150,15 @@ def run_recipe(
     runner: str, protocol, sweep_point: tuple[str, int] | None = None, **options: Any
 ) -> dict[str, Any]:
     """What a run needs to be done again: the runner, the protocol and the runner's options
-    (with the seed resolved), as stored with the run; tagged with its sweep point, if any."""
+    (with the seed resolved) and the compiler's revision (what recompiles its circuits alike:
+    :func:`qcompile.passes.compile.compiler_revision`), as stored with the run; tagged with its
+    sweep point, if any."""
     recipe = {
         "runner": runner,
         "protocol": protocol.name,
         "parameters": protocol.parameters(),
         "options": options,
+        "compiler_revision": current_compiler_revision(),
     }
     if sweep_point is not None:
         recipe["sweep"] = list(sweep_point)
