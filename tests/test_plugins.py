@@ -187,14 +187,19 @@ def test_a_broken_plugin_is_skipped_with_a_warning(tmp_path, monkeypatch):
     _install(site, "broken_plugin", "raise ImportError('missing dependency')\n",
              "broken = broken_plugin")  # fmt: skip
     _install(site, "partial_plugin", "NAME = 'partial'\n", "partial = partial_plugin")
+    halfway = ("NAME = 'halfway'\nSUMMARY = 'circuits without an estimate'\nPARAMETERS = ()\n"
+               "def from_mapping(v): return v\ndef reference(p): return {}\n"
+               "def lower(p): return []\n")  # fmt: skip
+    _install(site, "halfway_plugin", halfway, "halfway = halfway_plugin")
     monkeypatch.syspath_prepend(str(site))
     refresh()
     try:
         with pytest.warns(RuntimeWarning) as caught:
             names = set(PROTOCOLS)
-        assert BUILT_IN <= names and not {"broken", "partial"} & names
+        assert BUILT_IN <= names and not {"broken", "partial", "halfway"} & names
         messages = " ".join(str(w.message) for w in caught)
         assert "broken" in messages and "partial" in messages
+        assert "'halfway'" in messages and "run (or estimate)" in messages
     finally:
         monkeypatch.undo()
         refresh()

@@ -28,7 +28,12 @@ import numpy as np
 
 from qcompile.errors import InvalidParameter
 from qcompile.model import OpenSystem
-from qcompile.protocols.ising_memory import flip_rates, inverse_temperature, kappa_tilde
+from qcompile.protocols.ising_memory import (
+    BETA_C,
+    flip_rates,
+    inverse_temperature,
+    kappa_tilde,
+)
 from qcompile.protocols.parameters import Parameter
 from qcompile.resources import check_evolution_time
 from qcompile.states.oscillator_basis import check_cutoff
@@ -282,14 +287,27 @@ def ising_rates_of(photons: float, kappa1: float, kappa_nn: float):
     return flip_rates(rates["delta"], rates["kappa"])
 
 
-def run(protocol: PhotonicIsingToy, backend, *, solvers: Mapping | None = None, **options):
-    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.run.photonic_toy.run_photonic_toy``;
-    ``options`` are the runner's (shots, seed, store, ...)."""
-    from qcompile.run.photonic_toy import run_photonic_toy
-
-    given = dict(solvers or {})  # optional overrides of the default solvers
-    return run_photonic_toy(protocol, backend, solver=given.get("state_at"), **options)
+def reference(protocol: PhotonicIsingToy, solvers: Mapping[str, Callable]) -> dict:
+    """The run's values (plugin interface: a protocol with no circuits, run by
+    :mod:`qcompile.run.pipeline`): fidelities of |0_L⟩, |1_L⟩, |±_L⟩ after ``time`` and
+    ``decode_time``, ⟨QZ⟩ and the trace, the cat amplitude, and the idealised lattice it maps
+    to (§5, §7) with its phase; ``solvers["state_at"]`` evolves the master equation."""
+    states = protocol.fidelities(solvers["state_at"])
+    lattice = idealized_ising_rates(protocol.photons, protocol.kappa1, protocol.kappa_nn)
+    if protocol.kappa1 > 0 and protocol.kappa_nn > 0:
+        lattice["phase"] = "ordered" if lattice["beta"] > BETA_C else "disordered"
+        lattice["mean_field_magnetization"] = mean_field_magnetization(
+            lattice["delta"], lattice["kappa"]
+        )
+    alpha = cat_amplitude(protocol.photons)
+    return {
+        "fidelity": {k: v["fidelity"] for k, v in states.items()},
+        "symmetry_QZ": {k: v["symmetry"] for k, v in states.items()},
+        "trace": {k: v["trace"] for k, v in states.items()},
+        "alpha": [alpha.real, alpha.imag],
+        "alpha_squared_modulus": abs(alpha) ** 2,
+        "idealized_lattice": lattice,
+    }
 
 
 def render(results: list, console) -> None:

@@ -7,10 +7,11 @@ A protocol plugin is any object — usually a module — with
   ``qcompile protocols`` and the JSON parameter block come from it);
 * ``from_mapping(values)``: the validated protocol from a parameter mapping (CLI, JSON, a
   stored recipe); its ``parameters()`` round-trips through ``from_mapping``;
-* either its data flow — ``reference(protocol)`` (exact observables), ``lower(protocol)``
-  (measured circuits), ``estimate(protocol, counts)`` (observables from one counts mapping
-  per circuit) — which qcompile's one runner runs, stores and compares
-  (:mod:`qcompile.run.pipeline`), or
+* either its data flow — ``reference(protocol)`` (exact observables; ``reference(protocol,
+  solvers)`` gets qcompile's reference solvers by name), ``lower(protocol)`` (measured
+  circuits), ``estimate(protocol, counts)`` (observables from one counts mapping per circuit);
+  a protocol without circuits declares ``reference`` alone — which qcompile's one runner
+  runs, stores and compares (:mod:`qcompile.run.pipeline`), or
 * ``run(protocol, backend, *, solvers=None, shots, seed, store, progress, run_id,
   sweep_point, **options)``: the whole run (reference, lowering, compiling, execution,
   estimation) as a :class:`~qcompile.results.RunResult` — for the built-ins, a call of their
@@ -112,6 +113,13 @@ class DataFlowPlugin:
         return run_declared(self.module, protocol, backend, **options)
 
 
+def _missing_flow(plugin: Any) -> list[str]:
+    """What a plugin without ``run`` lacks of its data flow: ``reference``, and ``lower``
+    with ``estimate`` if it has either (a protocol without circuits declares neither)."""
+    needed = DATA_FLOW if any(hasattr(plugin, a) for a in DATA_FLOW[1:]) else DATA_FLOW[:1]
+    return [a for a in needed if not hasattr(plugin, a)]
+
+
 @cache
 def protocol_plugins() -> dict[str, ProtocolPlugin]:
     """Every installed protocol plugin by name (cached; :func:`refresh` reloads).
@@ -133,7 +141,7 @@ def protocol_plugins() -> dict[str, ProtocolPlugin]:
         missing = [a for a in ("NAME", "SUMMARY", "PARAMETERS", "from_mapping")
                    if not hasattr(plugin, a)]  # fmt: skip
         if not hasattr(plugin, "run"):
-            flow = [a for a in DATA_FLOW if not hasattr(plugin, a)]
+            flow = _missing_flow(plugin)
             missing += ["run (or " + ", ".join(flow) + ")"] if flow else []
             plugin = plugin if flow else DataFlowPlugin(plugin)
         if missing or plugin.NAME != ep.name:

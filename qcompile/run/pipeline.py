@@ -13,6 +13,13 @@
   distribution of each uncompiled circuit for ``ideal`` (without ``*_stderr`` entries: it has
   no statistical error).
 
+``lower`` and ``estimate`` are optional together: a protocol with no circuits (the
+photonic-Ising toy: master equations only) declares ``reference`` alone and is computed by
+it on any backend, its result naming the ``reference`` backend, its values under
+``reference``. A ``reference`` that takes ``solvers`` gets qcompile's default reference
+solvers by name (:func:`qcompile.backends.solvers.default_solvers`), with the caller's
+replacements.
+
 On the ``reference`` backend only the reference is computed. On a circuit backend the
 circuits are compiled for its target (:func:`qcompile.passes.compile.compile_circuits`,
 the report under ``circuit``) and run with ``shots`` (device default
@@ -22,6 +29,7 @@ shots reports the exact distribution as ``observables``).
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -88,6 +96,15 @@ def _lowered(plugin, protocol) -> list[QuantumCircuit]:
     return circuits
 
 
+def _reference(plugin, protocol, solvers) -> dict[str, Any]:
+    """``plugin.reference(protocol)``, with the solvers by name if it takes them."""
+    if "solvers" not in inspect.signature(plugin.reference).parameters:
+        return plugin.reference(protocol)
+    from qcompile.backends.solvers import default_solvers
+
+    return plugin.reference(protocol, solvers={**default_solvers(), **dict(solvers or {})})
+
+
 def _jsonable(block: dict[str, Any]) -> dict[str, Any]:
     """NumPy scalars and arrays as plain numbers and lists (the JSON contract)."""
     out = {}
@@ -114,18 +131,23 @@ def run_declared(
     sweep_point: tuple[str, int] | None = None,
 ) -> RunResult:
     """Run ``protocol`` of a data-flow ``plugin`` on ``backend`` (module docstring).
-    ``solvers`` is accepted for the plugin interface; a data-flow plugin's reference is its
-    own."""
-    check_run(protocol, backend, shots, seed)
-    circuits = _lowered(plugin, protocol) if runs_circuits(backend) else []
+    ``solvers`` replaces default reference solvers by name, for a ``reference`` that takes
+    them."""
+    has_circuits = hasattr(plugin, "lower")
+    if not has_circuits:  # nothing to run: the reference is the result
+        backend, shots = "reference", None
+    else:
+        check_run(protocol, backend, shots, seed)
+    circuits = _lowered(plugin, protocol) if has_circuits and runs_circuits(backend) else []
     if circuits and backend.noisy and shots is None:
         shots = DEFAULT_SHOTS
 
     def body(run: RunContext) -> RunResult:
         run.report("reference", 0, 1)
-        reference = _jsonable(plugin.reference(protocol))
+        reference = _jsonable(_reference(plugin, protocol, solvers))
         run.report("reference", 1, 1)
-        observables, ideal, circuit = dict(reference), {}, {}
+        observables = dict(reference) if has_circuits else {}
+        ideal, circuit = {}, {}
         if circuits:
             if max(c.num_qubits for c in circuits) <= MAX_EXACT_QUBITS:
                 exact = [exact_distribution(c) for c in circuits]
@@ -140,12 +162,13 @@ def run_declared(
                                            run.run_id)  # fmt: skip
                 observables = _jsonable(plugin.estimate(protocol, counts))
         return RunResult(
-            protocol=plugin.NAME, parameters=protocol.parameters(), backend=backend.name,
+            protocol=plugin.NAME, parameters=protocol.parameters(),
+            backend=backend if isinstance(backend, str) else backend.name,
             seed=run.seed, shots=run.shots if circuits else None, circuit=circuit,
             observables=observables, ideal=ideal, reference=reference,
         )  # fmt: skip
 
     return execute_run(
-        protocol, backend, body, runner=plugin.NAME, shots=shots, seed=seed, store=store,
-        progress=progress, run_id=run_id, sweep_point=sweep_point,
+        protocol, backend, body, runner=getattr(plugin, "RUNNER", plugin.NAME), shots=shots,
+        seed=seed, store=store, progress=progress, run_id=run_id, sweep_point=sweep_point,
     )  # fmt: skip
