@@ -123,3 +123,30 @@ def test_a_recipe_compiles_as_its_recorded_revision(tmp_path):
     for given, revision in ((recipe, COMPILER_REVISION), (older, 1)):
         result = execute(given, get_backend("aer"), store=store)
         assert store.get_run(result.run_id)["recipe"]["compiler_revision"] == revision
+
+
+def test_a_reseeded_pass_manager_compiles_like_a_fresh_one():
+    """compile_best's candidates reuse one pass manager with the seeded stages (layout,
+    routing) rebuilt: for circuits as given and optimized, with and without a fixed initial
+    layout, on two devices, the compiled circuits and their layouts are identical to those of
+    a pass manager built for that seed."""
+    from qcompile.app.benchmark_circuits import suite_circuits
+    from qcompile.passes import reseeded
+
+    names = {"two_hub_N4", "qft8", "random_collision_model", "ising_memory_M2_step"}
+    circuits = [c.circuit for c in suite_circuits(quick=True) if c.name in names]
+    circuits += optimize_logically(circuits, seed=1)
+    checked = 0
+    for device, layout in (("fake_torino", None), ("fake_sherbrooke", None),
+                           ("fake_torino", [0, 1, 2, 3, 4, 5])):  # fmt: skip
+        target = fake_backend(device).target
+        base = build_pass_manager(target, seed=7, initial_layout=layout)
+        for seed in (1, 2):
+            fresh = build_pass_manager(target, seed=seed, initial_layout=layout)
+            for circuit in circuits:
+                if layout is not None and circuit.num_qubits != len(layout):
+                    continue
+                a, b = fresh.run(circuit), reseeded(base, seed).run(circuit)
+                assert a == b and a.layout == b.layout
+                checked += 1
+    assert checked == 2 * 2 * len(circuits) + 2 * 4  # 6-qubit circuits on the fixed layout

@@ -20,10 +20,12 @@ Circuits without a chain go through Qiskit's own layout and routing unchanged.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 from qiskit.transpiler import PassManager, StagedPassManager, Target
 from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
+from qiskit.transpiler.preset_passmanagers.plugin import PassManagerStagePluginManager
 
 from qcompile.passes.ancilla_reuse import AncillaReuse
 from qcompile.passes.collision_chain_layout import CollisionChainLayout
@@ -52,6 +54,7 @@ __all__ = [
     "StateAwareSynthesis",
     "SynthesizePauliEvolutions",
     "build_pass_manager",
+    "reseeded",
 ]
 
 
@@ -113,3 +116,22 @@ def build_pass_manager(
     manager.post_routing = PassManager([MarkRoutedWithoutSwaps()])
     manager.post_optimization = PassManager([MarkSeedIndependent()])
     return manager
+
+
+#: The stages whose passes take the transpiler seed (Sabre, VF2Layout) at level 3.
+SEEDED_STAGES = ("layout", "routing")
+
+
+def reseeded(manager: StagedPassManager, seed: int) -> StagedPassManager:
+    """``manager`` (a :func:`build_pass_manager` for a target) with transpiler seed ``seed``:
+    the seeded stages rebuilt by their plugins, every other stage shared — the same circuits
+    as ``build_pass_manager(target, seed=seed, ...)`` at a fraction of the construction
+    (the optimization and translation stages dominate it; the candidates of
+    :func:`~qcompile.passes.compile.compile_best` differ only by seed)."""
+    config = copy.copy(manager.routing.qcompile_config)
+    config.seed_transpiler = seed
+    plugins = PassManagerStagePluginManager()
+    stages = {name: getattr(manager, name) for name in manager.expanded_stages}
+    for name in SEEDED_STAGES:
+        stages[name] = plugins.get_passmanager_stage(name, "qcompile", config, optimization_level=3)
+    return StagedPassManager(stages=manager.stages, **stages)

@@ -32,7 +32,7 @@ from qiskit.transpiler import Target
 
 from qcompile.errors import QCompileError, ResourceLimit
 from qcompile.metrics import circuit_metrics
-from qcompile.passes import build_pass_manager
+from qcompile.passes import build_pass_manager, reseeded
 from qcompile.passes.logical_optimization import optimize_logically
 from qcompile.passes.seed_independence import SEED_INDEPENDENT
 from qcompile.passes.targets import resolve_target
@@ -154,11 +154,14 @@ def compile_best(
     base = 0 if seed is None else seed
     circuits = list(circuits)
 
+    first = build_pass_manager(
+        target, seed=base % 2**63, initial_layout=initial_layout, initial_state=initial_state
+    )
+
     def compile_with(batch: list[QuantumCircuit], k: int) -> list[QuantumCircuit]:
-        return build_pass_manager(
-            target, seed=(base + k) % 2**63, initial_layout=initial_layout,
-            initial_state=initial_state,
-        ).run(list(batch))  # fmt: skip
+        # the candidates differ by seed only: the other stages are built once (reseeded)
+        manager = first if k == 0 else reseeded(first, (base + k) % 2**63)
+        return manager.run(list(batch))
 
     best = compile_with(circuits, 0)
     routed = target is not None and target.build_coupling_map() is not None

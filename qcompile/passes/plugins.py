@@ -91,7 +91,7 @@ class QCompileRoutingPlugin(PassManagerStagePlugin):
             _as_default(pass_manager_config), optimization_level
         )
         # a routed chain keeps the path its layout chose (no VF2 post-layout move)
-        return PassManager(
+        manager = PassManager(
             [
                 CollisionChainRouting(pass_manager_config.target),
                 ConditionalController(
@@ -100,6 +100,8 @@ class QCompileRoutingPlugin(PassManagerStagePlugin):
                 ),
             ]
         )
+        manager.qcompile_config = pass_manager_config  # what reseeded() rebuilds it from
+        return manager
 
 
 def state_aware_passes(target=None, basis_gates=None) -> list:
