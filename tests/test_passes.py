@@ -190,7 +190,7 @@ def test_ancilla_reuse_cost_model():
 def test_chain_routed_circuits_compile_one_candidate(monkeypatch):
     """The collision-chain passes use no seed: a homogenization chain compiles once (the same
     circuit as the best of three seeds), a circuit Sabre routes is compiled as given (seed 0)
-    and then, optimized logically, with every seed; the marker never reaches the caller's
+    and then, optimized logically, with two seeds; the marker never reaches the caller's
     circuit."""
     import qcompile.passes.compile as compile_module
     from qcompile.passes.compile import CANDIDATES, _cost, compile_best
@@ -220,9 +220,8 @@ def test_chain_routed_circuits_compile_one_candidate(monkeypatch):
     qft = QuantumCircuit(5)
     qft.append(QFTGate(5), range(5))
     compile_best([qft], target, seed=0)
-    # seed 0 compiles the circuit as given and its logical optimization; seeds 1 and 2 the
-    # latter (logical seeds 0 and 1 disagree here: all three)
-    assert calls == list(range(CANDIDATES))
+    # seed 0 compiles the circuit as given and its logical optimization, seed 1 the latter
+    assert calls == list(range(CANDIDATES - 1))
 
 
 def test_circuits_routed_without_a_swap_compile_one_candidate(monkeypatch):

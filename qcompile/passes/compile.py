@@ -4,12 +4,15 @@ qcompile's pipeline (Qiskit's level-3 preset with qcompile's stage plugins) depe
 seed through Sabre's layout and routing: on the benchmark suite a different seed changes the
 two-qubit count by up to 50 % (an Ising-memory step on FakeFez: 24, 12, 40). Sabre also
 routes better what was consolidated first (:mod:`qcompile.passes.logical_optimization`).
-So each circuit is compiled as given with the first seed; then — unless that compiled every
-circuit alike for any seed (:mod:`qcompile.passes.seed_independence`: the collision-chain
-passes routed it, or routing inserted no SWAP) — its logical optimization with up to
-:data:`CANDIDATES` seeds, a third only where the first two give every circuit the same cost
-(on the suite's 57 circuits × 3 devices a third seed never beat two that agreed). The best
-is kept by two-qubit count, then two-qubit depth, then depth (issue 14, item 4). (Level 2
+So :data:`CANDIDATES` candidates are compiled per circuit: the circuit as given with the
+first seed; then — unless that compiled every circuit alike for any seed
+(:mod:`qcompile.passes.seed_independence`: the collision-chain passes routed it, or routing
+inserted no SWAP) — its logical optimization with the first seed and the next. The best is
+kept by two-qubit count, then two-qubit depth, then depth (issue 14, item 4). On the suite's
+circuits × 3 devices the circuit as given never had fewer two-qubit gates than the best
+logical candidate (it wins some depth ties), and a third logical seed gained at most 15
+two-qubit gates (the cat step on FakeFez, 514 vs 529) and never decided a target: it is not
+worth its compile time. (Level 2
 was tried as a candidate too: with qcompile's passes it never beat level 3.) Stored runs
 record :data:`COMPILER_REVISION`; :func:`compiler_revision` recompiles as an older one did.
 An experiment's circuits share one layout: the candidates choose it on the full protocol
@@ -49,13 +52,14 @@ __all__ = [
     "circuit_metrics",
 ]
 
-#: Seeds tried per circuit (``seed``, ``seed + 1``, …), the first preferred on ties.
+#: Candidates compiled per circuit: the circuit as given, then its logical optimization with
+#: seeds ``seed``, ``seed + 1``, … (:func:`compile_best`); the first preferred on ties.
 CANDIDATES = 3
 
 #: What :func:`compile_best` does, numbered so a stored run can be recompiled as it was
 #: (every run's recipe records it; a run completed later from its jobs must reproduce the
 #: circuits the jobs ran): 1 — the circuits as given, best of the seeds; 2 — the circuits
-#: as given with the first seed, then their logical optimization with every seed.
+#: as given with the first seed, then their logical optimization with the other candidates.
 COMPILER_REVISION = 2
 
 _revision: ContextVar[int] = ContextVar("qcompile_compiler_revision", default=COMPILER_REVISION)
@@ -144,10 +148,10 @@ def compile_best(
 
     The first candidate is the circuit as given, with ``seed`` (``None``: 0). If every
     circuit then compiles alike for any seed (chain-routed, or routed without a SWAP) it is
-    the result. Otherwise the circuits are optimized without a coupling map first
+    the result. Otherwise the circuits are optimized without a coupling map
     (:func:`~qcompile.passes.logical_optimization.optimize_logically`) and compiled with
-    ``candidates`` seeds from ``seed`` on (wrapped below 2^63, the range every seed is
-    validated against; a third only where the first two disagree).
+    ``candidates − 1`` seeds (at least one) from ``seed`` on (wrapped below 2^63, the range
+    every seed is validated against; one if the first routes without a SWAP).
 
     Without a coupling map (``target`` None or all-to-all) one candidate is compiled: there
     is no layout or routing for seeds or a logical pre-optimization to change."""
@@ -168,7 +172,7 @@ def compile_best(
     if routed and not _seedless(best):
         if _revision.get() >= 2:
             batch = optimize_logically(circuits, seed=base, initial_state=initial_state)
-            seeds = range(max(1, candidates))
+            seeds = range(max(1, candidates - 1))
         else:  # revision 1: more seeds for the circuits as given
             batch, seeds = circuits, range(1, candidates)
         results = [best]
