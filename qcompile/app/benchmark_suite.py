@@ -18,8 +18,9 @@ compiled as operators (no measurement, no assumption on the input), to show no r
 where qcompile's own passes find nothing: QFT-8 and QuantumVolume-10.
 
 Targets: FakeTorino, FakeFez, FakeSherbrooke and an all-to-all CX target. Compilers:
-``qcompile`` (:func:`qcompile.passes.compile.compile_best`: the best of 3 seeds),
-``qcompile_fast`` (one seed: the compile-time side of the trade), ``qiskit_o2``/``qiskit_o3``
+``qcompile`` (:func:`qcompile.passes.compile.compile_best`: the best of 3 candidates),
+``qcompile_fast`` (``candidates=1``: the circuit as given and its logical optimization with
+one seed — the compile-time side of the trade), ``qiskit_o2``/``qiskit_o3``
 (``generate_preset_pass_manager``), ``pytket`` (``FullPeepholeOptimise`` through
 pytket-qiskit, then Qiskit O1 for layout, routing and translation) and ``pytket_ibm``
 (pytket-qiskit's own default IBM compilation, ``IBMQBackend.default_compilation_pass_offline``
