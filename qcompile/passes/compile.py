@@ -12,9 +12,9 @@ kept by two-qubit count, then two-qubit depth, then depth (issue 14, item 4). On
 circuits × 3 devices the circuit as given never had fewer two-qubit gates than the best
 logical candidate (it wins some depth ties), and a third logical seed gained at most 15
 two-qubit gates (the cat step on FakeFez, 514 vs 529) and never decided a target: it is not
-worth its compile time. (Level 2
-was tried as a candidate too: with qcompile's passes it never beat level 3.) Stored runs
-record :data:`COMPILER_REVISION`; :func:`compiler_revision` recompiles as an older one did.
+worth its compile time. (Level 2 was tried as a candidate too: with qcompile's passes it never
+beat level 3.) Stored runs record :data:`COMPILER_REVISION`; :func:`compiler_revision`
+recompiles as an older one did.
 An experiment's circuits share one layout: the candidates choose it on the full protocol
 circuit (``layout_from``). The report's metrics are what the benchmarks compare: two-qubit
 gate count, two-qubit depth, depth, active qubits and wall-clock compile time.
