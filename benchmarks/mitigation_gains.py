@@ -232,8 +232,10 @@ ISING_TIMES = (1.0, 2.0, 3.0)
 
 def measure_ising(shots: int, seed: int) -> dict:
     """The Ising memory's decoded success at :data:`ISING_TIMES` on FakeTorino noise."""
+    from qcompile.protocols import get_protocol
     from qcompile.protocols.ising_memory import ising_memory
-    from qcompile.run.ising_memory import run_ising_memory
+
+    memory = get_protocol("ising-memory")
 
     rows = {}
     raw_error = None
@@ -242,8 +244,7 @@ def measure_ising(shots: int, seed: int) -> dict:
         values, ideal, sigma = [], [], []
         for t in ISING_TIMES:
             protocol = ising_memory(time=t, **ISING)
-            r = run_ising_memory(protocol, backend, shots=shots, seed=seed,
-                                 **options)  # fmt: skip
+            r = memory.run(protocol, backend, shots=shots, seed=seed, **options)
             values.append(r.observables["success_probability"])
             sigma.append(r.observables["success_probability_stderr"])
             ideal.append(r.ideal["success_probability"])

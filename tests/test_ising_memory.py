@@ -24,9 +24,11 @@ from qcompile.backends.classical_master_equation import (
 )
 from qcompile.backends.ising_kmc import simulate_memory
 from qcompile.errors import InvalidParameter, ResourceLimit
+from qcompile.protocols import get_protocol
 from qcompile.protocols.ising_memory import (
     BETA_C,
     DELTA_C,
+    exponential_fit,
     flip_rates,
     inverse_temperature,
     ising_memory,
@@ -35,7 +37,6 @@ from qcompile.protocols.ising_memory import (
     majority_success,
     neighbours,
 )
-from qcompile.run.ising_memory import exponential_fit, run_ising_memory
 
 EXACT_T800 = {  # spec 004 §0 / §9.1
     (3, 0.005): 0.990268, (3, 0.01): 0.935970, (3, 0.02): 0.708494, (3, 0.05): 0.500140,
@@ -169,10 +170,7 @@ def test_collision_circuit_matches_its_exact_chain(m, steps, shots, delta):
 
 def test_runner_on_aer_reports_circuit_ideal_and_reference():
     protocol = ising_memory(size=2, delta=0.05, time=4.0, dt=0.5, trajectories=1)
-    result = run_ising_memory(
-        protocol, get_backend("aer"), simulate=simulate_memory, exact=exact_success_probability,
-        shots=2000, seed=2,
-    )  # fmt: skip
+    result = get_protocol("ising-memory").run(protocol, get_backend("aer"), shots=2000, seed=2)
     obs = result.observables
     assert (
         abs(obs["success_probability"] - result.ideal["success_probability"])
@@ -403,8 +401,8 @@ def test_folding_with_resets_keeps_the_channel():
 def test_estimator_success_matches_the_exact_chain():
     """Ideal Aer through the Estimator (level 0): within 4σ of the exact collision chain."""
     protocol = ising_memory(size=2, delta=0.05, time=4.0, dt=0.5, trajectories=1)
-    result = run_ising_memory(protocol, get_backend("aer"), shots=4000, seed=3,
-                              estimator=True, resilience_level=0)  # fmt: skip
+    result = get_protocol("ising-memory").run(protocol, get_backend("aer"), shots=4000, seed=3,
+                                              estimator=True, resilience_level=0)  # fmt: skip
     obs = result.observables
     error = obs["success_probability_stderr"]
     assert 0 < error < 0.01

@@ -27,11 +27,16 @@ from dataclasses import dataclass
 import numpy as np
 from qiskit.circuit import ClassicalRegister, QuantumCircuit, QuantumRegister
 from qiskit.circuit.library import UCRYGate
-from qiskit.quantum_info import SparsePauliOp
 
 from qcompile.errors import InvalidParameter, ResourceLimit
-from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, Parameter, read_flag
+from qcompile.protocols.ising_decoder import (
+    majority_observable,
+    majority_success,
+    majority_weights,
+)
+from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, Parameter
 from qcompile.resources import available_memory, check_time_steps
+from qcompile.states.mitigated_counts import MitigatedCounts
 
 __all__ = [
     "exponential_fit",
@@ -64,6 +69,7 @@ MAX_SIZE = 64
 MAX_CIRCUIT_SIZE = 3
 MAX_CIRCUIT_COLLISIONS = 2000  # steps × sites: Aer simulates every shot through every reset
 BYTES_PER_TRAJECTORY = 16
+BOOTSTRAP = 400  # resamples for the standard error of readout-mitigated counts
 PARAMETERS = (
     Parameter(
         "size", "int", 3, f"an integer 2 <= M <= {MAX_SIZE} (circuits: M <= 3)", listable=True
@@ -106,42 +112,6 @@ def neighbours(size: int) -> np.ndarray:
         [[((x + 1) % m) * m + y, ((x - 1) % m) * m + y, x * m + (y + 1) % m, x * m + (y - 1) % m]
          for x in range(m) for y in range(m)]
     )  # fmt: skip
-
-
-def majority_success(counts: Mapping[str, float], sites: int) -> tuple[float, float]:
-    """Decoded success P(majority 0) from measured bit strings (ties ½) and its standard error."""
-    shots = sum(counts.values())
-    success = 0.0
-    for bits, n in counts.items():
-        ones = bits.replace(" ", "").count("1")
-        success += n * (1.0 if 2 * ones < sites else 0.5 if 2 * ones == sites else 0.0)
-    p = success / shots
-    return p, math.sqrt(max(p * (1 - p), 0.0) / shots)
-
-
-def majority_weights(sites: int) -> np.ndarray:
-    """f(s) for every outcome s of the sites (bit i of s = site i): 1 for a majority of 0s,
-    ½ on a tie, 0 otherwise — the decoder as a function on outcomes."""
-    ones = np.array([bin(c).count("1") for c in range(1 << sites)])
-    return np.where(2 * ones < sites, 1.0, np.where(2 * ones == sites, 0.5, 0.0))
-
-
-def majority_observable(sites: int, num_qubits: int | None = None) -> SparsePauliOp:
-    r"""The decoded success as one Z-diagonal observable: Π = Σ_s f(s)|s⟩⟨s| with f = 1 for
-    a majority of 0s, ½ on a tie, 0 otherwise (so ⟨Π⟩ = :func:`majority_success`), written
-    as Z strings, c_S = 2^{−n} Σ_s f(s)(−1)^{|s ∩ S|} (a Walsh–Hadamard transform), on the
-    first ``sites`` of ``num_qubits`` qubits (default: just the sites)."""
-    from scipy.linalg import hadamard
-
-    configs = np.arange(1 << sites)
-    coefficients = hadamard(1 << sites) @ majority_weights(sites) / (1 << sites)
-    width = sites if num_qubits is None else num_qubits
-    labels = []
-    for subset in configs:
-        z = "".join("Z" if (subset >> q) & 1 else "I" for q in range(width))
-        labels.append(z[::-1])
-    keep = np.abs(coefficients) > 1e-14
-    return SparsePauliOp(np.array(labels)[keep].tolist(), coefficients[keep])
 
 
 @dataclass(frozen=True)
@@ -362,18 +332,113 @@ def exponential_fit(sizes, failures, errors) -> dict[str, float] | None:
     return {"a": float(coef[0]), "gamma": float(coef[1]), "points": len(points)}
 
 
-def run(protocol: IsingMemory, backend, *, solvers: Mapping | None = None, **options):
-    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.run.ising_memory.run_ising_memory``;
-    ``options`` are the runner's (shots, seed, store, ...)."""
-    from qcompile.run.ising_memory import run_ising_memory
+# -- data flow (qcompile's one runner, qcompile.run.pipeline) -------------------------------
+#: Circuit backends sample even when ideal: the circuit's exact answer is the collision chain.
+ALWAYS_SAMPLES = True
+#: Largest M whose reference is the exact classical master equation.
+EXACT_MAX_SIZE = 4
 
-    if "estimator" in options:  # from a sweep's text or a recipe's JSON
-        options["estimator"] = read_flag("estimator", options["estimator"])
-    given = dict(solvers or {})  # optional overrides of the default solvers
-    return run_ising_memory(
-        protocol, backend, simulate=given.get("kmc"), exact=given.get("exact_memory"), **options
+
+def reference(protocol: IsingMemory, solvers: Mapping) -> dict:
+    """β against β_c, the rates and — for M ≤ 4 — the exact success probability of the
+    continuous-time chain (``solvers["exact_memory"]``: the symmetry-lumped classical master
+    equation)."""
+    out = {
+        "beta": protocol.beta,
+        "beta_c": BETA_C,
+        "delta_c_over_kappa": DELTA_C,
+        "phase": protocol.phase,
+        "rates": list(protocol.rates()),
+        "success_probability": None,
+    }
+    if protocol.size <= EXACT_MAX_SIZE:
+        out["success_probability"] = solvers["exact_memory"](
+            protocol.size, protocol.rates(), protocol.time
+        )
+        out["method"] = "exact classical master equation (symmetry-lumped)"
+    return out
+
+
+def simulate(protocol: IsingMemory, solvers: Mapping, seed: int, report) -> dict:
+    """The ``reference`` backend's observables: ``trajectories`` exact trajectories (kinetic
+    Monte Carlo, ``solvers["kmc"]``), decoded, with their standard error."""
+    report("trajectories", 0, protocol.trajectories)
+    kmc = solvers["kmc"](
+        protocol.size,
+        protocol.rates(),
+        protocol.time,
+        protocol.trajectories,
+        seed=seed,
+        progress=lambda done, total: report("trajectories", done, total),
     )
+    return {
+        "success_probability": kmc.success_probability,
+        "success_probability_stderr": kmc.stderr,
+        "trajectories": kmc.trajectories,
+        "ties": kmc.ties,
+        "mean_events": kmc.mean_events,
+        "seconds": kmc.seconds,
+        "method": "kinetic Monte Carlo (exact trajectories)",
+    }
+
+
+def lower(protocol: IsingMemory) -> list[QuantumCircuit]:
+    """The collision circuit up to the memory time, every site measured (§8)."""
+    return [protocol.circuit(round(protocol.time / protocol.dt))]
+
+
+def ideal(protocol: IsingMemory) -> dict:
+    """The circuit's exact answer: the discrete-time collision chain (O(δt) from the
+    continuous one)."""
+    steps = round(protocol.time / protocol.dt)
+    return {
+        "success_probability": protocol.collision_chain_success(steps),
+        "method": f"exact collision chain, {steps} rounds of dt = {protocol.dt:g}",
+    }
+
+
+def circuit_info(protocol: IsingMemory) -> dict:
+    """The collision rounds and their step, beside the compiled circuit's metrics."""
+    return {
+        "rounds": round(protocol.time / protocol.dt),
+        "dt": protocol.dt,
+        "rounds_per_unit_time": 1 / protocol.dt,
+    }
+
+
+def estimate(protocol: IsingMemory, counts: list, rng: np.random.Generator) -> dict:
+    """The majority-decoded success from the site readout; readout-mitigated counts get its
+    standard error from resampling their raw counts and calibration (the inversion's
+    variance included, ``BOOTSTRAP`` resamples)."""
+    (table,) = counts
+    success, error = majority_success(table, protocol.sites)
+    if isinstance(table, MitigatedCounts):
+        error = table.stderr_of(majority_weights(protocol.sites), rng, BOOTSTRAP)
+    return {
+        "success_probability": success,
+        "success_probability_stderr": error,
+        "shots": round(sum(getattr(table, "raw", table).values())),
+        "method": "collision circuit, majority-decoded shots",
+    }
+
+
+def estimator_observables(protocol: IsingMemory, circuits: list) -> list:
+    """The decoded success as one Z-diagonal observable on the sites (the Estimator path)."""
+    return [[majority_observable(protocol.sites, c.num_qubits)] for c in circuits]
+
+
+def from_expectations(
+    protocol: IsingMemory, data: list, *, shots: int, resilience_level: int
+) -> dict:
+    """The success and its standard error from the Estimator's expectation value."""
+    (values,) = data
+    return {
+        "success_probability": float(values["evs"][0]),
+        "success_probability_stderr": float(values["stds"][0]),
+        "shots": shots,
+        "method": "collision circuit, majority projector through the Estimator "
+        f"(level {resilience_level})",
+    }
 
 
 def render(results: list, console) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ESTIMATOR_OPTIONS", "Parameter", "circuit_only", "read_flag"]
+__all__ = ["ESTIMATOR_OPTIONS", "Parameter", "ZNE_OPTION", "circuit_only", "read_flag"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,13 @@ ESTIMATOR_OPTIONS = (
     Parameter("estimator", "bool", False, "true|false; Pauli expectation values from runtime's "
               "Estimator instead of tomography counts"),
     Parameter("resilience_level", "int", 1, "0, 1 (TREX) or 2 (TREX + ZNE); with estimator"),
+)  # fmt: skip
+
+
+#: Zero-noise extrapolation, a run option of every protocol with circuits that offers it.
+ZNE_OPTION = Parameter(
+    "zne", "str", None, "odd scale factors from 1, e.g. 1,3,5; zero-noise extrapolation "
+    "(device-noise circuit backends)",
 )  # fmt: skip
 
 

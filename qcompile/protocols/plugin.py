@@ -11,7 +11,11 @@ A protocol plugin is any object — usually a module — with
   solvers)`` gets qcompile's reference solvers by name), ``lower(protocol)`` (measured
   circuits), ``estimate(protocol, counts)`` (observables from one counts mapping per circuit);
   a protocol without circuits declares ``reference`` alone — which qcompile's one runner
-  runs, stores and compares (:mod:`qcompile.run.pipeline`), or
+  runs, stores and compares (:mod:`qcompile.run.pipeline`, where the optional hooks
+  ``simulate``, ``ideal``, ``circuit_info``, ``estimator_observables`` and
+  ``from_expectations`` are described); such a plugin with circuits takes the mitigation
+  options ``zne`` (and, with ``estimator_observables``, ``estimator`` and
+  ``resilience_level``) without declaring them, or
 * ``run(protocol, backend, *, solvers=None, shots, seed, store, progress, run_id,
   sweep_point, **options)``: the whole run (reference, lowering, compiling, execution,
   estimation) as a :class:`~qcompile.results.RunResult` — for the built-ins, a call of their
@@ -59,7 +63,7 @@ from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
 from qcompile.errors import InvalidParameter, QCompileError
-from qcompile.protocols.parameters import Parameter
+from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, ZNE_OPTION, Parameter
 
 __all__ = [
     "DATA_FLOW",
@@ -105,6 +109,20 @@ class DataFlowPlugin:
 
     def __repr__(self) -> str:
         return f"DataFlowPlugin({getattr(self.module, '__name__', self.module)!r})"
+
+    @property
+    def RUN_OPTIONS(self) -> tuple[Parameter, ...]:  # noqa: N802 (the interface's name)
+        """The module's run options, and the mitigation every data-flow protocol with
+        circuits takes (:mod:`qcompile.run.mitigated_execution`): ``zne``, and ``estimator``
+        with ``resilience_level`` where it declares ``estimator_observables``."""
+        declared = tuple(getattr(self.module, "RUN_OPTIONS", ()))
+        offered: tuple[Parameter, ...] = ()
+        if hasattr(self.module, "lower"):
+            offered = (ZNE_OPTION,)
+            if hasattr(self.module, "estimator_observables"):
+                offered += ESTIMATOR_OPTIONS
+        names = {p.name for p in declared}
+        return declared + tuple(p for p in offered if p.name not in names)
 
     def run(self, protocol: Any, backend: Any, **options: Any) -> Any:
         """check → store → reference → lower → compile → execute → estimate → result."""

@@ -9,22 +9,43 @@
 * ``lower(protocol) -> list[QuantumCircuit]``: the measured circuits that estimate them;
 * ``estimate(protocol, counts) -> dict``: the observables from one counts mapping per circuit
   (bit strings as Qiskit writes them, classical bit 0 rightmost; counts or probabilities:
-  normalise by their sum). It gets the sampled counts for ``observables`` and the exact
-  distribution of each uncompiled circuit for ``ideal`` (without ``*_stderr`` entries: it has
-  no statistical error).
+  normalise by their sum), each ``x`` with its ``x_stderr`` where it has one. It gets the
+  sampled counts for ``observables`` and the exact distribution of each uncompiled circuit
+  for ``ideal`` (without ``*_stderr`` entries: it has no statistical error). An ``estimate``
+  that takes ``rng`` gets the run's seeded generator (for a bootstrap of readout-mitigated
+  counts, :class:`~qcompile.states.mitigated_counts.MitigatedCounts`).
+
+Optional, each where a protocol needs it:
+
+* ``simulate(protocol, *, solvers, seed, report) -> dict``: the ``observables`` on the
+  ``reference`` backend — a numerical model other than the reference (the Ising memory's
+  exact trajectories); without it a protocol with circuits reports its reference there;
+* ``ideal(protocol) -> dict``: the lowered circuits' exact answer, when the protocol has one
+  of its own (the Ising memory's collision chain) or its circuits are too wide for exact
+  distributions;
+* ``circuit_info(protocol) -> dict``: what the ``circuit`` block adds to the compiled
+  circuit's metrics (rounds, step);
+* ``ALWAYS_SAMPLES = True``: a circuit backend samples even when ideal (``shots`` default
+  :data:`~qcompile.run.runner.DEFAULT_SHOTS`);
+* ``estimator_observables(protocol, circuits)`` (one list of ``SparsePauliOp`` per unmeasured
+  circuit) with ``from_expectations(protocol, data, *, shots, resilience_level)`` (``data``:
+  ``{"evs", "stds"}`` per circuit): the run's ``estimator`` option.
+
+Every run of a protocol with circuits takes the mitigation options ``zne``, ``estimator`` and
+``resilience_level`` (:mod:`qcompile.run.mitigated_execution`), checked before anything runs.
 
 ``lower`` and ``estimate`` are optional together: a protocol with no circuits (the
 photonic-Ising toy: master equations only) declares ``reference`` alone and is computed by
 it on any backend, its result naming the ``reference`` backend, its values under
-``reference``. A ``reference`` that takes ``solvers`` gets qcompile's default reference
-solvers by name (:func:`qcompile.backends.solvers.default_solvers`), with the caller's
-replacements.
+``reference``. A ``reference`` (or ``simulate``) that takes ``solvers`` gets qcompile's
+default reference solvers by name (:func:`qcompile.backends.solvers.default_solvers`), with
+the caller's replacements.
 
-On the ``reference`` backend only the reference is computed. On a circuit backend the
-circuits are compiled for its target (:func:`qcompile.passes.compile.compile_circuits`,
-the report under ``circuit``) and run with ``shots`` (device default
-:data:`~qcompile.run.runner.DEFAULT_SHOTS` where there is noise; an ideal backend without
-shots reports the exact distribution as ``observables``).
+On the ``reference`` backend no circuit is built. On a circuit backend the circuits are
+compiled for its target (:func:`qcompile.passes.compile.compile_circuits`, the report under
+``circuit``) and run with ``shots`` (device default :data:`~qcompile.run.runner.DEFAULT_SHOTS`
+where there is noise; an ideal backend without shots reports the exact distribution as
+``observables``).
 """
 
 from __future__ import annotations
@@ -36,17 +57,17 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import DensityMatrix
 
-from qcompile.errors import QCompileError, ResourceLimit
+from qcompile.errors import InvalidParameter, QCompileError, ResourceLimit
 from qcompile.passes.compile import compile_circuits
 from qcompile.protocols.plugin import DATA_FLOW
 from qcompile.results import RunResult
+from qcompile.run.mitigated_execution import check_mitigation, run_counted, run_estimated
 from qcompile.run.runner import (
     DEFAULT_SHOTS,
     Progress,
     RunContext,
     check_run,
     execute_run,
-    run_with_progress,
     runs_circuits,
 )
 
@@ -96,13 +117,17 @@ def _lowered(plugin, protocol) -> list[QuantumCircuit]:
     return circuits
 
 
-def _reference(plugin, protocol, solvers) -> dict[str, Any]:
-    """``plugin.reference(protocol)``, with the solvers by name if it takes them."""
-    if "solvers" not in inspect.signature(plugin.reference).parameters:
-        return plugin.reference(protocol)
+def _call(method, protocol, **available: Any) -> dict[str, Any]:
+    """``method(protocol, ...)`` with those of the ``available`` keywords it takes, its
+    answer as JSON-ready numbers."""
+    accepted = inspect.signature(method).parameters
+    return _jsonable(method(protocol, **{k: v for k, v in available.items() if k in accepted}))
+
+
+def _solvers(replacements) -> dict[str, Any]:
     from qcompile.backends.solvers import default_solvers
 
-    return plugin.reference(protocol, solvers={**default_solvers(), **dict(solvers or {})})
+    return {**default_solvers(), **dict(replacements or {})}
 
 
 def _jsonable(block: dict[str, Any]) -> dict[str, Any]:
@@ -117,6 +142,24 @@ def _jsonable(block: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _ideal(plugin, protocol, circuits: list[QuantumCircuit]) -> dict[str, Any]:
+    """The lowered circuits' exact answer: the protocol's own, or its estimate from their
+    exact distributions (none for circuits wider than :data:`MAX_EXACT_QUBITS`)."""
+    if hasattr(plugin, "ideal"):
+        return _jsonable(plugin.ideal(protocol))
+    if max(c.num_qubits for c in circuits) > MAX_EXACT_QUBITS:
+        return {}
+    estimated = _jsonable(plugin.estimate(protocol, [exact_distribution(c) for c in circuits]))
+    return {k: v for k, v in estimated.items() if not k.endswith("_stderr")}
+
+
+def _refuse_mitigation(plugin, zne, estimator) -> None:
+    """A protocol without circuits has nothing to mitigate."""
+    for name, value in (("zne", zne), ("estimator", estimator)):
+        if value not in (None, False, "false", "False", "0", 0):
+            raise InvalidParameter(name, value, f"unset: {plugin.NAME} runs no circuits")
+
+
 def run_declared(
     plugin,
     protocol,
@@ -129,46 +172,82 @@ def run_declared(
     progress: Progress | None = None,
     run_id: str | None = None,
     sweep_point: tuple[str, int] | None = None,
+    zne=None,
+    estimator: object = False,
+    resilience_level: object = 1,
 ) -> RunResult:
     """Run ``protocol`` of a data-flow ``plugin`` on ``backend`` (module docstring).
-    ``solvers`` replaces default reference solvers by name, for a ``reference`` that takes
-    them."""
+    ``solvers`` replaces default reference solvers by name, for a ``reference`` or
+    ``simulate`` that takes them; ``zne``, ``estimator`` and ``resilience_level`` as in
+    :func:`qcompile.run.mitigated_execution.check_mitigation`."""
     has_circuits = hasattr(plugin, "lower")
     if not has_circuits:  # nothing to run: the reference is the result
-        backend, shots = "reference", None
+        _refuse_mitigation(plugin, zne, estimator)
+        backend, shots, mitigation, circuits = "reference", None, None, []
     else:
         check_run(protocol, backend, shots, seed)
-    circuits = _lowered(plugin, protocol) if has_circuits and runs_circuits(backend) else []
-    if circuits and backend.noisy and shots is None:
+        mitigation = check_mitigation(plugin, backend, zne, estimator, resilience_level)
+        circuits = _lowered(plugin, protocol) if runs_circuits(backend) else []
+    samples = circuits and (backend.noisy or mitigation.estimator
+                            or getattr(plugin, "ALWAYS_SAMPLES", False))  # fmt: skip
+    if samples and shots is None:
         shots = DEFAULT_SHOTS
 
     def body(run: RunContext) -> RunResult:
         run.report("reference", 0, 1)
-        reference = _jsonable(_reference(plugin, protocol, solvers))
+        reference = _call(plugin.reference, protocol, solvers=_solvers(solvers))
         run.report("reference", 1, 1)
-        observables = dict(reference) if has_circuits else {}
-        ideal, circuit = {}, {}
+        observables: dict[str, Any] = {}
+        if has_circuits and not circuits:
+            observables = dict(reference)
+            if hasattr(plugin, "simulate"):
+                observables = _call(plugin.simulate, protocol, solvers=_solvers(solvers),
+                                    seed=run.seed, report=run.report)  # fmt: skip
+        ideal, circuit, applied = {}, {}, {}
         if circuits:
-            if max(c.num_qubits for c in circuits) <= MAX_EXACT_QUBITS:
-                exact = [exact_distribution(c) for c in circuits]
-                estimated = _jsonable(plugin.estimate(protocol, exact))
-                ideal = {k: v for k, v in estimated.items() if not k.endswith("_stderr")}
-            compiled, report = compile_circuits(circuits, backend.compile_target, seed=run.seed)
+            ideal = _ideal(plugin, protocol, circuits)
+            estimated = mitigation.estimator
+            given = ([c.remove_final_measurements(inplace=False) for c in circuits]
+                     if estimated else circuits)  # fmt: skip
+            run.report("compiling", 0, 1)
+            compiled, report = compile_circuits(
+                given,
+                backend.compile_target,
+                seed=run.seed,
+                initial_state="zero" if estimated else "auto",
+            )
+            run.report("compiling", 1, 1)
             circuit = report.to_dict()
+            if hasattr(plugin, "circuit_info"):
+                circuit.update(_jsonable(plugin.circuit_info(protocol)))
+            context = (run.shots, run.seed, run.report, run.run_id)
             if run.shots is None:
                 observables = dict(ideal)
+            elif estimated:
+                observables, applied = run_estimated(
+                    plugin,
+                    protocol,
+                    backend,
+                    compiled,
+                    given,
+                    *context,
+                    mitigation.resilience_level,
+                )
             else:
-                counts = run_with_progress(backend, compiled, run.shots, run.seed, run.report,
-                                           run.run_id)  # fmt: skip
-                observables = _jsonable(plugin.estimate(protocol, counts))
+                observables, applied = run_counted(
+                    plugin, protocol, backend, compiled, *context, mitigation.zne
+                )
+            observables = _jsonable(observables)
         return RunResult(
             protocol=plugin.NAME, parameters=protocol.parameters(),
             backend=backend if isinstance(backend, str) else backend.name,
             seed=run.seed, shots=run.shots if circuits else None, circuit=circuit,
             observables=observables, ideal=ideal, reference=reference,
+            mitigation=applied or None,
         )  # fmt: skip
 
     return execute_run(
         protocol, backend, body, runner=getattr(plugin, "RUNNER", plugin.NAME), shots=shots,
         seed=seed, store=store, progress=progress, run_id=run_id, sweep_point=sweep_point,
+        **(mitigation.recipe if mitigation else {}),
     )  # fmt: skip
