@@ -15,6 +15,7 @@ import pytest
 import qutip
 from test_cli import run_cli
 
+from qcompile.backends import get_backend
 from qcompile.backends.operator_lindblad import evolve_expectations
 from qcompile.backends.reference import (
     lindblad_state_at,
@@ -22,6 +23,7 @@ from qcompile.backends.reference import (
     liouvillian_slowest,
 )
 from qcompile.errors import InvalidParameter
+from qcompile.protocols import get_protocol
 from qcompile.protocols.cat import cat
 from qcompile.protocols.gkp import (
     asymptotic_rate,
@@ -297,9 +299,8 @@ def test_cat_steady_state_for_any_kappa2(kappa2):
     """The error-free dynamics scale with kappa2 (lambda = N kappa2): the run evolves for
     30/kappa2 and finds <n> = 2N tanh 2N (spec 004 §2) at kappa2 = 1e-3 and 1e3 alike (at
     kappa2 = 1e6 a fixed t = 30 was 3e7 relaxation times: the run never finished)."""
-    from qcompile.run.bosonic import run_cat
-
-    r = run_cat(cat(photons=1.0, kappa2=kappa2, kappa1=0.0, kappa_d=0.0, cutoff=40), None, seed=1)
+    protocol = cat(photons=1.0, kappa2=kappa2, kappa1=0.0, kappa_d=0.0, cutoff=40)
+    r = get_protocol("cat").run(protocol, get_backend("reference"), seed=1)
     assert r.observables["n"] == pytest.approx(2 * np.tanh(2.0), abs=1e-5)
     assert complex(*r.observables["a2"]) == pytest.approx(-2j, abs=1e-5)
 
@@ -310,7 +311,8 @@ def test_cat_bit_flip_rate_is_the_parity_mode_eigenvalue():
     straight-line fit of log⟨Q⟩ (0.0375 at the first point)."""
     from qcompile.run.bosonic import run_cat
 
-    r = run_cat(cat(photons=1.0, kappa1=0.01, kappa_d=0.0, cutoff=40), None, seed=1)
+    with pytest.warns(DeprecationWarning, match="run_cat"):  # the former entry point still works
+        r = run_cat(cat(photons=1.0, kappa1=0.01, kappa_d=0.0, cutoff=40), None, seed=1)
     assert r.observables["bit_flip_rate"] == pytest.approx(0.039911, abs=2e-6)
     assert r.reference["bit_flip_rate"] == pytest.approx(0.04)
     for kappa_d, rate in ((0.0, 0.036347), (0.06, 0.035778)):

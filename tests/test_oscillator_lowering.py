@@ -281,13 +281,10 @@ def test_gkp_circuit_rate_follows_the_grid_lindbladian():
     integrator): equal to O(dt); both above the exact torus rate (truncation bias > 0); the
     few-step shot run agrees with the Kraus iteration within 4σ."""
     from qcompile.backends import get_backend
-    from qcompile.backends.solvers import default_solvers
-    from qcompile.run.bosonic import run_gkp
+    from qcompile.protocols import get_protocol
 
-    s = default_solvers()
-    r = run_gkp(gkp(epsilon=0.1), get_backend("aer"), evolve=s["evolve"],
-                evolve_states=s["evolve_states"], grid_qubits=5, horizon=20.0, seed=3,
-                shots=2000)  # fmt: skip
+    r = get_protocol("gkp").run(gkp(epsilon=0.1), get_backend("aer"), grid_qubits=5,
+                                horizon=20.0, seed=3, shots=2000)  # fmt: skip
     obs, ideal = r.observables, r.ideal
     assert obs["rate"] == pytest.approx(ideal["rate"], rel=0.02)
     assert obs["rate"] > r.reference["torus_rate"]
@@ -302,14 +299,10 @@ def test_cat_circuit_rates_follow_the_lindbladian():
     rate vs the slowest Liouvillian eigenvalue of the protocol (QuTiP, no loss)."""
     from qcompile.backends import get_backend
     from qcompile.backends.reference import liouvillian_sector_slowest, liouvillian_slowest
-    from qcompile.backends.solvers import default_solvers
-    from qcompile.run.bosonic import run_cat
+    from qcompile.protocols import get_protocol
 
-    s = default_solvers()
     protocol = cat(photons=1.0, kappa1=0.05, kappa_d=0.1, cutoff=20)
-    r = run_cat(protocol, get_backend("aer"), state_at=s["state_at"], evolve=s["evolve"],
-                slowest=s["slowest"], evolve_states=s["evolve_states"], seed=5, shots=2000,
-                horizon=10.0)  # fmt: skip
+    r = get_protocol("cat").run(protocol, get_backend("aer"), seed=5, shots=2000, horizon=10.0)
     assert r.observables["bit_flip_rate"] == pytest.approx(r.ideal["bit_flip_rate"], rel=0.02)
     q = protocol.parity().diagonal()  # one noise set: loss and dephasing, as on the reference
     exact = -liouvillian_sector_slowest(protocol.open_system(), q, 1, 2)[1].real
@@ -324,12 +317,10 @@ def test_gkp_circuit_rate_on_a_commensurate_grid_m7():
     follows the grid Lindbladian (O(dt)) and lies between the exact torus rate and the
     Fock cut-off-60 rate 0.08508 (spec 003 R7)."""
     from qcompile.backends import get_backend
-    from qcompile.backends.solvers import default_solvers
-    from qcompile.run.bosonic import run_gkp
+    from qcompile.protocols import get_protocol
 
-    s = default_solvers()
-    r = run_gkp(gkp(epsilon=0.1), get_backend("aer"), evolve=s["evolve"],
-                evolve_states=s["evolve_states"], grid_qubits=7, seed=3, shots=1000)  # fmt: skip
+    r = get_protocol("gkp").run(gkp(epsilon=0.1), get_backend("aer"), grid_qubits=7, seed=3,
+                                shots=1000)  # fmt: skip
     rate = r.observables["rate"]
     assert rate == pytest.approx(r.ideal["rate"], rel=0.05)
     assert r.reference["torus_rate"] < rate < 0.08508
@@ -381,12 +372,13 @@ def test_device_steps_can_be_mitigated_and_the_raw_value_is_kept(capsys):
     from test_cli import run_cli
 
     from qcompile.backends import get_backend
+    from qcompile.protocols import get_protocol
     from qcompile.protocols.gkp import gkp
-    from qcompile.run.bosonic import run_gkp
     from qcompile.run.zne import richardson_weights
 
-    result = run_gkp(gkp(epsilon=0.1), get_backend("aer:fake_manila+readout-mitigation"),
-                     grid_qubits=3, horizon=4.0, seed=1, shots=4000, zne="1,3")  # fmt: skip
+    backend = get_backend("aer:fake_manila+readout-mitigation")
+    result = get_protocol("gkp").run(gkp(epsilon=0.1), backend, grid_qubits=3, horizon=4.0,
+                                     seed=1, shots=4000, zne="1,3")  # fmt: skip
     device, used = result.observables["device"], result.mitigation
     ideal = result.ideal["z_after_steps"]
     raw = used["readout"]["raw"]["z"]

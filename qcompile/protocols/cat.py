@@ -11,6 +11,7 @@ suppressed in N: the slowest non-zero Liouvillian eigenvalue).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -159,23 +160,69 @@ def from_mapping(values: Mapping[str, object]) -> Cat:
     return cat(**dict(values))
 
 
-def run(protocol: Cat, backend, *, solvers: Mapping | None = None, **options):
-    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.run.bosonic.run_cat``;
-    ``options`` are the runner's (shots, seed, store, ...)."""
-    from qcompile.run.bosonic import run_cat
+# -- data flow on the reference backend (qcompile's one runner, qcompile.run.pipeline) ---------
+def reference(protocol: Cat) -> dict:
+    """The analytic values (spec 004 §2): ⟨n⟩ = 2N tanh 2N and ⟨a²⟩ = −2iλ/κ₂ of the steady
+    cat from vacuum (|α|² = 2N), the parity decay rate 2κ₁|α|²."""
+    two_n = 2 * protocol.photons
+    return {
+        "n": two_n * math.tanh(two_n), "a2": [0.0, -two_n * 1.0],
+        "alpha_squared_modulus": two_n, "bit_flip_rate": 2 * protocol.kappa1 * two_n,
+        "note": "<a^2> = -2i lambda/kappa2 (|alpha|^2 = 2N, spec 004 §2); parity decays "
+        "at 2 kappa1 |alpha|^2 (observables: the parity-sector Liouvillian eigenvalue, "
+        "loss and dephasing); phase flips: slowest non-zero Liouvillian eigenvalue "
+        "without loss",
+    }  # fmt: skip
 
-    given = dict(solvers or {})  # optional overrides of the default solvers
-    return run_cat(
-        protocol,
-        backend,
-        state_at=given.get("state_at"),
-        evolve=given.get("evolve"),
-        slowest=given.get("slowest"),
-        evolve_states=given.get("evolve_states"),
-        sector_slowest=given.get("sector_slowest"),
-        **options,
+
+def simulate(protocol: Cat, solvers: Mapping, report) -> dict:
+    """The Lindbladian at the cutoff: the steady amplitude from vacuum after 30/κ₂ of the
+    error-free dynamics (``solvers["state_at"]``), the bit-flip (parity) rate — the non-zero
+    eigenvalue of the parity-even sector with loss and dephasing (``sector_slowest``; spec
+    004 §2 correction: not a straight-line fit of log⟨Q⟩) — and the phase-flip rate, the
+    slowest non-zero eigenvalue without loss (``slowest``)."""
+    stages = "cat: steady state, parity mode, Liouvillian gap"
+    report(stages, 0, 3)
+    obs = protocol.observables()
+    error_free = protocol.open_system(protocol.vacuum(), loss=False, dephasing=False)
+    rho = solvers["state_at"](error_free, 30.0 / protocol.kappa2)
+    a2 = complex(np.trace(obs["a2"] @ rho))
+    report(stages, 1, 3)
+    bit_flip = phase_flip = None
+    if protocol.kappa1 > 0:  # the parity mode: the even sector's non-zero eigenvalue
+        values = solvers["sector_slowest"](protocol.open_system(), protocol.parity().diagonal(),
+                                           1, 2)  # fmt: skip
+        bit_flip = float(-values[1].real)
+    report(stages, 2, 3)
+    if protocol.kappa_d > 0:
+        phase_flip = float(-solvers["slowest"](protocol.open_system(loss=False), 4)[2].real)
+    report(stages, 3, 3)
+    return {
+        "n": float(np.real(np.trace(obs["n"] @ rho))), "a2": [a2.real, a2.imag],
+        "bit_flip_rate": bit_flip, "phase_flip_rate": phase_flip,
+    }  # fmt: skip
+
+
+def run(protocol: Cat, backend, *, solvers: Mapping | None = None, **options):
+    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`): on the
+    reference backend qcompile's one runner over :func:`reference` and :func:`simulate`; on
+    ``aer`` / ``aer:<fake>`` the compiled Fock-binary step
+    (``qcompile.run.oscillator_circuits.run_cat_circuits``: ``dt``, ``horizon``,
+    ``steps_on_device``, ``zne``)."""
+    from qcompile.run.oscillator_circuits import (
+        oscillator_backend,
+        reference_options,
+        run_cat_circuits,
     )
+    from qcompile.run.pipeline import reference_solvers, run_declared
+
+    if oscillator_backend(backend):
+        given = reference_solvers(solvers)
+        return run_cat_circuits(protocol, backend, evolve=given["evolve"],
+                                evolve_states=given["evolve_states"],
+                                sector_slowest=given["sector_slowest"], **options)  # fmt: skip
+    return run_declared(sys.modules[__name__], protocol, backend, solvers=solvers,
+                        **reference_options(options))  # fmt: skip
 
 
 def check_options(protocols, backend, options: dict) -> dict:

@@ -23,6 +23,7 @@ ground truth.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -32,9 +33,19 @@ from qiskit.circuit import QuantumCircuit
 from qcompile.errors import InvalidParameter
 from qcompile.lowering.oscillator import PositionGrid
 from qcompile.lowering.oscillator_collision import default_step, gkp_collisions, lower_step
+from qcompile.protocols.gkp_code import (
+    code_parameters,
+    codewords,
+    confining_epsilon,
+    dissipators,
+    energy_bound,
+    function_of,
+    function_of_q,
+    pauli_operators,
+)
 from qcompile.protocols.gkp_torus import asymptotic_rate, torus_rates_hexagonal, torus_rates_square
 from qcompile.protocols.parameters import Parameter, circuit_only
-from qcompile.states.oscillator_basis import hermite_functions, quadratures
+from qcompile.states.oscillator_basis import quadratures
 
 __all__ = [
     "GKP",
@@ -52,6 +63,7 @@ __all__ = [
     "codewords",
     "energy_bound",
     "energy_trajectory",
+    "function_of_q",
     "logical_rate",
 ]
 
@@ -88,135 +100,6 @@ PARAMETERS = (
     Parameter("kappa", "int", 1, "1 or 2: [q, p] = i kappa"),
     Parameter("prefactor", "float", 1.0, "the BCH prefactor 0.5 < A <= 2 (spec 003 §2, default 1)"),
 )
-
-
-def code_parameters(lattice: str, kappa: int = 1) -> dict[str, float]:
-    """n dissipators, lattice constant η and the angle θ_X of the X Pauli."""
-    if lattice == "square":
-        return {"n": 4, "eta": math.sqrt(4 * math.pi / kappa), "theta_x": math.pi / 2}
-    if lattice == "hexagonal":
-        return {"n": 6, "eta": math.sqrt(8 * math.pi / (math.sqrt(3) * kappa)),
-                "theta_x": math.pi / 3}  # fmt: skip
-    raise InvalidParameter("lattice", lattice, "square or hexagonal")
-
-
-def confining_epsilon(lattice: str, prefactor: float = 1.0, kappa: int = 1) -> float:
-    """Largest ε for which Theorem 1's energy bound holds (δ → 0): 𝒜(4 − κεη²) > 2."""
-    eta = code_parameters(lattice, kappa)["eta"]
-    if prefactor <= 0.5:
-        return 0.0
-    return (4 - 2 / prefactor) / (kappa * eta**2)
-
-
-def energy_bound(
-    lattice: str, epsilon: float, *, delta: float | None = None, prefactor: float = 1.0,
-    kappa: int = 1,
-) -> dict[str, float]:  # fmt: skip
-    """Theorem 1 (spec 003 §3, reconstructed): d⟨N⟩/dt ≤ −α⟨N⟩ + β for the dissipators alone,
-    γ = (n/4)𝒜εη[η(𝒜(4 − κεη²) − 2) − δ], α = 2κγ, β = (n/2)𝒜²κη²(1 + ε²) + (n/4)𝒜εκ²η⁴
-    + (n/2)𝒜εη/δ − κγ. ``delta=None`` takes the δ that minimises the steady bound β/α."""
-    from scipy.optimize import minimize_scalar
-
-    params = code_parameters(lattice, kappa)
-    n, eta, a = params["n"], params["eta"], prefactor
-    room = eta * (a * (4 - kappa * epsilon * eta**2) - 2)  # δ must stay below this
-    if room <= 0:
-        raise InvalidParameter(
-            "epsilon", epsilon, f"0 < epsilon < {confining_epsilon(lattice, prefactor, kappa):.4f}"
-        )
-
-    def constants(d: float) -> tuple[float, float]:
-        gamma = n / 4 * a * epsilon * eta * (room - d)
-        beta = (n / 2 * a * a * kappa * eta**2 * (1 + epsilon**2)
-                + n / 4 * a * epsilon * kappa**2 * eta**4 + n / 2 * a * epsilon * eta / d
-                - kappa * gamma)  # fmt: skip
-        return 2 * kappa * gamma, beta
-
-    if delta is None:
-        best = minimize_scalar(lambda d: constants(d)[1] / constants(d)[0],
-                               bounds=(1e-6 * room, (1 - 1e-6) * room), method="bounded",
-                               options={"xatol": 1e-8})  # fmt: skip
-        delta = float(best.x)
-    elif not 0 < delta < room:
-        raise InvalidParameter("delta", delta, f"0 < delta < {room:.4f}")
-    alpha, beta = constants(delta)
-    return {"alpha": alpha, "beta": beta, "delta": delta, "steady_bound": beta / alpha}
-
-
-def _function_of(hermitian: np.ndarray, f) -> np.ndarray:
-    w, v = np.linalg.eigh(hermitian)
-    return (v * f(w)) @ v.conj().T
-
-
-def _rotation(levels: int, theta: float) -> np.ndarray:
-    return np.diag(np.exp(1j * theta * np.arange(levels)))
-
-
-def dissipators(
-    cutoff: int,
-    epsilon: float,
-    lattice: str = "square",
-    *,
-    prefactor: float = 1.0,
-    kappa: int = 1,
-    variant: str = "first-order",
-    margin: int = 80,
-) -> list[np.ndarray]:
-    """The n rotated L_k on ``cutoff`` Fock levels (built on cutoff + margin, truncated)."""
-    params = code_parameters(lattice, kappa)
-    eta, levels = params["eta"], cutoff + margin
-    _, q, p = quadratures(levels, kappa)
-    eye = np.eye(levels)
-    if variant == "first-order":
-        body = (
-            prefactor * _function_of(q, lambda x: np.exp(1j * eta * x)) @ (eye - epsilon * eta * p)
-        )
-    elif variant == "exact":
-        c, s = math.cosh(epsilon), math.sinh(epsilon)
-        body = (
-            math.exp(-kappa * eta**2 * c * s / 2)
-            * _function_of(q, lambda x: np.exp(1j * eta * c * x))
-            @ _function_of(p, lambda x: np.exp(-eta * s * x))
-        )
-    else:
-        raise InvalidParameter("variant", variant, "first-order or exact")
-    base = (body - eye)[:cutoff, :cutoff]
-    angles = 2 * np.pi * np.arange(params["n"]) / params["n"]
-    return [_rotation(cutoff, t) @ base @ _rotation(cutoff, t).conj().T for t in angles]
-
-
-def function_of_q(cutoff: int, f, kappa: int = 1, extent: float = 30.0, step: float = 2e-3):
-    """⟨m|f(q)|n⟩ by quadrature on the Hermite functions (exact for discontinuous f, unlike
-    a function of the truncated q matrix)."""
-    x = np.arange(-extent, extent, step)
-    psi = hermite_functions(cutoff, x)
-    return ((psi * f(math.sqrt(kappa) * x)) @ psi.T * step).astype(complex)
-
-
-def pauli_operators(cutoff: int, lattice: str = "square", kappa: int = 1):
-    """X, Y, Z of eqs. (22–24) on ``cutoff`` Fock levels."""
-    params = code_parameters(lattice, kappa)
-    z = function_of_q(cutoff, lambda y: np.sign(np.cos(params["eta"] * y / 2)), kappa)
-    r = _rotation(cutoff, params["theta_x"])
-    x = r @ z @ r.conj().T
-    return x, 1j * x @ z, z
-
-
-def codewords(
-    cutoff: int, epsilon: float, lattice: str = "square", kappa: int = 1
-) -> tuple[np.ndarray, np.ndarray]:
-    """|0_ε⟩, |1_ε⟩: the common kernel of ref. [19]'s exact operators (2-dimensional, spec 003
-    C4/R5), split by the Pauli Z; Fock amplitudes on ``cutoff`` levels (built on 1.4·cutoff
-    and truncated)."""
-    big = int(1.4 * cutoff)
-    exact = dissipators(big, epsilon, lattice, kappa=kappa, variant="exact", margin=120)
-    total = sum(j.conj().T @ j for j in exact)[:cutoff, :cutoff]
-    _, vectors = np.linalg.eigh(total)
-    code = vectors[:, :2]
-    _, _, z = pauli_operators(cutoff, lattice, kappa)
-    values, rotation = np.linalg.eigh(code.conj().T @ z @ code)
-    zero, one = code @ rotation[:, 1], code @ rotation[:, 0]  # Z = +1, −1
-    return zero / np.linalg.norm(zero), one / np.linalg.norm(one)
 
 
 #: Options of this protocol's run (``qcompile sweep --option name=value``, recipes).
@@ -331,7 +214,7 @@ class GKP:
         ⟨Z⟩ decays as a single exponential at the logical rate (spec §5)."""
         levels = self.cutoff + 80
         _, _, p = quadratures(levels, self.kappa)
-        shift = _function_of(p, lambda x: np.exp(-1j * (2 * math.pi / self.eta) / self.kappa * x))
+        shift = function_of(p, lambda x: np.exp(-1j * (2 * math.pi / self.eta) / self.kappa * x))
         v0 = np.zeros(levels, complex)
         v0[0] = 1
         v1 = (shift @ v0)[: self.cutoff]
@@ -420,20 +303,70 @@ def from_mapping(values: Mapping[str, object]) -> GKP:
     return gkp(**dict(values))
 
 
-def run(protocol: GKP, backend, *, solvers: Mapping | None = None, **options):
-    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.run.bosonic.run_gkp``;
-    ``options`` are the runner's (shots, seed, store, ...)."""
-    from qcompile.run.bosonic import run_gkp
+def energy_check(protocol: GKP, evolve, horizon: float = 10.0) -> dict:
+    """⟨N⟩(t) from the vacuum against Corollary 2: ⟨N⟩ ≤ (β/α)(1 − e^{−αt}) (spec 003 §3)."""
+    bound = protocol.energy_bound()
+    times, n = energy_trajectory(protocol, evolve, horizon=horizon)
+    line = bound["steady_bound"] * (1 - np.exp(-bound["alpha"] * times))
+    return {
+        "times": times.tolist(), "n": n.tolist(), "bound": line.tolist(), **bound,
+        "holds": bool(np.all(n <= line + 1e-9)),
+    }  # fmt: skip
 
-    given = dict(solvers or {})  # optional overrides of the default solvers
-    return run_gkp(
-        protocol,
-        backend,
-        evolve=given.get("evolve"),
-        evolve_states=given.get("evolve_states"),
-        **options,
+
+# -- data flow on the reference backend (qcompile's one runner, qcompile.run.pipeline) ---------
+#: The horizon of the truncated Lindbladian's rate fit on the reference backend.
+REFERENCE_HORIZON = 60.0
+
+
+def reference(protocol: GKP) -> dict:
+    """The exact (torus, Theorems 3, 5: no truncation) and asymptotic logical rates."""
+    return protocol.rate_reference()
+
+
+def simulate(protocol: GKP, solvers: Mapping, report, options: Mapping) -> dict:
+    """The truncated Lindbladian at the cutoff (``solvers["evolve"]``, operator form): its
+    logical rate over ``options["horizon"]``, its truncation bias against the torus rate and,
+    without noise, its energy against Corollary 2."""
+    stage = f"Lindblad at cutoff {protocol.cutoff}"
+    report(stage, 0, 1)
+    rate = logical_rate(protocol, solvers["evolve"], options.get("horizon", REFERENCE_HORIZON))
+    report(stage, 1, 1)
+    observables = {
+        "rate": rate, "cutoff": protocol.cutoff,
+        "method": "truncated Lindbladian (operator form, SciPy DOP853), Z decay fit",
+    }  # fmt: skip
+    torus = protocol.rate_reference()["torus_rate"]
+    if torus is not None:
+        observables["truncation_bias"] = rate - torus
+    if protocol.noise == "none" or protocol.sigma == 0:
+        observables["energy"] = energy_check(protocol, solvers["evolve"])
+    return observables
+
+
+def run(protocol: GKP, backend, *, solvers: Mapping | None = None, horizon=None, **options):
+    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`): on the
+    reference backend qcompile's one runner over :func:`reference` and :func:`simulate`; on
+    ``aer`` / ``aer:<fake>`` the compiled grid step
+    (``qcompile.run.oscillator_circuits.run_gkp_circuits``: ``grid_qubits``, ``dt``,
+    ``steps_on_device``, ``zne``)."""
+    from qcompile.run.oscillator_circuits import (
+        oscillator_backend,
+        reference_options,
+        run_gkp_circuits,
     )
+    from qcompile.run.pipeline import reference_solvers, run_declared
+
+    if oscillator_backend(backend):
+        given = reference_solvers(solvers)
+        horizon = 40.0 if horizon is None else horizon
+        protocol.check_evolution(horizon)
+        return run_gkp_circuits(protocol, backend, evolve=given["evolve"],
+                                evolve_states=given["evolve_states"], horizon=horizon,
+                                **options)  # fmt: skip
+    protocol.check_evolution(REFERENCE_HORIZON if horizon is None else horizon)
+    return run_declared(sys.modules[__name__], protocol, backend, solvers=solvers,
+                        horizon=horizon, **reference_options(options))  # fmt: skip
 
 
 def check_options(protocols, backend, options: dict) -> dict:

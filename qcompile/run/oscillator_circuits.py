@@ -54,10 +54,43 @@ from qcompile.run.runner import Progress, RunContext, execute_run
 from qcompile.run.zne import SEGMENT_FOLDING, check_zne, extrapolate_value, fold, zne_record
 from qcompile.states.mitigated_counts import MitigatedCounts
 
-__all__ = ["run_gkp_circuits", "run_cat_circuits", "auto_dt", "decay_rate"]
+__all__ = [
+    "auto_dt",
+    "decay_rate",
+    "oscillator_backend",
+    "reference_options",
+    "run_cat_circuits",
+    "run_gkp_circuits",
+]
 
 #: Largest cat cutoff whose step channel is diagonalised for the phase-flip rate (d² = 2304).
 MAX_SPECTRUM_CUTOFF = 48
+#: The options every run takes; the others of a bosonic run are its circuit options.
+RUN_COMMON = ("seed", "shots", "store", "progress", "run_id", "sweep_point")
+
+
+def oscillator_backend(backend) -> bool:
+    """True for a circuit backend that gives unitaries (Aer: the step's Kraus operators come
+    from its unitary simulator); refuses any other circuit backend; false for ``reference``."""
+    if not getattr(backend, "runs_circuits", False):
+        return False
+    if not hasattr(backend, "unitary"):
+        raise InvalidParameter(
+            "backend", getattr(backend, "name", backend), "reference, aer or aer:<fake "
+            "backend> (the oscillator step's Kraus operators come from Aer's unitary simulator)",
+        )  # fmt: skip
+    return True
+
+
+def reference_options(options: dict) -> dict:
+    """The options of a bosonic run on the reference backend: every circuit option given
+    (not ``None``) is refused, in one line naming them."""
+    circuit = [name for name, value in options.items()
+               if name not in RUN_COMMON and value is not None]  # fmt: skip
+    if circuit:
+        raise InvalidParameter("backend", "reference", "aer or aer:<fake> for circuit options "
+                               + ", ".join(circuit))  # fmt: skip
+    return {name: value for name, value in options.items() if name in RUN_COMMON}
 
 
 def offset_decay_rate(times: np.ndarray, signal: np.ndarray) -> float:

@@ -17,9 +17,10 @@
 
 Optional, each where a protocol needs it:
 
-* ``simulate(protocol, *, solvers, seed, report) -> dict``: the ``observables`` on the
-  ``reference`` backend — a numerical model other than the reference (the Ising memory's
-  exact trajectories); without it a protocol with circuits reports its reference there;
+* ``simulate(protocol, *, solvers, seed, report, options) -> dict``: the ``observables`` on
+  the ``reference`` backend — a numerical model other than the reference (the Ising memory's
+  exact trajectories, the truncated Lindbladian of GKP and the cat qubit); without it a
+  protocol with circuits reports its reference there, one without none;
 * ``ideal(protocol) -> dict``: the lowered circuits' exact answer, when the protocol has one
   of its own (the Ising memory's collision chain) or its circuits are too wide for exact
   distributions;
@@ -33,6 +34,12 @@ Optional, each where a protocol needs it:
 
 Every run of a protocol with circuits takes the mitigation options ``zne``, ``estimator`` and
 ``resilience_level`` (:mod:`qcompile.run.mitigated_execution`), checked before anything runs.
+A protocol's own ``RUN_OPTIONS`` (any other name is refused) reach its hooks as ``options``
+(those given, not ``None``), and its recipe records them.
+
+``reference`` and ``simulate`` get those of the keywords ``solvers``, ``seed``, ``report``
+and ``options`` they name; ``lower``, ``ideal`` and ``circuit_info`` ``options`` if they name
+it; ``estimate`` ``rng``.
 
 ``lower`` and ``estimate`` are optional together: a protocol with no circuits (the
 photonic-Ising toy: master equations only) declares ``reference`` alone and is computed by
@@ -71,7 +78,13 @@ from qcompile.run.runner import (
     runs_circuits,
 )
 
-__all__ = ["DATA_FLOW", "MAX_EXACT_QUBITS", "exact_distribution", "run_declared"]
+__all__ = [
+    "DATA_FLOW",
+    "MAX_EXACT_QUBITS",
+    "exact_distribution",
+    "reference_solvers",
+    "run_declared",
+]
 
 #: Widest circuit whose exact distribution (the ``ideal`` block) is computed.
 MAX_EXACT_QUBITS = 12
@@ -108,8 +121,10 @@ def exact_distribution(circuit: QuantumCircuit) -> dict[str, float]:
     return distribution
 
 
-def _lowered(plugin, protocol) -> list[QuantumCircuit]:
-    circuits = list(plugin.lower(protocol))
+def _lowered(plugin, protocol, options: dict[str, Any]) -> list[QuantumCircuit]:
+    accepted = inspect.signature(plugin.lower).parameters
+    circuits = list(plugin.lower(protocol, **({"options": options} if "options" in accepted
+                                             else {})))  # fmt: skip
     if not circuits or not all(isinstance(c, QuantumCircuit) for c in circuits):
         raise QCompileError(f"{plugin.NAME}: lower() must return a non-empty list of circuits")
     if any(c.num_clbits == 0 for c in circuits):
@@ -124,7 +139,9 @@ def _call(method, protocol, **available: Any) -> dict[str, Any]:
     return _jsonable(method(protocol, **{k: v for k, v in available.items() if k in accepted}))
 
 
-def _solvers(replacements) -> dict[str, Any]:
+def reference_solvers(replacements=None) -> dict[str, Any]:
+    """qcompile's reference solvers by name
+    (:func:`qcompile.backends.solvers.default_solvers`), with the caller's replacements."""
     from qcompile.backends.solvers import default_solvers
 
     return {**default_solvers(), **dict(replacements or {})}
@@ -142,15 +159,25 @@ def _jsonable(block: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _ideal(plugin, protocol, circuits: list[QuantumCircuit]) -> dict[str, Any]:
+def _ideal(plugin, protocol, circuits: list[QuantumCircuit], options) -> dict[str, Any]:
     """The lowered circuits' exact answer: the protocol's own, or its estimate from their
     exact distributions (none for circuits wider than :data:`MAX_EXACT_QUBITS`)."""
     if hasattr(plugin, "ideal"):
-        return _jsonable(plugin.ideal(protocol))
+        return _call(plugin.ideal, protocol, options=options)
     if max(c.num_qubits for c in circuits) > MAX_EXACT_QUBITS:
         return {}
     estimated = _jsonable(plugin.estimate(protocol, [exact_distribution(c) for c in circuits]))
     return {k: v for k, v in estimated.items() if not k.endswith("_stderr")}
+
+
+def _run_options(plugin, options: dict[str, Any]) -> dict[str, Any]:
+    """The given (not ``None``) run options, each one the protocol declares."""
+    declared = [p.name for p in getattr(plugin, "RUN_OPTIONS", ())]
+    for name in options:
+        if name not in declared:
+            allowed = ", ".join(declared) or "none besides shots, seed, zne, estimator"
+            raise InvalidParameter(name, options[name], f"a run option of {plugin.NAME}: {allowed}")
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def _refuse_mitigation(plugin, zne, estimator) -> None:
@@ -175,11 +202,14 @@ def run_declared(
     zne=None,
     estimator: object = False,
     resilience_level: object = 1,
+    **options: Any,
 ) -> RunResult:
     """Run ``protocol`` of a data-flow ``plugin`` on ``backend`` (module docstring).
     ``solvers`` replaces default reference solvers by name, for a ``reference`` or
     ``simulate`` that takes them; ``zne``, ``estimator`` and ``resilience_level`` as in
-    :func:`qcompile.run.mitigated_execution.check_mitigation`."""
+    :func:`qcompile.run.mitigated_execution.check_mitigation`; ``options``: the protocol's
+    own run options."""
+    options = _run_options(plugin, options)
     has_circuits = hasattr(plugin, "lower")
     if not has_circuits:  # nothing to run: the reference is the result
         _refuse_mitigation(plugin, zne, estimator)
@@ -187,25 +217,26 @@ def run_declared(
     else:
         check_run(protocol, backend, shots, seed)
         mitigation = check_mitigation(plugin, backend, zne, estimator, resilience_level)
-        circuits = _lowered(plugin, protocol) if runs_circuits(backend) else []
+        circuits = _lowered(plugin, protocol, options) if runs_circuits(backend) else []
     samples = circuits and (backend.noisy or mitigation.estimator
                             or getattr(plugin, "ALWAYS_SAMPLES", False))  # fmt: skip
     if samples and shots is None:
         shots = DEFAULT_SHOTS
 
     def body(run: RunContext) -> RunResult:
+        hooks = {"solvers": reference_solvers(solvers), "seed": run.seed, "report": run.report,
+                 "options": options}  # fmt: skip
         run.report("reference", 0, 1)
-        reference = _call(plugin.reference, protocol, solvers=_solvers(solvers))
+        reference = _call(plugin.reference, protocol, **hooks)
         run.report("reference", 1, 1)
         observables: dict[str, Any] = {}
-        if has_circuits and not circuits:
+        if hasattr(plugin, "simulate") and not circuits:
+            observables = _call(plugin.simulate, protocol, **hooks)
+        elif has_circuits and not circuits:
             observables = dict(reference)
-            if hasattr(plugin, "simulate"):
-                observables = _call(plugin.simulate, protocol, solvers=_solvers(solvers),
-                                    seed=run.seed, report=run.report)  # fmt: skip
         ideal, circuit, applied = {}, {}, {}
         if circuits:
-            ideal = _ideal(plugin, protocol, circuits)
+            ideal = _ideal(plugin, protocol, circuits, options)
             estimated = mitigation.estimator
             given = ([c.remove_final_measurements(inplace=False) for c in circuits]
                      if estimated else circuits)  # fmt: skip
@@ -219,7 +250,7 @@ def run_declared(
             run.report("compiling", 1, 1)
             circuit = report.to_dict()
             if hasattr(plugin, "circuit_info"):
-                circuit.update(_jsonable(plugin.circuit_info(protocol)))
+                circuit.update(_call(plugin.circuit_info, protocol, options=options))
             context = (run.shots, run.seed, run.report, run.run_id)
             if run.shots is None:
                 observables = dict(ideal)
@@ -249,5 +280,5 @@ def run_declared(
     return execute_run(
         protocol, backend, body, runner=getattr(plugin, "RUNNER", plugin.NAME), shots=shots,
         seed=seed, store=store, progress=progress, run_id=run_id, sweep_point=sweep_point,
-        **(mitigation.recipe if mitigation else {}),
+        **(mitigation.recipe if mitigation else {}), **options,
     )  # fmt: skip

@@ -1,6 +1,7 @@
-"""The one runner's mitigation (qcompile.run.mitigated_execution) for any data-flow protocol:
-a third party's protocol gets readout mitigation and zero-noise extrapolation without a line
-of its own, and the Ising memory — now a data-flow protocol — keeps its results."""
+"""The one runner (qcompile.run.pipeline) beyond the basic data flow: mitigation
+(qcompile.run.mitigated_execution) for any data-flow protocol — a third party's protocol gets
+readout mitigation and zero-noise extrapolation without a line of its own —, the Ising memory
+and the bosonic reference runs on it, and a protocol's own run options."""
 
 from __future__ import annotations
 
@@ -153,3 +154,37 @@ def test_the_cli_offers_zne_to_a_data_flow_protocol(damp, tmp_path):
         "estimator",
         "resilience_level",
     ]
+
+
+def test_run_options_reach_the_hooks_and_the_recipe(tmp_path):
+    """GKP on the reference backend runs on the one runner: its ``horizon`` option reaches
+    ``simulate`` (the solver is asked for times up to it) and is recorded, so the stored
+    recipe replays it (it was dropped before: a replay fitted over the default horizon). With
+    a solver whose ⟨Z⟩ is exactly e^{−0.3t} the rate is 0.3 (1e-9) and the truncation bias
+    0.3 minus the exact torus rate. An undeclared option is refused."""
+    from qcompile.backends import ResultStore
+    from qcompile.protocols.gkp import gkp
+
+    horizons = []
+
+    def evolve(jumps, hamiltonian, rho0, times, observables):
+        horizons.append(float(times[-1]))
+        return [np.exp(-0.3 * np.asarray(times))]
+
+    store = ResultStore(tmp_path / "runs.db")
+    plugin = get_protocol("gkp")
+    protocol = gkp(epsilon=0.15, cutoff=40, noise="quadrature", sigma=0.02)
+    first = plugin.run(protocol, get_backend("reference"), solvers={"evolve": evolve},
+                       horizon=12.0, seed=1, store=store)  # fmt: skip
+    recipe = store.get_run(first.run_id)["recipe"]
+    assert recipe["options"]["horizon"] == 12.0 and recipe["runner"] == "gkp"
+    again = execute(recipe, get_backend("reference"), solvers={"evolve": evolve})
+    assert horizons == [12.0, 12.0]
+    torus = protocol.rate_reference()["torus_rate"]
+    for result in (first, again):
+        assert result.observables["rate"] == pytest.approx(0.3, abs=1e-9)
+        assert result.observables["truncation_bias"] == pytest.approx(0.3 - torus, abs=1e-9)
+        assert result.reference["torus_rate"] == torus and result.backend == "reference"
+    memory = get_protocol("ising-memory")
+    with pytest.raises(InvalidParameter, match="bogus.*run option of ising-memory"):
+        memory.run(memory.from_mapping({"size": 2}), get_backend("reference"), bogus=1)
