@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit
@@ -50,8 +51,9 @@ from qcompile.lowering.oscillator_collision import (
 )
 from qcompile.passes.compile import compile_circuits
 from qcompile.results import RunResult
+from qcompile.run.mitigated_execution import run_counted
 from qcompile.run.runner import Progress, RunContext, execute_run
-from qcompile.run.zne import SEGMENT_FOLDING, check_zne, extrapolate_value, fold, zne_record
+from qcompile.run.zne import check_zne
 from qcompile.states.mitigated_counts import MitigatedCounts
 
 __all__ = [
@@ -166,51 +168,50 @@ def _one_step_error(kraus, jumps, hamiltonian, states, dt, evolve_states) -> flo
     return float(max(errs))
 
 
-def _device_run(backend, collisions, state, steps, shots, seed, zne) -> list[dict[str, int]]:
-    """Counts of ``steps`` compiled steps from ``state`` (every qubit of the mode measured),
-    and with ``zne`` of the same circuit folded at each further scale factor."""
+def _device_circuit(backend, collisions, state, steps: int) -> QuantumCircuit:
+    """``steps`` compiled collision steps from ``state``, every qubit of the mode measured."""
     m = collisions[0].circuit.num_qubits - 1
     circuit = QuantumCircuit(m + 1, m)
     circuit.append(StatePreparation(state), range(m))
     circuit.compose(step_circuit(collisions, steps), range(m + 1), inplace=True)
     circuit.measure(range(m), range(m))
     (compiled,), _ = compile_circuits([circuit], backend.compile_target)
-    folded = [fold(compiled, scale, backend.compile_target) for scale in (zne or (1,))[1:]]
-    return backend.run([compiled, *folded], shots, seed=seed)
+    return compiled
 
 
-def _expectation(
-    counts: dict[str, int], diagonal: np.ndarray, rng: np.random.Generator
-) -> tuple[float, float]:
-    """Tr(Dρ) of a diagonal observable from counts, and its standard error (resampled from
-    the raw counts and calibration for readout-mitigated counts: the inversion's variance)."""
-    shots = sum(counts.values())
-    values = np.array([diagonal[int(k.replace(" ", ""), 2)] for k in counts])
-    weights = np.array(list(counts.values()), dtype=float) / shots
-    mean = float(values @ weights)
-    if isinstance(counts, MitigatedCounts):
-        return mean, counts.stderr_of(diagonal, rng)
-    return mean, float(math.sqrt(max(1 - mean**2, 0) / shots))
+@dataclass(frozen=True)
+class _DiagonalReadout:
+    """The device block's estimate (the one runner's ``estimate`` interface): Tr(Dρ) of a
+    diagonal observable D from the counts of the mode's qubits, its standard error resampled
+    from the raw counts and calibration for readout-mitigated counts (the inversion's
+    variance), binomial otherwise."""
+
+    diagonal: np.ndarray
+    key: str
+    steps: int
+
+    def estimate(self, protocol, counts: list, rng: np.random.Generator) -> dict:
+        (table,) = counts
+        shots = sum(table.values())
+        values = np.array([self.diagonal[int(k.replace(" ", ""), 2)] for k in table])
+        mean = float(values @ (np.array(list(table.values()), dtype=float) / shots))
+        if isinstance(table, MitigatedCounts):
+            error = table.stderr_of(self.diagonal, rng)
+        else:
+            error = float(math.sqrt(max(1 - mean**2, 0) / shots))
+        return {"steps": self.steps, self.key: mean, f"{self.key}_stderr": error}
 
 
 def _device_block(
-    counts: list[dict[str, int]], diagonal: np.ndarray, key: str, steps: int, zne, seed: int
-) -> tuple[dict, dict]:
-    """The device observable (ZNE-extrapolated when folded copies ran) and the mitigation
-    record with the raw values beside it."""
-    rng = np.random.default_rng(seed)
-    by_scale = [_expectation(c, diagonal, rng) for c in counts]
-    value, error = by_scale[0]
-    mitigation: dict = {}
-    if getattr(counts[0], "raw", None) is not None:
-        raw, raw_error = _expectation(dict(counts[0].raw), diagonal, rng)
-        mitigation["readout"] = {"method": "mthree", "calibration": "per qubit, same run",
-                                 "raw": {key: raw, f"{key}_stderr": raw_error}}  # fmt: skip
-    if zne:
-        value, error = extrapolate_value([v for v, _ in by_scale], [e for _, e in by_scale], zne)
-        raw = {key: by_scale[0][0], f"{key}_stderr": by_scale[0][1]}
-        mitigation["zne"] = zne_record(zne, SEGMENT_FOLDING, raw, [v for v, _ in by_scale])
-    return {"steps": steps, key: value, f"{key}_stderr": error}, mitigation
+    protocol, backend, collisions, state, readout: _DiagonalReadout, shots: int, seed: int,
+    report: Progress, run_id: str | None, zne,
+) -> tuple[dict, dict]:  # fmt: skip
+    """The device observable after ``readout.steps`` steps from ``state``, counted and
+    mitigated as any data-flow protocol's (:func:`qcompile.run.mitigated_execution.run_counted`:
+    readout raw values kept, ZNE with every stretch between the resets folded), and the
+    mitigation record."""
+    compiled = _device_circuit(backend, collisions, state, readout.steps)
+    return run_counted(readout, protocol, backend, [compiled], shots, seed, report, run_id, zne)
 
 
 def run_gkp_circuits(
@@ -247,9 +248,9 @@ def run_gkp_circuits(
         report(stage, 2, 4)
         rate, ideal_rate = _decay_rates(kraus, jumps, probe, z, dt, horizon, evolve, report)
         report(stage, 3, 4)
-        counts = _device_run(backend, collisions, v0, steps_on_device, shots, seed, zne)
-        device, mitigation = _device_block(counts, np.diag(z).real, "z", steps_on_device, zne,
-                                           seed)  # fmt: skip
+        readout = _DiagonalReadout(np.diag(z).real, "z", steps_on_device)
+        device, mitigation = _device_block(protocol, backend, collisions, v0, readout, shots,
+                                           seed, report, run.run_id, zne)  # fmt: skip
         rho = np.outer(v0, v0).astype(complex)
         for _ in range(steps_on_device):
             rho = apply_step(kraus, rho)
@@ -335,9 +336,9 @@ def run_cat_circuits(
             )  # fmt: skip
             bit_flip = offset_decay_rate(marks * dt, values[0])
         report(stage, 3, 4)
-        counts = _device_run(backend, collisions, even, steps_on_device, shots, seed, zne)
-        device, mitigation = _device_block(counts, np.diag(parity).real, "parity",
-                                           steps_on_device, zne, seed)  # fmt: skip
+        readout = _DiagonalReadout(np.diag(parity).real, "parity", steps_on_device)
+        device, mitigation = _device_block(protocol, backend, collisions, even, readout, shots,
+                                           seed, report, run.run_id, zne)  # fmt: skip
         rho = cat_state
         for _ in range(steps_on_device):
             rho = apply_step(kraus, rho)
