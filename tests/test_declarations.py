@@ -81,3 +81,29 @@ def test_every_flag_that_worked_still_works(command):
     click_command = qcompile.cli.command().commands[group].commands[name]
     flags = {o for p in click_command.params for o in (*p.opts, *p.secondary_opts)}
     assert set(json.loads(FLAGS.read_text())[command]) <= flags
+
+
+def test_the_readme_reference_is_generated_from_the_declarations(tmp_path, capsys):
+    """The README's protocol reference is exactly what `qcompile protocols --markdown`
+    writes from the declarations: every parameter and run option of every protocol, with the
+    flag its generated `run` command takes (a flag that parses: checked against the command)."""
+    from test_cli import run_cli
+
+    from qcompile.cli.protocols import README_MARKERS
+
+    path = tmp_path / "reference.md"
+    assert run_cli("protocols", "--markdown", str(path)) == 0
+    generated = path.read_text()
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    begin, end = (readme.index(marker) for marker in README_MARKERS)
+    copy = readme[begin + len(README_MARKERS[0]) : end].strip()
+    assert copy == generated.strip(), "README reference drifted: regenerate it with " + (
+        "`qcompile protocols --markdown reference.md` and paste it between the markers"
+    )
+    commands = typer.main.get_command(run_app).commands
+    for name, plugin in PROTOCOLS.items():
+        section = generated.split(f"#### `{name}` ")[1].split("#### ")[0]
+        options = {o.name: o for o in commands[name].params}
+        for p in (*plugin.PARAMETERS, *getattr(plugin, "RUN_OPTIONS", ())):
+            option = options.get(p.name) or options["protocol_" + p.name]
+            assert f"| `{option.opts[0]}`" in section, (name, p.name)
