@@ -39,7 +39,8 @@ def _corpus() -> list[tuple[str, ...]]:
     commands = typer.main.get_command(run_app).commands
     cases = []
     for protocol, plugin in sorted(PROTOCOLS.items()):
-        kinds = {p.name: p.kind for p in plugin.PARAMETERS}
+        declared = (*plugin.PARAMETERS, *getattr(plugin, "RUN_OPTIONS", ()))  # run options too
+        kinds = {p.name: p.kind for p in declared}
         # a parameter whose default is inf takes it (omega_c = inf: the Lindblad limit)
         infinite_ok = {p.name for p in plugin.PARAMETERS if str(p.default) == "inf"}
         for option in commands[protocol].params:
@@ -203,6 +204,12 @@ BY_HAND = [
         "--dt",
     ),  # fmt: skip  (1e5 steps: a circuit backend refuses them, the reference would not)
     (("run", "coherent-feedback", "--t-max", "1000", "--dt", "0.01"), "--dt"),  # 1e5 steps
+    # a horizon reached the solver unchecked on the reference backend (session 40)
+    (("run", "gkp", "--horizon", "-5"), "--horizon"),
+    (("run", "gkp", "--horizon", "0"), "--horizon"),
+    (("run", "gkp", "--horizon", "0", "--backend", "aer"), "--horizon"),
+    (("run", "cat", "--horizon", "-1", "--backend", "aer"), "--horizon"),
+    (("run", "cat", "--horizon", "5"), "--horizon"),  # a circuit option on the reference
     (("compile", "cat", "--target", "bogus", "-o", "x.qpy"), "--target"),
     (
         ("compile", "coherent-feedback", "--protocol-target", "2", "-o", "x.qpy"),

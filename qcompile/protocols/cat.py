@@ -227,7 +227,7 @@ def run(protocol: Cat, backend, *, solvers: Mapping | None = None, **options):
 
 def check_options(protocols, backend, options: dict) -> dict:
     """The run's circuit options, refused on the reference backend (plugin interface)."""
-    return circuit_only(backend, options, ("dt", "shots", "zne"))
+    return circuit_only(backend, options, ("dt", "horizon", "shots", "zne"))
 
 
 def render(results: list, console) -> None:
