@@ -163,8 +163,10 @@ class GKP:
         (σ·cutoff/10 where the noise grows as n²: Kerr, dephasing). The default run is 60
         rate-times (about a minute here); the limit is :data:`REFERENCE_RATE_TIMES`. A horizon
         must be finite and positive."""
-        if isinstance(horizon, bool) or not isinstance(horizon, (int, float)) or not (
-            math.isfinite(horizon) and horizon > 0
+        if (
+            isinstance(horizon, bool)
+            or not isinstance(horizon, (int, float))
+            or not (math.isfinite(horizon) and horizon > 0)
         ):
             raise InvalidParameter("horizon", horizon, "a finite horizon > 0")
         growth = self.cutoff / 10 if self.noise in ("kerr", "dephasing") else 1.0
