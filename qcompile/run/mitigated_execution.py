@@ -43,7 +43,7 @@ from qcompile.run.zne import (
     zne_record,
 )
 
-__all__ = ["Mitigation", "check_mitigation", "run_counted", "run_estimated"]
+__all__ = ["Mitigation", "check_mitigation", "estimate_counts", "run_counted", "run_estimated"]
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,9 @@ def check_mitigation(
     return Mitigation(scales, level, recipe)
 
 
-def _estimate(plugin, protocol, counts: Sequence[Mapping], rng: np.random.Generator) -> dict:
+def estimate_counts(
+    plugin, protocol, counts: Sequence[Mapping], rng: np.random.Generator
+) -> dict[str, Any]:
     """``plugin.estimate`` of one counts table per circuit, with ``rng`` if it takes one (the
     bootstrap of readout-mitigated counts)."""
     if "rng" in inspect.signature(plugin.estimate).parameters:
@@ -145,15 +147,14 @@ def run_counted(
     counts = run_with_progress(backend, submitted, shots, seed, report, run_id)
     n = len(compiled)
     rng = np.random.default_rng(seed)
-    by_scale = [_estimate(plugin, protocol, counts[i * n : (i + 1) * n], rng)
+    by_scale = [estimate_counts(plugin, protocol, counts[i * n : (i + 1) * n], rng)
                 for i in range(len(scales))]  # fmt: skip
     observables, mitigation = by_scale[0], {}
     if getattr(backend, "readout_mitigation", False):  # the same shots before the inversion
         raw = [getattr(table, "raw", table) for table in counts[:n]]
-        mitigation["readout"] = {
-            "method": "mthree", "calibration": "per qubit, same run",
-            "raw": _with_errors(_estimate(plugin, protocol, raw, np.random.default_rng([seed, 1]))),
-        }  # fmt: skip
+        unmitigated = estimate_counts(plugin, protocol, raw, np.random.default_rng([seed, 1]))
+        mitigation["readout"] = {"method": "mthree", "calibration": "per qubit, same run",
+                                 "raw": _with_errors(unmitigated)}  # fmt: skip
     if zne is not None:
         observables = _extrapolated(by_scale, zne)
         raw = _with_errors(by_scale[0])

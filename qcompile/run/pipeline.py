@@ -66,9 +66,15 @@ from qiskit.quantum_info import DensityMatrix
 
 from qcompile.errors import InvalidParameter, QCompileError, ResourceLimit
 from qcompile.passes.compile import compile_circuits
+from qcompile.protocols.parameters import read_flag
 from qcompile.protocols.plugin import DATA_FLOW
 from qcompile.results import RunResult
-from qcompile.run.mitigated_execution import check_mitigation, run_counted, run_estimated
+from qcompile.run.mitigated_execution import (
+    check_mitigation,
+    estimate_counts,
+    run_counted,
+    run_estimated,
+)
 from qcompile.run.runner import (
     DEFAULT_SHOTS,
     Progress,
@@ -166,7 +172,8 @@ def _ideal(plugin, protocol, circuits: list[QuantumCircuit], options) -> dict[st
         return _call(plugin.ideal, protocol, options=options)
     if max(c.num_qubits for c in circuits) > MAX_EXACT_QUBITS:
         return {}
-    estimated = _jsonable(plugin.estimate(protocol, [exact_distribution(c) for c in circuits]))
+    exact = [exact_distribution(c) for c in circuits]
+    estimated = _jsonable(estimate_counts(plugin, protocol, exact, np.random.default_rng(0)))
     return {k: v for k, v in estimated.items() if not k.endswith("_stderr")}
 
 
@@ -182,9 +189,10 @@ def _run_options(plugin, options: dict[str, Any]) -> dict[str, Any]:
 
 def _refuse_mitigation(plugin, zne, estimator) -> None:
     """A protocol without circuits has nothing to mitigate."""
-    for name, value in (("zne", zne), ("estimator", estimator)):
-        if value not in (None, False, "false", "False", "0", 0):
-            raise InvalidParameter(name, value, f"unset: {plugin.NAME} runs no circuits")
+    if zne is not None:
+        raise InvalidParameter("zne", zne, f"unset: {plugin.NAME} runs no circuits")
+    if read_flag("estimator", estimator):
+        raise InvalidParameter("estimator", estimator, f"false: {plugin.NAME} runs no circuits")
 
 
 def run_declared(
