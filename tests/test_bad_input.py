@@ -159,6 +159,7 @@ BY_HAND = [
     (("jobs", "list", "--limit", str(10**25)), "--limit"),
     (("runs", "list", "--status", "bogus"), "--status"),
     (("protocols", "--json", "/proc/x.json"), "--json"),
+    (("protocols", "--markdown", "/proc/x.md"), "--markdown"),
     (("run", "dissipative-qubits", "--dd", "bogus"), "--dd"),
     (("run", "dissipative-qubits", "--encodings", "bogus"), "--encoding"),
     # found by an adversarial corpus over every option of every command (session 21)
