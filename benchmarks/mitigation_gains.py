@@ -155,21 +155,21 @@ def _print(label: str, name: str, row: dict, keys) -> None:
 #: lowering, the plant's two-qubit state tomographed at every 0.1.
 FEEDBACK = {"gamma": 5.0, "t_max": 0.5, "dt": 0.1, "sample_every": 0.1}
 FEEDBACK_LOWERING = {"synthesis": "trotter"}
-#: The counted path of the open-system runner has no ZNE (homogenization's runner has).
+#: The counted path of the states path has no ZNE (homogenization's runner has).
 FEEDBACK_VARIANTS = ("raw", "readout", "estimator-0", "estimator-1", "estimator-2")
 
 
 def measure_feedback(shots: int, seed: int) -> dict:
     """Coherent feedback's trace distance D(t) to the target on FakeTorino noise."""
     from qcompile.protocols.coherent_feedback import coherent_feedback
-    from qcompile.run.open_system import run_dynamics
+    from qcompile.protocols.plugin import get_protocol
 
-    protocol = coherent_feedback(**FEEDBACK)
+    protocol, feedback = coherent_feedback(**FEEDBACK), get_protocol("coherent-feedback")
     results, seconds = {}, {}
     for name in FEEDBACK_VARIANTS:
         backend, options = VARIANTS[name]
         start = time.perf_counter()
-        results[name] = run_dynamics(protocol, get_backend(backend), shots=shots, seed=seed,
+        results[name] = feedback.run(protocol, get_backend(backend), shots=shots, seed=seed,
                                      device_every=1, lowering=FEEDBACK_LOWERING,
                                      **options)  # fmt: skip
         seconds[name] = time.perf_counter() - start

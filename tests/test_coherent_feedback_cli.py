@@ -12,7 +12,7 @@ from test_cli import run_cli
 from qcompile.backends import ResultStore, get_backend
 from qcompile.backends.reference import lindblad_reference
 from qcompile.protocols.coherent_feedback import FIG1_TABLE, coherent_feedback, plateau
-from qcompile.run.open_system import run_dynamics
+from qcompile.protocols.plugin import get_protocol
 
 
 def test_cli_fig1_on_ideal_circuits(tmp_path, capsys):
@@ -114,10 +114,10 @@ def test_device_noise_run_with_plant_tomography():
     ideal circuit matches the reference, and device noise only adds distance."""
     cf = coherent_feedback(gamma=5, transient_at=0.4, t_max=0.8, dt=0.2, sample_every=0.2)
     store = ResultStore()
-    result = run_dynamics(
+    result = get_protocol("coherent-feedback").run(
         cf,
         get_backend("aer:fake_torino"),
-        lindblad_reference,
+        solvers={"lindblad_reference": lindblad_reference},
         shots=1000,
         seed=3,
         device_every=2,

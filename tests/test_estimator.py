@@ -251,12 +251,11 @@ def test_lindblad_estimator_reproduces_the_ideal_circuit():
     the exact state of the same lowered circuit, plus 0.03 — projecting a linear-inversion
     estimate of a (near-)pure state onto the state space biases it inward by about the shot
     noise of its 63 components (the counted path shows the same bias, smaller per setting)."""
-    from qcompile.protocols.lindblad import lindblad
-    from qcompile.run.open_system import run_open_system
+    from qcompile.protocols.lindblad import lindblad, run
 
     protocol = lindblad(EXAMPLES / "xxz_chain.toml", t_max=0.5, sample_every=0.5)
-    result = run_open_system(protocol, AerBackend(), shots=4000, seed=3, estimator="true",
-                             resilience_level=0)  # fmt: skip
+    result = run(protocol, AerBackend(), shots=4000, seed=3, estimator="true",
+                 resilience_level=0)  # fmt: skip
     assert result.mitigation["estimator"]["resilience_level"] == 0
     times = result.ideal["times"]
     for key, values in result.observables.items():

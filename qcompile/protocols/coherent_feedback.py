@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,21 +33,28 @@ import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
 from qcompile.errors import InvalidParameter
-from qcompile.lowering.dynamics import lower_dynamics, split_lowering_options
+from qcompile.lowering.dynamics import lower_dynamics
 from qcompile.model import InstantChannel, OpenSystem, TimeDependentTerm, embed
+from qcompile.protocols.open_system_flow import (
+    check_device,
+    estimate_states,
+    lower_evolution,
+    measured_qubits,
+    reference,
+    resolve_options,
+    run_parameters,
+)
 from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, Parameter
+from qcompile.protocols.plugin import DataFlowPlugin
 from qcompile.resources import check_evolution_time, check_time_steps
 
 __all__ = [
-    "CoherentFeedback",
-    "FIG1_TABLE",
-    "FIG2_PLATEAU",
-    "NAME",
-    "PARAMETERS",
-    "coherent_feedback",
-    "plateau",
-    "trace_distance",
-]
+    "CoherentFeedback", "FIG1_TABLE", "FIG2_PLATEAU", "NAME", "PARAMETERS", "coherent_feedback",
+    "plateau", "trace_distance",
+    # the data flow (qcompile.protocols.open_system_flow), run by the one runner's states path
+    "check_device", "estimate_states", "lower_evolution", "measured_qubits", "reference",
+    "resolve_options", "run_parameters",
+]  # fmt: skip
 
 NAME = "coherent-feedback"
 #: Which runner executes this protocol (``qcompile.run.recipe``).
@@ -274,7 +282,7 @@ class CoherentFeedback:
         """tr_C σ for a state on plant ⊗ controller (model order)."""
         return _ptrace_last(np.asarray(state), 2**self.plant_qubits)
 
-    # -- what the open-system runner asks (qcompile.run.open_system) --------------------------
+    # -- what the data flow asks (qcompile.protocols.open_system_flow) ------------------------
     @property
     def measured_subsystems(self) -> tuple[int, ...]:
         """The plant (subsystems 0..n−1); the controller is traced out."""
@@ -450,18 +458,10 @@ def from_mapping(values) -> CoherentFeedback:
     return coherent_feedback(**dict(values))
 
 
-def run(protocol: CoherentFeedback, backend, *, solvers: Mapping | None = None, **options):
-    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.run.open_system.run_dynamics`` (the open-system runner, tomography at every
-    5th sample time by default); ``options`` are the runner's (shots, seed, store, ...)."""
-    from qcompile.run.open_system import run_dynamics
-
-    given = dict(solvers or {})  # optional overrides of the default solvers
-
-    lowering, options = split_lowering_options(options)
-    return run_dynamics(
-        protocol, backend, given.get("lindblad_reference"), lowering=lowering, **options
-    )
+def run(protocol: CoherentFeedback, backend, **options):
+    """This protocol's run (plugin interface): qcompile's one runner on its states path
+    (:mod:`qcompile.run.state_pipeline`); ``options`` as ``DataFlowPlugin.run`` takes them."""
+    return DataFlowPlugin(sys.modules[__name__]).run(protocol, backend, **options)
 
 
 def check_options(protocols, backend, options: dict) -> dict:

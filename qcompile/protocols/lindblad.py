@@ -17,6 +17,7 @@ IBM job fetched later is replayed without the file.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,19 +27,29 @@ import numpy as np
 from qiskit.circuit import QuantumCircuit
 
 from qcompile.errors import InvalidParameter
-from qcompile.lowering.dynamics import (
-    COLLISIONS,
-    RULES,
-    SYNTHESES,
-    lower_dynamics,
-    split_lowering_options,
-)
+from qcompile.lowering.dynamics import lower_dynamics
 from qcompile.model import OpenSystem
 from qcompile.protocols.lindblad_file import LindbladModel, load_model, parse_model
+from qcompile.protocols.open_system_flow import (
+    check_device,
+    check_lowering,
+    estimate_states,
+    lower_evolution,
+    measured_qubits,
+    reference,
+    resolve_options,
+    run_parameters,
+)
 from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, Parameter
+from qcompile.protocols.plugin import DataFlowPlugin
 from qcompile.resources import check_evolution_time, check_time_steps
 
-__all__ = ["Lindblad", "lindblad", "check_lowering", "DEFAULT_LOWERING", "NAME", "PARAMETERS"]
+__all__ = [
+    "Lindblad", "lindblad", "check_lowering", "DEFAULT_LOWERING", "NAME", "PARAMETERS",
+    # the data flow (qcompile.protocols.open_system_flow), run by the one runner's states path
+    "check_device", "estimate_states", "lower_evolution", "measured_qubits", "reference",
+    "resolve_options", "run_parameters",
+]  # fmt: skip
 
 NAME = "lindblad"
 RUNNER = "open-system"
@@ -288,15 +299,6 @@ def check_reference_work(system: OpenSystem, t_max: float) -> None:
                          "--t-max or the model's rates", limit=REFERENCE_WORK / dim**2)  # fmt: skip
 
 
-def check_lowering(options: Mapping[str, Any]) -> None:
-    """Refuse an unknown rule, synthesis, collision or order, naming the option."""
-    for name, allowed in (("rule", RULES), ("synthesis", SYNTHESES), ("collision", COLLISIONS)):
-        if name in options and options[name] not in allowed:
-            raise InvalidParameter(name, options[name], "one of " + ", ".join(allowed))
-    if "order" in options and options["order"] not in (1, 2):
-        raise InvalidParameter("order", options["order"], "1 or 2")
-
-
 def from_mapping(values: Mapping[str, Any]) -> Lindblad:
     """Build from a parameter mapping (CLI ``--param``, a sweep point, a stored recipe)."""
     known = {p.name for p in PARAMETERS} | {"title", "qubits", "observables"}
@@ -319,18 +321,12 @@ def from_mapping(values: Mapping[str, Any]) -> Lindblad:
     )
 
 
-def run(protocol: Lindblad, backend, *, solvers: Mapping | None = None, **options):
-    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.run.open_system.run_open_system``; ``options`` are the runner's
-    (lowering, shots, seed, store, ...) or flat :data:`RUN_OPTIONS` (``rule=...``)."""
-    from qcompile.run.open_system import run_open_system
-
-    given = dict(solvers or {})  # optional overrides of the default solvers
-
-    lowering, options = split_lowering_options(options)
-    return run_open_system(
-        protocol, backend, given.get("lindblad_reference"), lowering=lowering, **options
-    )
+def run(protocol: Lindblad, backend, **options):
+    """This protocol's run (plugin interface): qcompile's one runner on its states path
+    (:mod:`qcompile.run.state_pipeline`) over the data flow above; ``options`` as
+    :meth:`~qcompile.protocols.plugin.DataFlowPlugin.run` takes them (``solvers``, ``shots``,
+    ``seed``, ``store``, a ``lowering`` mapping or flat :data:`RUN_OPTIONS`, ...)."""
+    return DataFlowPlugin(sys.modules[__name__]).run(protocol, backend, **options)
 
 
 def describe(result) -> list[str]:

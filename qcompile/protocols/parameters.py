@@ -43,6 +43,11 @@ ZNE_OPTION = Parameter(
     "(device-noise circuit backends)",
 )  # fmt: skip
 
+#: Tomography at every k-th checkpoint, a run option of every protocol on the states path.
+DEVICE_EVERY_OPTION = Parameter(
+    "device_every", "int", 1, "an integer >= 1: tomograph every k-th time"
+)
+
 
 def read_flag(name: str, value: object) -> bool:
     """A boolean run option, also from text (``true``/``false``, ``1``/``0``, ``yes``/``no``:

@@ -15,7 +15,11 @@ A protocol plugin is any object — usually a module — with
   ``simulate``, ``ideal``, ``circuit_info``, ``estimator_observables`` and
   ``from_expectations`` are described); such a plugin with circuits takes the mitigation
   options ``zne`` (and, with ``estimator_observables``, ``estimator`` and
-  ``resilience_level``) without declaring them, or
+  ``resilience_level``) without declaring them; or its data flow through *states* —
+  ``reference``, ``lower_evolution`` (one lowered evolution with checkpoints),
+  ``measured_qubits`` and ``estimate_states`` (observables from those qubits' states) — run
+  by the one runner's states path (:mod:`qcompile.run.state_pipeline`: tomography of the
+  circuit prefixes), which offers ``device_every`` and the Estimator, or
 * ``run(protocol, backend, *, solvers=None, shots, seed, store, progress, run_id,
   sweep_point, **options)``: the whole run (reference, lowering, compiling, execution,
   estimation) as a :class:`~qcompile.results.RunResult` — for the built-ins, a call of their
@@ -63,10 +67,16 @@ from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
 from qcompile.errors import InvalidParameter, QCompileError
-from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, ZNE_OPTION, Parameter
+from qcompile.protocols.parameters import (
+    DEVICE_EVERY_OPTION,
+    ESTIMATOR_OPTIONS,
+    ZNE_OPTION,
+    Parameter,
+)
 
 __all__ = [
     "DATA_FLOW",
+    "STATE_FLOW",
     "DataFlowPlugin",
     "ENTRY_POINT_GROUP",
     "PROTOCOLS",
@@ -94,6 +104,9 @@ class ProtocolPlugin(Protocol):
 
 #: The methods of a plugin declared by its data flow, without a ``run`` of its own.
 DATA_FLOW = ("reference", "lower", "estimate")
+#: ... and of one whose observables come from states along a lowered evolution (the one
+#: runner's states path, :mod:`qcompile.run.state_pipeline`).
+STATE_FLOW = ("reference", "lower_evolution", "measured_qubits", "estimate_states")
 
 
 class DataFlowPlugin:
@@ -114,10 +127,13 @@ class DataFlowPlugin:
     def RUN_OPTIONS(self) -> tuple[Parameter, ...]:  # noqa: N802 (the interface's name)
         """The module's run options, and the mitigation every data-flow protocol with
         circuits takes (:mod:`qcompile.run.mitigated_execution`): ``zne``, and ``estimator``
-        with ``resilience_level`` where it declares ``estimator_observables``."""
+        with ``resilience_level`` where it declares ``estimator_observables``; on the states
+        path ``device_every`` and the Estimator."""
         declared = tuple(getattr(self.module, "RUN_OPTIONS", ()))
         offered: tuple[Parameter, ...] = ()
-        if hasattr(self.module, "lower"):
+        if hasattr(self.module, "lower_evolution"):
+            offered = (DEVICE_EVERY_OPTION, *ESTIMATOR_OPTIONS)
+        elif hasattr(self.module, "lower"):
             offered = (ZNE_OPTION,)
             if hasattr(self.module, "estimator_observables"):
                 offered += ESTIMATOR_OPTIONS
@@ -133,8 +149,11 @@ class DataFlowPlugin:
 
 def _missing_flow(plugin: Any) -> list[str]:
     """What a plugin without ``run`` lacks of its data flow: ``reference``, and ``lower``
-    with ``estimate`` if it has either (a protocol without circuits declares neither)."""
+    with ``estimate`` if it has either (a protocol without circuits declares neither), or
+    the states path's hooks if it has ``lower_evolution``."""
     needed = DATA_FLOW if any(hasattr(plugin, a) for a in DATA_FLOW[1:]) else DATA_FLOW[:1]
+    if hasattr(plugin, "lower_evolution"):
+        needed = STATE_FLOW
     return [a for a in needed if not hasattr(plugin, a)]
 
 

@@ -4,10 +4,10 @@ execute, estimate — and the recipes that replay a run (sweep points, IBM jobs 
 ``runner`` (the lifecycle every run shares: check, store, seed, recipe), ``pipeline`` (the
 one runner of a protocol declared by its data flow: third-party protocols, the Ising memory,
 the photonic-Ising toy, GKP and the cat qubit on the reference backend), with
-``mitigated_execution`` (readout mitigation, ZNE, the Estimator, for any of them);
-``experiment`` (homogenization), ``open_system`` (any OpenSystem evolving in time:
-``lindblad`` and coherent feedback), ``encodings`` (dissipative qubits),
-``oscillator_circuits`` (GKP and cat: the compiled collision step on Aer),
-``prefix_tomography`` (device tomography of a lowered evolution), ``recipe``;
-``photonic_toy``, ``ising_memory`` and ``bosonic`` are deprecated aliases.
+``mitigated_execution`` (readout mitigation, ZNE, the Estimator, for any of them) and
+``state_pipeline`` (its states path: observables from states along one lowered evolution —
+``lindblad`` and coherent feedback); ``experiment`` (homogenization), ``encodings``
+(dissipative qubits), ``oscillator_circuits`` (GKP and cat: the compiled collision step on
+Aer), ``prefix_tomography`` (device tomography of a lowered evolution), ``recipe``;
+``photonic_toy``, ``ising_memory``, ``bosonic`` and ``open_system`` are deprecated aliases.
 """

@@ -216,7 +216,16 @@ def run_declared(
     ``solvers`` replaces default reference solvers by name, for a ``reference`` or
     ``simulate`` that takes them; ``zne``, ``estimator`` and ``resilience_level`` as in
     :func:`qcompile.run.mitigated_execution.check_mitigation`; ``options``: the protocol's
-    own run options."""
+    own run options. A protocol that declares ``lower_evolution`` runs on the states path
+    (:func:`qcompile.run.state_pipeline.run_states`)."""
+    if hasattr(plugin, "lower_evolution"):
+        from qcompile.run.state_pipeline import run_states
+
+        return run_states(
+            plugin, protocol, backend, solvers=solvers, shots=shots, seed=seed, store=store,
+            progress=progress, run_id=run_id, sweep_point=sweep_point, zne=zne,
+            estimator=estimator, resilience_level=resilience_level, **options,
+        )  # fmt: skip
     options = _run_options(plugin, options)
     has_circuits = hasattr(plugin, "lower")
     if not has_circuits:  # nothing to run: the reference is the result

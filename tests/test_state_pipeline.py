@@ -1,0 +1,153 @@
+"""The one runner's states path (qcompile.run.state_pipeline): a third party's protocol that
+declares only ``reference``, ``lower_evolution``, ``measured_qubits`` and ``estimate_states``
+is lowered, run, tomographed and stored like the built-in open systems — checked against the
+closed form of amplitude damping —, bad options are refused before any store write, and the
+former open-system runners still work, deprecated, with the same numbers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from qcompile.backends import ResultStore, get_backend
+from qcompile.errors import InvalidParameter, QCompileError
+from qcompile.lowering.dynamics import lower_dynamics
+from qcompile.model import OpenSystem
+from qcompile.protocols.coherent_feedback import coherent_feedback
+from qcompile.protocols.parameters import Parameter
+from qcompile.protocols.plugin import DataFlowPlugin, _missing_flow, get_protocol
+
+GAMMA = 0.8
+X = np.array([[0, 1], [1, 0]], dtype=complex)
+Z = np.diag([1.0, -1.0]).astype(complex)
+
+
+@dataclass(frozen=True)
+class Decay:
+    """A qubit from |+⟩ under amplitude damping at rate GAMMA (|1⟩ → |0⟩)."""
+
+    t_max: float = 2.0
+    dt: float = 0.25
+    name = "decay"
+
+    def parameters(self) -> dict:
+        return {"t_max": self.t_max, "dt": self.dt}
+
+
+def _closed_form(times) -> dict:
+    """⟨X⟩ = e^{−γt/2}, ⟨Z⟩ = 1 − e^{−γt} from |+⟩ (P₁(t) = e^{−γt}/2)."""
+    t = np.asarray(times, dtype=float)
+    return {"X": np.exp(-GAMMA * t / 2).tolist(), "Z": (1 - np.exp(-GAMMA * t)).tolist()}
+
+
+def _times(protocol: Decay) -> list[float]:
+    return [round(k * protocol.dt, 12) for k in range(round(protocol.t_max / protocol.dt) + 1)]
+
+
+def _lower(protocol: Decay, options: dict):
+    system = OpenSystem(
+        dims=(2,),
+        jump_operators=(math.sqrt(GAMMA) * np.array([[0, 1], [0, 0]]),),
+        initial_state=np.array([1, 1]) / math.sqrt(2),
+    )
+    return lower_dynamics(system, t_max=protocol.t_max, dt=protocol.dt,
+                          checkpoints=_times(protocol), collision="exact")  # fmt: skip
+
+
+def _estimate(protocol: Decay, times, states) -> dict:
+    return {name: [float(np.real(np.trace(rho @ op))) for rho in states]
+            for name, op in (("X", X), ("Z", Z))}  # fmt: skip
+
+
+DECAY = DataFlowPlugin(
+    SimpleNamespace(
+        NAME="decay",
+        SUMMARY="a decaying qubit",
+        PARAMETERS=(Parameter("t_max", "float", 2.0, "t_max > 0"),),
+        from_mapping=lambda values: Decay(**values),
+        reference=lambda protocol: {"times": _times(protocol)} | _closed_form(_times(protocol)),
+        lower_evolution=_lower,
+        measured_qubits=lambda protocol: [0],
+        estimate_states=_estimate,
+    )
+)
+
+
+def test_a_third_party_states_protocol_reproduces_the_closed_form():
+    """Without shots the ideal circuit (exact collisions) is the closed form to 1e-8 and the
+    observables are the ideal with zero errors; the run is stored with its recipe
+    (``device_every`` 1 by default) and the lowering report."""
+    assert [p.name for p in DECAY.RUN_OPTIONS] == ["device_every", "estimator",
+                                                   "resilience_level"]  # fmt: skip
+    store = ResultStore()
+    result = DECAY.run(Decay(), get_backend("aer"), seed=3, store=store)
+    exact = _closed_form(result.ideal["times"])
+    for key in ("X", "Z"):
+        assert result.ideal[key] == pytest.approx(exact[key], abs=1e-8)
+        assert result.observables[key] == result.ideal[key]
+        assert result.observables[f"{key}_stderr"] == [0.0] * len(exact[key])
+    assert result.reference["X"] == pytest.approx(exact["X"], abs=1e-15)
+    assert result.circuit["lowering"]["steps"] == 8
+    stored = store.get_run(store.latest_run())
+    assert stored["recipe"]["runner"] == "decay"
+    assert stored["recipe"]["options"]["device_every"] == 1
+
+
+def test_a_third_party_states_protocol_on_shots_within_its_bootstrap_errors():
+    """With shots: tomography at every 3rd checkpoint and the last, each value within 4σ of
+    the ideal circuit (bootstrap standard errors, all > 0)."""
+    result = DECAY.run(Decay(), get_backend("aer"), shots=4000, seed=11, device_every=3)
+    obs = result.observables
+    assert obs["times"] == [0.0, 0.75, 1.5, 2.0]
+    ideal = dict(zip(result.ideal["times"], result.ideal["X"], strict=True))
+    for t, value, error in zip(obs["times"], obs["X"], obs["X_stderr"], strict=True):
+        assert error > 0 and abs(value - ideal[t]) < 4 * error + 1e-3, (t, value, ideal[t])
+    assert result.circuit["compiled"]["num_qubits"] >= 2
+
+
+@pytest.mark.parametrize(
+    ("options", "backend", "match"),
+    [
+        ({"device_every": 0}, "aer", "device_every"),
+        ({"device_every": 1.5}, "aer", "device_every"),
+        ({"rule": "left"}, "aer", "rule.*a run option of decay"),
+        ({"zne": (1, 3)}, "aer:fake_manila", "zne.*tomography"),
+        ({"estimator": True}, "reference", "estimator.*circuit backend"),
+        ({"estimator": "maybe"}, "aer", "estimator"),
+        ({"shots": 0}, "aer", "shots"),
+    ],
+)
+def test_bad_options_are_refused_before_the_store_is_touched(options, backend, match):
+    store = ResultStore()
+    with pytest.raises(InvalidParameter, match=match):
+        DECAY.run(Decay(), get_backend(backend), store=store, **options)
+    assert store.list_runs() == []
+
+
+def test_an_incomplete_states_flow_names_what_it_lacks():
+    partial = SimpleNamespace(reference=None, lower_evolution=None)
+    assert _missing_flow(partial) == ["measured_qubits", "estimate_states"]
+
+
+def test_the_former_open_system_runners_warn_and_give_the_same_numbers():
+    """``run_dynamics`` (tomography at every 5th time by default) and ``run_open_system`` are
+    the registry's run under their old names: the same seed gives the same result."""
+    from qcompile.run.open_system import run_dynamics, run_open_system
+
+    cf = coherent_feedback(gamma=3.0, t_max=0.5, dt=0.05, sample_every=0.05)
+    plugin = get_protocol("coherent-feedback")
+    new = plugin.run(cf, get_backend("aer"), shots=500, seed=2)
+    with pytest.warns(DeprecationWarning, match="run_dynamics"):
+        old = run_dynamics(cf, get_backend("aer"), shots=500, seed=2)
+    assert old.observables == new.observables and old.ideal == new.ideal
+    assert new.observables["times"] == [0.0, 0.25, 0.5]
+    with pytest.warns(DeprecationWarning, match="run_open_system"):
+        again = run_open_system(cf, get_backend("aer"), lowering={"rule": "rotating"},
+                                shots=500, seed=2, device_every=5)  # fmt: skip
+    assert again.observables == new.observables
+    with pytest.raises(QCompileError, match="lowering"):
+        plugin.run(cf, get_backend("aer"), lowering={"steps": 3})
