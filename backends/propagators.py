@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from qcompile.backends.heom import HEOMSettings, heom_propagators
+from qcompile.backends.heom import HEOMSettings, check_heom_memory, heom_propagators
 from qcompile.backends.reference import lindblad_propagators
 from qcompile.errors import InvalidParameter
 
-__all__ = ["SOLVERS", "reference_propagators"]
+__all__ = ["SOLVERS", "check_propagator_options", "reference_propagators"]
 
 SOLVERS = ("lindblad", "heom")
 
@@ -56,3 +56,25 @@ def reference_propagators(
         )
         return result.propagators, result.info
     raise InvalidParameter("solver", solver, "one of " + ", ".join(SOLVERS))
+
+
+def check_propagator_options(protocol, solver: str, heom: dict | None) -> dict | None:
+    """The reference solver and its HEOM settings (``depth``, ``exponents``, ``fit_window``,
+    ...; defaults where not given), checked before anything runs: a solver qcompile has, HEOM
+    settings only for HEOM, a finite bath cutoff and a hierarchy that fits in memory. Returns
+    the HEOM settings as a mapping (``None`` for another solver)."""
+    if solver not in SOLVERS:
+        raise InvalidParameter("solver", solver, "one of " + ", ".join(SOLVERS))
+    if solver != "heom":
+        for name, value in (heom or {}).items():  # never ignored silently
+            raise InvalidParameter(f"heom_{name}", value, "only with --solver heom")
+        return None
+    known = HEOMSettings.__dataclass_fields__
+    for name, value in (heom or {}).items():
+        if name not in known:
+            raise InvalidParameter(f"heom_{name}", value, "a HEOM setting: " + ", ".join(known))
+    settings = HEOMSettings(**(heom or {}))
+    check_heom_memory(settings, 4)
+    if not math.isfinite(protocol.omega_c):
+        raise InvalidParameter("omega_c", protocol.omega_c, "a finite cutoff with --solver heom")
+    return settings.__dict__.copy()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from qcompile.backends.classical_master_equation import exact_success_probability
 from qcompile.backends.ising_kmc import simulate_memory
 from qcompile.backends.operator_lindblad import evolve_expectations, evolve_states
-from qcompile.backends.propagators import reference_propagators
+from qcompile.backends.propagators import check_propagator_options, reference_propagators
 from qcompile.backends.reference import (
     lindblad_reference,
     lindblad_state_at,
@@ -24,12 +24,14 @@ __all__ = ["default_solvers"]
 
 
 def default_solvers() -> dict[str, Callable]:
-    """``lindblad_reference``, ``propagators``, ``kmc``, ``exact_memory``, ``state_at``,
+    """``lindblad_reference``, ``propagators`` (with ``check_propagators``, its options checked
+    before any work), ``kmc``, ``exact_memory``, ``state_at``,
     ``evolve`` / ``evolve_states`` (operator-form Lindblad, large oscillators), ``slowest``
     (Liouvillian gap), ``sector_slowest`` (the same in one sector of a weak symmetry)."""
     return {
         "lindblad_reference": lindblad_reference,
         "propagators": reference_propagators,
+        "check_propagators": check_propagator_options,
         "kmc": simulate_memory,
         "exact_memory": exact_success_probability,
         "state_at": lindblad_state_at,

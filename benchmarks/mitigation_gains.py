@@ -192,15 +192,15 @@ def measure_encodings(shots: int, seed: int) -> dict:
     two-qubit tomography each) on FakeTorino noise."""
     from qcompile.backends.propagators import reference_propagators
     from qcompile.protocols.dissipative_qubits import dissipative_qubits
-    from qcompile.run.encodings import run_encodings
+    from qcompile.protocols.plugin import get_protocol
 
-    protocol = dissipative_qubits(**ENCODINGS)
+    protocol, encodings = dissipative_qubits(**ENCODINGS), get_protocol("dissipative-qubits")
     results, seconds = {}, {}
     for name in FEEDBACK_VARIANTS:
         backend, options = VARIANTS[name]
         start = time.perf_counter()
-        results[name] = run_encodings(
-            protocol, get_backend(backend), reference_propagators,
+        results[name] = encodings.run(
+            protocol, get_backend(backend), solvers={"propagators": reference_propagators},
             collisions=ENCODING_COLLISIONS, device_every=ENCODING_COLLISIONS, shots=shots,
             seed=seed, **options,
         )  # fmt: skip

@@ -27,10 +27,12 @@ from qcompile.protocols import dissipative_qubits
 from qcompile.protocols.dissipative_qubits import (
     coupling_operator,
     kraus_operators,
+    rank_encodings,
     spectrum,
     system_hamiltonian,
     transition_rates,
 )
+from qcompile.protocols.plugin import get_protocol
 from qcompile.protocols.two_qubit_codes import (
     BELL,
     OCTAHEDRON,
@@ -41,10 +43,11 @@ from qcompile.protocols.two_qubit_codes import (
     nsymm,
     state_ensemble,
 )
-from qcompile.run.encodings import rank_encodings, run_encodings
 
 S, TAF, TFP, TFM = BELL["S"], BELL["T_AF"], BELL["T_F+"], BELL["T_F-"]
 SWAP = np.eye(4)[[0, 2, 1, 3]]
+ENCODINGS = get_protocol("dissipative-qubits")
+PROPAGATORS = {"propagators": reference_propagators}
 
 
 def _lindblad_states(protocol, psi, times):
@@ -271,7 +274,7 @@ def test_ideal_circuits_reproduce_the_reference_for_every_encoding():
         J=2, alpha=0.05, omega_c=10, t_max=20, dt=0.5,
         encodings=["af", "nsymm:0.8", "physical", f"custom:0,{h},{h},0/0,{h},{-h},0"],
     )  # fmt: skip
-    result = run_encodings(p, get_backend("aer"), reference_propagators, collisions=4, seed=1)
+    result = ENCODINGS.run(p, get_backend("aer"), solvers=PROPAGATORS, collisions=4, seed=1)
     assert result.ideal["times"] == pytest.approx([0, 5, 10, 15, 20])
     for name in ("af", "nsymm", "physical", "custom"):
         reference = dict(zip(result.reference["times"], result.reference[name]["fidelity"],
@@ -287,8 +290,8 @@ def test_ideal_circuits_reproduce_the_reference_for_every_encoding():
 
 def test_device_noise_lowers_the_code_fidelity_beyond_shot_noise():
     p = dissipative_qubits(J=2, alpha=0.05, t_max=10, dt=0.5, encodings="af")
-    result = run_encodings(
-        p, get_backend("aer:fake_manila"), reference_propagators, collisions=2, device_every=2,
+    result = ENCODINGS.run(
+        p, get_backend("aer:fake_manila"), solvers=PROPAGATORS, collisions=2, device_every=2,
         shots=1000, seed=4,
     )  # fmt: skip
     device = result.observables["af"]

@@ -297,12 +297,20 @@ def test_encodings_through_the_estimator_match_the_ideal_circuit():
     (projection bias, as above) of the exact circuit; level 1 recorded on a noisy backend."""
     from qcompile.backends.propagators import reference_propagators
     from qcompile.protocols.dissipative_qubits import dissipative_qubits
-    from qcompile.run.encodings import run_encodings
+    from qcompile.protocols.plugin import get_protocol
 
     protocol = dissipative_qubits(J=2, alpha=0.05, t_max=10, dt=0.5, encodings="af")
-    result = run_encodings(protocol, AerBackend(), reference_propagators, collisions=2,
-                           device_every=2, shots=2000, seed=4, estimator=True,
-                           resilience_level=0)  # fmt: skip
+    result = get_protocol("dissipative-qubits").run(
+        protocol,
+        AerBackend(),
+        solvers={"propagators": reference_propagators},
+        collisions=2,
+        device_every=2,
+        shots=2000,
+        seed=4,
+        estimator=True,
+        resilience_level=0,
+    )
     ideal = dict(zip(result.ideal["times"], result.ideal["af"]["fidelity"], strict=True))
     t = result.observables["times"][-1]
     value = result.observables["af"]["fidelity"][-1]

@@ -151,3 +151,53 @@ def test_the_former_open_system_runners_warn_and_give_the_same_numbers():
     assert again.observables == new.observables
     with pytest.raises(QCompileError, match="lowering"):
         plugin.run(cf, get_backend("aer"), lowering={"steps": 3})
+
+
+def test_the_encodings_run_on_the_states_path_with_their_former_entry_point():
+    """The dissipative-qubit encodings: one evolution per encoded state (a mapping), their
+    stored recipe as before (solver, heom, collisions, device_every), the ideal circuit on the
+    Lindblad reference at the collision times (1e-8: each collision is e^{dt𝓛} exactly), and
+    ``run_encodings`` warning with the very same numbers."""
+    from qcompile.protocols.dissipative_qubits import dissipative_qubits
+    from qcompile.run.encodings import run_encodings
+
+    protocol = dissipative_qubits(t_max=4.0, dt=0.5, encodings="af")
+    plugin = get_protocol("dissipative-qubits")
+    store = ResultStore()
+    new = plugin.run(protocol, get_backend("aer"), collisions=2, device_every=1, shots=200,
+                     seed=2, store=store)  # fmt: skip
+    recipe = store.get_run(store.latest_run())["recipe"]
+    assert recipe["options"] | {"seed": 2} == {
+        "solver": "lindblad", "heom": None, "collisions": 2, "device_every": 1, "shots": 200,
+        "seed": 2,
+    }  # fmt: skip
+    assert new.observables["times"] == [2.0, 4.0] and new.ideal["times"] == [0.0, 2.0, 4.0]
+    reference = dict(zip(new.reference["times"], new.reference["af"]["fidelity"], strict=True))
+    for t, value in zip(new.ideal["times"], new.ideal["af"]["fidelity"], strict=True):
+        assert value == pytest.approx(reference[t], abs=1e-8)
+    assert all(e > 0 for e in new.observables["af"]["fidelity_stderr"])
+    with pytest.warns(DeprecationWarning, match="run_encodings"):
+        old = run_encodings(protocol, get_backend("aer"), collisions=2, device_every=1,
+                            shots=200, seed=2)  # fmt: skip
+    assert old.observables == new.observables
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"heom": {"depht": 2}}, "heom_depht"),
+        ({"solver": "heom", "heom": {"depht": 2}}, "heom_depht.*a HEOM setting"),
+        ({"collisions": 0}, "collisions"),
+        ({"solver": "exact"}, "solver"),
+        ({"shots_per_basis": 3}, "shots_per_basis.*a run option"),
+    ],
+)
+def test_bad_encoding_options_are_refused_before_the_store_is_touched(options, match):
+    from qcompile.protocols.dissipative_qubits import dissipative_qubits
+
+    protocol = dissipative_qubits(t_max=4.0, dt=0.5, omega_c=10.0, encodings="af")
+    store = ResultStore()
+    with pytest.raises(InvalidParameter, match=match):
+        get_protocol("dissipative-qubits").run(protocol, get_backend("aer"), store=store,
+                                               **options)  # fmt: skip
+    assert store.list_runs() == []

@@ -19,6 +19,7 @@ exact 4-Kraus form of spec §8 — what the circuits implement, one step at a ti
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -31,7 +32,19 @@ from qcompile.errors import InvalidParameter
 from qcompile.lowering.cascade_channel import cascade_channel_circuit
 from qcompile.lowering.collision import dissipator_superoperator, kraus_from_superoperator
 from qcompile.model import OpenSystem
+from qcompile.protocols.encoding_flow import (
+    BOOTSTRAP,
+    circuit_info,
+    estimate_states,
+    lower_evolution,
+    measured_qubits,
+    reference,
+    resolve_options,
+    run_parameters,
+    tomographed_times,
+)
 from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, Parameter
+from qcompile.protocols.plugin import DataFlowPlugin
 from qcompile.protocols.two_qubit_codes import (
     BELL,
     PHYSICAL,
@@ -44,18 +57,13 @@ from qcompile.protocols.two_qubit_codes import (
 from qcompile.resources import check_evolution_time, check_number
 
 __all__ = [
-    "DissipativeQubits",
-    "dissipative_qubits",
-    "Spectrum",
-    "spectrum",
-    "system_hamiltonian",
-    "coupling_operator",
-    "spectral_density",
-    "transition_rates",
-    "kraus_operators",
-    "NAME",
+    "DissipativeQubits", "dissipative_qubits", "Spectrum", "spectrum", "system_hamiltonian",
+    "coupling_operator", "spectral_density", "transition_rates", "kraus_operators", "NAME",
     "PARAMETERS",
-]
+    # the data flow (qcompile.protocols.encoding_flow), run by the one runner's states path
+    "BOOTSTRAP", "circuit_info", "estimate_states", "lower_evolution", "measured_qubits",
+    "reference", "resolve_options", "run_parameters", "tomographed_times",
+]  # fmt: skip
 
 NAME = "dissipative-qubits"
 #: Which runner executes this protocol (``qcompile.run.recipe``).
@@ -430,20 +438,12 @@ def from_mapping(values: Mapping[str, object]) -> DissipativeQubits:
     return dissipative_qubits(**values)
 
 
-def run(protocol: DissipativeQubits, backend, *, solvers: Mapping | None = None, **options):
-    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.run.encodings.run_encodings``;
-    ``options`` are the runner's (shots, seed, store, ...)."""
-    from qcompile.run.encodings import run_encodings
-
-    given = dict(solvers or {})  # optional overrides of the default solvers
-    heom = {name: options.pop(f"heom_{name}") for name in ("depth", "exponents", "fit_window")
-            if options.get(f"heom_{name}") is not None}  # fmt: skip
-    if heom:
-        options["heom"] = {**(options.get("heom") or {}), **heom}
-    if options.get("collisions", 0) is None:
-        options.pop("collisions")
-    return run_encodings(protocol, backend, given.get("propagators"), **options)
+def run(protocol: DissipativeQubits, backend, **options):
+    """This protocol's run (plugin interface): qcompile's one runner on its states path
+    (:mod:`qcompile.run.state_pipeline`) over the data flow of
+    :mod:`qcompile.protocols.encoding_flow`; ``options`` as ``DataFlowPlugin.run`` takes them
+    (``solvers``, ``shots``, ``seed``, ``store``, :data:`RUN_OPTIONS`, ...)."""
+    return DataFlowPlugin(sys.modules[__name__]).run(protocol, backend, **options)
 
 
 def rank_encodings(block: dict, window: float = 1 / 3) -> list[tuple[str, float]]:

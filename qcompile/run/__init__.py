@@ -5,9 +5,10 @@ execute, estimate — and the recipes that replay a run (sweep points, IBM jobs 
 one runner of a protocol declared by its data flow: third-party protocols, the Ising memory,
 the photonic-Ising toy, GKP and the cat qubit on the reference backend), with
 ``mitigated_execution`` (readout mitigation, ZNE, the Estimator, for any of them) and
-``state_pipeline`` (its states path: observables from states along one lowered evolution —
-``lindblad`` and coherent feedback); ``experiment`` (homogenization), ``encodings``
-(dissipative qubits), ``oscillator_circuits`` (GKP and cat: the compiled collision step on
-Aer), ``prefix_tomography`` (device tomography of a lowered evolution), ``recipe``;
-``photonic_toy``, ``ising_memory``, ``bosonic`` and ``open_system`` are deprecated aliases.
+``state_pipeline`` (its states path: observables from states along lowered evolutions —
+``lindblad``, coherent feedback, the dissipative-qubit encodings); ``experiment``
+(homogenization), ``oscillator_circuits`` (GKP and cat: the compiled collision step on Aer),
+``prefix_tomography`` (device tomography of lowered evolutions), ``recipe``;
+``photonic_toy``, ``ising_memory``, ``bosonic``, ``open_system`` and ``encodings`` are
+deprecated aliases.
 """

@@ -1,11 +1,13 @@
-"""State tomography of a lowered evolution on a backend, at chosen times.
+"""State tomography of lowered evolutions on a backend, at chosen times.
 
-For each time, the circuit prefix that reaches it is followed by the 3^k Pauli measurement
-settings of the chosen qubits (:func:`qcompile.states.tomography.state_tomography_circuits`);
-every circuit is compiled once for the backend, all on the layout of the full evolution, run
-with progress, and each time's counts give a density matrix with bootstrap resamples
+For each evolution and time, the circuit prefix that reaches it is followed by the 3^k Pauli
+measurement settings of the chosen qubits
+(:func:`qcompile.states.tomography.state_tomography_circuits`); every circuit is compiled
+once for the backend, all on the layout of the (first) full evolution, run with progress as
+one job, and each prefix's counts give a density matrix with bootstrap resamples
 (:func:`qcompile.states.tomography.estimate_state`; little-endian over the qubits, which for a
-lowered model is the model's own tensor order).
+lowered model is the model's own tensor order) — or, at a resilience level, the prefixes
+unmeasured through the Estimator (:func:`estimated_states`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,13 @@ from qcompile.states.tomography import (
     state_tomography_circuits,
 )
 
-__all__ = ["TomographyStates", "counted_states", "estimated_states", "tomograph_prefixes"]
+__all__ = [
+    "TomographyStates",
+    "counted_states",
+    "estimated_states",
+    "tomograph_evolutions",
+    "tomograph_prefixes",
+]
 
 
 @dataclass(frozen=True)
@@ -55,49 +63,68 @@ def tomograph_prefixes(
     resilience_level: int | None = None,
 ) -> tuple[TomographyStates, dict[str, Any]]:
     """One :class:`StateEstimate` of ``qubits`` per time (checkpoints of ``lowered``), and
-    the metrics of the largest compiled circuit with the target and compile time. With a
-    ``resilience_level`` the states come from an Estimator instead (:func:`_estimated`)."""
-    if resilience_level is not None:
-        estimates, info = _estimated(backend, lowered, times, qubits, shots, seed, report,
-                                     run_id, resilience_level)  # fmt: skip
-        return TomographyStates(estimates), info
+    the metrics of the largest compiled circuit with the target and compile time
+    (:func:`tomograph_evolutions` of one evolution)."""
+    return tomograph_evolutions(
+        backend, [lowered], times, qubits, shots, seed, report, run_id, resilience_level
+    )
+
+
+def tomograph_evolutions(
+    backend: Backend,
+    evolutions: Sequence[Any],
+    times: Sequence[float],
+    qubits: Sequence[int],
+    shots: int,
+    seed: int,
+    report: Progress,
+    run_id: str | None = None,
+    resilience_level: int | None = None,
+    *,
+    bootstrap: int = 200,
+) -> tuple[TomographyStates, dict[str, Any]]:
+    """One :class:`StateEstimate` of ``qubits`` per evolution and time (evolution-major;
+    each evolution has ``prefix(t)`` for the ``times`` and its whole ``circuit``), all
+    compiled at once on the layout of the first evolution's circuit and run as one job; and
+    the metrics of the largest compiled circuit with the target, the compile time and the
+    number of circuits. With a ``resilience_level`` the states come from an Estimator
+    instead (:func:`estimated_states`)."""
+    layout = evolutions[0].circuit
+    estimated = resilience_level is not None
     circuits = []
-    for t in times:
-        circuits.extend(state_tomography_circuits(lowered.prefix(t), list(qubits)))
+    for evolution in evolutions:
+        for t in times:
+            prefix = evolution.prefix(t)
+            circuits.extend(
+                [prefix] if estimated else state_tomography_circuits(prefix, list(qubits))
+            )
     report("compiling", 0, 1)
     compiled, compile_report = compile_circuits(
-        circuits, backend.compile_target, seed=seed, layout_from=lowered.circuit
-    )
+        circuits, backend.compile_target, seed=seed, layout_from=layout,
+        initial_state="zero" if estimated else "auto",
+    )  # fmt: skip
     report("compiling", 1, 1)
-    estimates = counted_states(backend, compiled, len(times), len(qubits), shots, seed, report,
-                               run_id)  # fmt: skip
+    if estimated:
+        estimates = TomographyStates(estimated_states(
+            backend, compiled, layout.num_qubits, qubits, shots, seed, resilience_level,
+            report, run_id, bootstrap=bootstrap,
+        ))  # fmt: skip
+    else:
+        groups = len(evolutions) * len(times)
+        estimates = counted_states(backend, compiled, groups, len(qubits), shots, seed, report,
+                                   run_id, bootstrap=bootstrap)  # fmt: skip
     return estimates, _compiled_info(compiled, compile_report)
 
 
 def _compiled_info(compiled, compile_report) -> dict[str, Any]:
-    """Metrics of the largest compiled circuit, with the target and the compile time."""
+    """Metrics of the largest compiled circuit, with the target, the compile time and the
+    number of circuits."""
     largest = max(compiled, key=lambda c: c.size())
     return circuit_metrics(largest) | {
         "target": compile_report.target,
         "compile_time_s": compile_report.compile_time_s,
+        "circuits": len(compiled),
     }
-
-
-def _estimated(backend, lowered, times, qubits, shots, seed, report, run_id, level):
-    """The Estimator path: each time's prefix compiled unmeasured (from |0…0⟩), the 4^k − 1
-    Pauli strings on ``qubits`` moved onto its physical qubits, one Estimator job; each
-    density matrix by linear inversion of the expectation values (``shots`` per basis)."""
-    prefixes = [lowered.prefix(t) for t in times]
-    report("compiling", 0, 1)
-    compiled, compile_report = compile_circuits(
-        prefixes, backend.compile_target, seed=seed, layout_from=lowered.circuit,
-        initial_state="zero",
-    )  # fmt: skip
-    report("compiling", 1, 1)
-    width = lowered.circuit.num_qubits
-    estimates = estimated_states(backend, compiled, width, qubits, shots, seed, level, report,
-                                 run_id)  # fmt: skip
-    return estimates, _compiled_info(compiled, compile_report)
 
 
 def estimated_states(

@@ -1,35 +1,42 @@
 """The one runner's *states* path: a protocol whose observables are functions of the state
-of a few qubits along one lowered evolution (an open system in time: ``lindblad``, coherent
-feedback) declares
+of a few qubits along lowered evolutions (an open system in time: ``lindblad``, coherent
+feedback; the encoded states of the dissipative qubits) declares
 
 * ``reference(protocol) -> dict``: the exact observables with their ``times``;
 * ``lower_evolution(protocol, options)``: the lowered evolution — ``circuit`` (unmeasured),
-  ``checkpoints`` (time → instructions done), ``prefix(t)`` and its ``report``
-  (:class:`~qcompile.lowering.report.LoweringReport`) —,
-  e.g. :class:`~qcompile.lowering.dynamics.LoweredDynamics`;
+  ``checkpoints`` (time → instructions done), ``prefix(t)`` (the circuit whose end state is
+  tomographed for time t), its ``report`` (:class:`~qcompile.lowering.report.LoweringReport`)
+  and optionally ``decoding`` (a unitary on the measured qubits every prefix ends with,
+  applied to the ideal states) —, e.g. :class:`~qcompile.lowering.dynamics.LoweredDynamics`;
+  or a mapping key → evolution (all with the same checkpoint times);
 * ``measured_qubits(protocol) -> list[int]``: the circuit qubits whose states the
   observables need (little-endian: the state's tensor order);
-* ``estimate_states(protocol, times, states) -> dict``: the observables from those states;
+* ``estimate_states(protocol, times, states) -> dict``: the observables from those states
+  (one per time; for a mapping of evolutions, a mapping key → states);
 
-and optionally ``resolve_options(protocol, options) -> dict`` (its run options resolved and
-checked: what the recipe records and the hooks get), ``run_parameters(protocol, options)``
-(the JSON parameter block; default ``protocol.parameters()``) and ``check_device(protocol,
-shots, noisy)`` (limits on a circuit backend). The protocols of
-:mod:`qcompile.protocols.open_system_flow` are such.
+and optionally ``resolve_options(protocol, options[, solvers]) -> dict`` (its run options
+resolved and checked: what the recipe records and the hooks get as ``options``),
+``run_parameters(protocol, options)`` (the JSON parameter block; default
+``protocol.parameters()``), ``check_device(protocol, shots, noisy)`` (limits on a circuit
+backend), ``circuit_info(protocol, options)`` (the ``circuit`` block; default the lowering
+report), ``tomographed_times(protocol, times, device_every)`` and ``BOOTSTRAP`` (resamples
+per state, 200). The protocols of :mod:`qcompile.protocols.open_system_flow` and
+:mod:`qcompile.protocols.encoding_flow` are such.
 
 It runs as check → store (running) → reference → lower → ideal → compile → execute →
 estimate → ``RunResult`` → store (done, or failed). Three answers: ``reference``; ``ideal``,
-the lowered circuit's exact states at every checkpoint (the backend's density matrices);
+the lowered circuits' exact states at every checkpoint (the backend's density matrices);
 ``observables``, on a backend with shots the states by tomography of the circuit prefixes
 at every ``device_every``-th checkpoint and the last (:mod:`qcompile.run.prefix_tomography`:
-counted, with readout mitigation's raw estimate kept, or from runtime's Estimator at a
-``resilience_level``), each observable with the spread of its bootstrap resamples as
-standard error; without shots the ideal, with zero errors.
+all in one job, counted, with readout mitigation's raw estimate kept, or from runtime's
+Estimator at a ``resilience_level``), each observable with the spread of its bootstrap
+resamples as standard error; without shots the ideal (with zero errors beside its lists).
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -40,7 +47,7 @@ from qcompile.protocols.plugin import STATE_FLOW
 from qcompile.results import RunResult
 from qcompile.run.estimator_path import check_estimator, estimator_record
 from qcompile.run.pipeline import reference_solvers
-from qcompile.run.prefix_tomography import tomograph_prefixes
+from qcompile.run.prefix_tomography import tomograph_evolutions
 from qcompile.run.runner import (
     DEFAULT_SHOTS,
     Progress,
@@ -66,9 +73,11 @@ def _device_every(plugin, options: dict[str, Any]) -> int:
     return int(value)
 
 
-def _resolved(plugin, protocol, options: dict[str, Any]) -> dict[str, Any]:
+def _resolved(plugin, protocol, options: dict[str, Any], solvers) -> dict[str, Any]:
     if hasattr(plugin, "resolve_options"):
-        return dict(plugin.resolve_options(protocol, options))
+        accepted = inspect.signature(plugin.resolve_options).parameters
+        given = {"solvers": solvers} if "solvers" in accepted else {}
+        return dict(plugin.resolve_options(protocol, options, **given))
     for name, value in options.items():
         raise InvalidParameter(name, value, f"a run option of {plugin.NAME}: device_every")
     return {}
@@ -115,7 +124,8 @@ def run_states(
     the run is stored, the lowering included (it is cheap next to the run)."""
     options = {k: v for k, v in options.items() if v is not None}
     device_every = _device_every(plugin, options)
-    resolved = _resolved(plugin, protocol, options)
+    solvers = reference_solvers(solvers)
+    resolved = _resolved(plugin, protocol, options, solvers)
     check_run(protocol, backend, shots, seed)
     circuits = runs_circuits(backend)
     if circuits and hasattr(plugin, "check_device"):
@@ -129,7 +139,7 @@ def run_states(
         accepted = inspect.signature(plugin.reference).parameters
         if "report" not in accepted:
             run.report("reference", 0, 1)
-        hooks = {"solvers": reference_solvers(solvers), "report": run.report,
+        hooks = {"solvers": solvers, "report": run.report,
                  "options": resolved, "seed": run.seed}  # fmt: skip
         reference = plugin.reference(protocol, **{k: v for k, v in hooks.items()
                                                   if k in accepted})  # fmt: skip
@@ -137,7 +147,9 @@ def run_states(
             run.report("reference", 1, 1)
         observables, ideal, circuit, mitigation = {}, {}, {}, {}
         if lowered is not None:
-            circuit = {"lowering": lowered.report.to_dict()}
+            circuit = (dict(plugin.circuit_info(protocol, resolved))
+                       if hasattr(plugin, "circuit_info")
+                       else {"lowering": lowered.report.to_dict()})  # fmt: skip
             observables, ideal, mitigation = _circuit_answers(
                 plugin, protocol, backend, lowered, device_every, level, run, circuit
             )
@@ -157,42 +169,87 @@ def run_states(
     )  # fmt: skip
 
 
+def _evolutions(lowered) -> dict[Any, Any]:
+    """``lower_evolution``'s answer as a mapping (one evolution: under the key ``None``)."""
+    return dict(lowered) if isinstance(lowered, Mapping) else {None: lowered}
+
+
+def _unwrap(per_evolution: dict[Any, list]) -> list | dict[Any, list]:
+    """What ``estimate_states`` gets: the states of the one evolution, or those of each."""
+    return per_evolution[None] if list(per_evolution) == [None] else per_evolution
+
+
+def _ideal_states(backend, evolutions, times, qubits, report) -> dict[Any, list]:
+    """The exact states of ``qubits`` at ``times`` along every evolution (its ``decoding``
+    unitary, if it has one, applied: the state its prefixes measure)."""
+    stage = ("ideal circuit (density matrix)" if len(evolutions) == 1
+             else "ideal circuits (density matrices)")  # fmt: skip
+    report(stage, 0, len(evolutions))
+    states: dict[Any, list] = {}
+    for done, (key, evolution) in enumerate(evolutions.items(), start=1):
+        at = backend.ideal_density_matrices(evolution.circuit, evolution.checkpoints, qubits)
+        u = getattr(evolution, "decoding", None)
+        states[key] = [at[t] if u is None else u @ at[t] @ u.conj().T for t in times]
+        report(stage, done, len(evolutions))
+    return states
+
+
 def _circuit_answers(plugin, protocol, backend, lowered, device_every, level, run, circuit):
-    """``(observables, ideal, mitigation)`` of the lowered evolution on a circuit backend
+    """``(observables, ideal, mitigation)`` of the lowered evolution(s) on a circuit backend
     (``circuit`` gets the compiled metrics)."""
-    times = list(lowered.checkpoints)
+    evolutions = _evolutions(lowered)
+    times = list(next(iter(evolutions.values())).checkpoints)
     qubits = list(plugin.measured_qubits(protocol))
-    run.report("ideal circuit (density matrix)", 0, 1)
-    states = backend.ideal_density_matrices(lowered.circuit, lowered.checkpoints, qubits)
-    run.report("ideal circuit (density matrix)", 1, 1)
-    estimated = plugin.estimate_states(protocol, times, [states[t] for t in times])
-    ideal = {"times": times} | dict(estimated)
+    states = _ideal_states(backend, evolutions, times, qubits, run.report)
+    ideal = {"times": times} | dict(plugin.estimate_states(protocol, times, _unwrap(states)))
     if run.shots is None:
-        zeros = {f"{k}_stderr": [0.0] * len(times) for k in ideal if k != "times"}
+        zeros = {f"{k}_stderr": [0.0] * len(times) for k, v in ideal.items()
+                 if k != "times" and isinstance(v, list)}  # fmt: skip
         return dict(ideal) | zeros, ideal, {}
-    chosen = sorted(set(times[::device_every]) | {times[-1]})
-    tomography, circuit["compiled"] = tomograph_prefixes(
-        backend, lowered, chosen, qubits, run.shots, run.seed, run.report, run.run_id,
-        resilience_level=level,
+    if hasattr(plugin, "tomographed_times"):
+        chosen = list(plugin.tomographed_times(protocol, times, device_every))
+    else:
+        chosen = sorted(set(times[::device_every]) | {times[-1]})
+    tomography, circuit["compiled"] = tomograph_evolutions(
+        backend, list(evolutions.values()), chosen, qubits, run.shots, run.seed, run.report,
+        run.run_id, level, bootstrap=getattr(plugin, "BOOTSTRAP", 200),
     )  # fmt: skip
+    keys = list(evolutions)
     mitigation: dict[str, Any] = {}
     if level is not None:
         mitigation["estimator"] = estimator_record(level, run.shots)
     if tomography.raw is not None:  # readout-mitigated: the same shots, not inverted
-        raw = _with_spread(plugin, protocol, chosen, tomography.raw)
+        raw = _with_spread(plugin, protocol, chosen, keys, tomography.raw)
         mitigation["readout"] = {"method": "mthree", "calibration": "per qubit, same run",
                                  "raw": raw}  # fmt: skip
-    return _with_spread(plugin, protocol, chosen, tomography.states), ideal, mitigation
+    return _with_spread(plugin, protocol, chosen, keys, tomography.states), ideal, mitigation
 
 
-def _with_spread(plugin, protocol, times, estimates) -> dict[str, Any]:
-    """The observables at ``times`` from the estimated states, each with the spread of its
-    bootstrap resamples as standard error."""
-    observables: dict[str, Any] = {"times": times}
-    for t, estimate in zip(times, estimates, strict=True):
-        mean = plugin.estimate_states(protocol, [t], [estimate.mean])
-        spread = plugin.estimate_states(protocol, [t] * len(estimate.samples), estimate.samples)
-        for name, value in mean.items():
-            observables.setdefault(name, []).append(value[0])
-            observables.setdefault(f"{name}_stderr", []).append(float(np.std(spread[name], ddof=1)))
-    return observables
+def _with_spread(plugin, protocol, times, keys, estimates) -> dict[str, Any]:
+    """The observables at ``times`` from the estimated states (evolution-major), each with
+    the spread of its bootstrap resamples — every state's b-th resample together — as
+    standard error."""
+    n = len(times)
+
+    def states(pick) -> list | dict:
+        return _unwrap({key: [pick(estimates[i * n + j]) for j in range(n)]
+                        for i, key in enumerate(keys)})  # fmt: skip
+
+    mean = plugin.estimate_states(protocol, times, states(lambda e: e.mean))
+    resamples = min(len(e.samples) for e in estimates)
+    spread = [plugin.estimate_states(protocol, times, states(lambda e, b=b: e.samples[b]))
+              for b in range(resamples)]  # fmt: skip
+    return {"times": times} | _with_errors(mean, spread)
+
+
+def _with_errors(mean: Mapping[str, Any], spread: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Every value of ``mean`` (nested mappings alike) with ``<name>_stderr``: the standard
+    deviation of the resampled values, element by element."""
+    out: dict[str, Any] = {}
+    for name, value in mean.items():
+        if isinstance(value, Mapping):
+            out[name] = _with_errors(value, [s[name] for s in spread])
+            continue
+        out[name] = np.asarray(value).tolist()
+        out[f"{name}_stderr"] = np.std([s[name] for s in spread], axis=0, ddof=1).tolist()
+    return out
