@@ -155,6 +155,34 @@ def test_sweep_cli_errors(capsys):
     assert "--executor='mpi'" in capsys.readouterr().err
 
 
+XXZ = str(__import__("pathlib").Path(__file__).parents[1] / "examples" / "xxz_chain.toml")
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (("coherent-feedback", "--grid", "gamma=1,2", "--param", "dt=0.1", "--backend", "aer",
+          "--option", "device_every=0"), "--device-every=0"),
+        (("coherent-feedback", "--grid", "gamma=1,2", "--param", "dt=0.1", "--backend", "aer",
+          "--option", "rule=sideways"), "--rule='sideways'"),
+        (("dissipative-qubits", "--grid", "J=1,2", "--backend", "aer", "--option",
+          "heom_depth=2"), "--heom-depth=2"),
+        (("ising-memory", "--grid", "size=2,3", "--backend", "reference", "--option", "zne=1,3"),
+         "--zne"),
+        (("lindblad", "--grid", "t_max=1,2", "--param", f"model={XXZ}", "--backend", "aer",
+          "--option", "estimator=maybe"), "--estimator='maybe'"),
+    ],
+)  # fmt: skip
+def test_a_sweep_refuses_a_bad_run_option_before_it_starts(args, flag, capsys):
+    """Every point's run options are checked by the one runner (running nothing) before the
+    sweep is planned: one line naming the option, no run and no sweep stored."""
+    from qcompile.backends import ResultStore
+
+    assert run_cli("sweep", *args) == 2
+    assert flag in capsys.readouterr().err
+    assert ResultStore().list_runs() == []
+
+
 def test_gkp_sigma_sweep_on_aer_matches_the_exact_trend(tmp_path):
     """A sweep of a protocol without a fixed qubit register (GKP on the compiled grid step):
     every point runs, and the circuit rate grows with σ as the exact torus rate does (a coarse

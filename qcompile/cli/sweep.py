@@ -81,8 +81,12 @@ def sweep(
     options = run_options(module, option or [])
     store = ResultStore()
     chosen = _backend(backend, store, mode, dd, twirling, idle_noise=idle_noise)  # checked early
-    for point in points:
-        check_run(module.from_mapping(point), chosen, shots, seed)
+    preflight = getattr(module, "check", None)  # the one runner's checks, running nothing
+    for index, point in enumerate(points):
+        built = module.from_mapping(point)
+        check_run(built, chosen, shots, seed)
+        if preflight is not None:
+            preflight(built, chosen, shots=shots, seed=seed + index, **options)
     execution = ibm_options(backend, mode, dd, twirling, idle_noise)
     # ibm: sweeps store their options; aer: ones only what they apply (older plans: none)
     on_ibm = backend.strip().startswith("ibm:")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,7 +44,7 @@ from qcompile.protocols.open_system_flow import (
     run_parameters,
 )
 from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, Parameter
-from qcompile.protocols.plugin import DataFlowPlugin
+from qcompile.protocols.plugin import one_runner
 from qcompile.resources import check_evolution_time, check_time_steps
 
 __all__ = [
@@ -458,10 +457,8 @@ def from_mapping(values) -> CoherentFeedback:
     return coherent_feedback(**dict(values))
 
 
-def run(protocol: CoherentFeedback, backend, **options):
-    """This protocol's run (plugin interface): qcompile's one runner on its states path
-    (:mod:`qcompile.run.state_pipeline`); ``options`` as ``DataFlowPlugin.run`` takes them."""
-    return DataFlowPlugin(sys.modules[__name__]).run(protocol, backend, **options)
+#: This protocol's run (plugin interface): qcompile's one runner over the data flow above.
+run = one_runner(__name__)
 
 
 def check_options(protocols, backend, options: dict) -> dict:

@@ -19,7 +19,6 @@ exact 4-Kraus form of spec §8 — what the circuits implement, one step at a ti
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -44,7 +43,7 @@ from qcompile.protocols.encoding_flow import (
     tomographed_times,
 )
 from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, Parameter
-from qcompile.protocols.plugin import DataFlowPlugin
+from qcompile.protocols.plugin import one_runner
 from qcompile.protocols.two_qubit_codes import (
     BELL,
     PHYSICAL,
@@ -438,12 +437,8 @@ def from_mapping(values: Mapping[str, object]) -> DissipativeQubits:
     return dissipative_qubits(**values)
 
 
-def run(protocol: DissipativeQubits, backend, **options):
-    """This protocol's run (plugin interface): qcompile's one runner on its states path
-    (:mod:`qcompile.run.state_pipeline`) over the data flow of
-    :mod:`qcompile.protocols.encoding_flow`; ``options`` as ``DataFlowPlugin.run`` takes them
-    (``solvers``, ``shots``, ``seed``, ``store``, :data:`RUN_OPTIONS`, ...)."""
-    return DataFlowPlugin(sys.modules[__name__]).run(protocol, backend, **options)
+#: This protocol's run (plugin interface): qcompile's one runner over the data flow above.
+run = one_runner(__name__)
 
 
 def rank_encodings(block: dict, window: float = 1 / 3) -> list[tuple[str, float]]:

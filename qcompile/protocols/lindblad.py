@@ -17,7 +17,6 @@ IBM job fetched later is replayed without the file.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,7 +40,7 @@ from qcompile.protocols.open_system_flow import (
     run_parameters,
 )
 from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, Parameter
-from qcompile.protocols.plugin import DataFlowPlugin
+from qcompile.protocols.plugin import one_runner
 from qcompile.resources import check_evolution_time, check_time_steps
 
 __all__ = [
@@ -321,12 +320,8 @@ def from_mapping(values: Mapping[str, Any]) -> Lindblad:
     )
 
 
-def run(protocol: Lindblad, backend, **options):
-    """This protocol's run (plugin interface): qcompile's one runner on its states path
-    (:mod:`qcompile.run.state_pipeline`) over the data flow above; ``options`` as
-    :meth:`~qcompile.protocols.plugin.DataFlowPlugin.run` takes them (``solvers``, ``shots``,
-    ``seed``, ``store``, a ``lowering`` mapping or flat :data:`RUN_OPTIONS`, ...)."""
-    return DataFlowPlugin(sys.modules[__name__]).run(protocol, backend, **options)
+#: This protocol's run (plugin interface): qcompile's one runner over the data flow above.
+run = one_runner(__name__)
 
 
 def describe(result) -> list[str]:

@@ -19,7 +19,10 @@ A protocol plugin is any object — usually a module — with
   ``reference``, ``lower_evolution`` (one lowered evolution with checkpoints),
   ``measured_qubits`` and ``estimate_states`` (observables from those qubits' states) — run
   by the one runner's states path (:mod:`qcompile.run.state_pipeline`: tomography of the
-  circuit prefixes), which offers ``device_every`` and the Estimator, or
+  circuit prefixes), which offers ``device_every`` and the Estimator — the registry wraps
+  such a module in :class:`DataFlowPlugin` (whose ``check`` refuses bad options running
+  nothing: ``qcompile sweep`` checks its points with it), also when it keeps a ``run`` for
+  scripts (``run = one_runner(__name__)``) —, or
 * ``run(protocol, backend, *, solvers=None, shots, seed, store, progress, run_id,
   sweep_point, **options)``: the whole run (reference, lowering, compiling, execution,
   estimation) as a :class:`~qcompile.results.RunResult` — for the built-ins, a call of their
@@ -60,6 +63,7 @@ package adds one with a single line in its ``pyproject.toml``::
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -82,6 +86,7 @@ __all__ = [
     "PROTOCOLS",
     "ProtocolPlugin",
     "get_protocol",
+    "one_runner",
     "protocol_plugins",
     "refresh",
 ]
@@ -146,6 +151,29 @@ class DataFlowPlugin:
 
         return run_declared(self.module, protocol, backend, **options)
 
+    def check(self, protocol: Any, backend: Any, **options: Any) -> None:
+        """Refuse what :meth:`run` would refuse before any work (options, register, shots,
+        seed, mitigation), running nothing: a sweep checks its points with it first."""
+        from qcompile.run.pipeline import check_declared
+
+        check_declared(self.module, protocol, backend, **options)
+
+
+def one_runner(module_name: str):
+    """A data-flow module's own ``run`` (``run = one_runner(__name__)``: for scripts that
+    import it): the one runner over the module's data flow. The registry still wraps such a
+    module in :class:`DataFlowPlugin`."""
+
+    def run(protocol: Any, backend: Any, **options: Any) -> Any:
+        """This protocol's run (plugin interface): qcompile's one runner over the data flow
+        this module declares (:mod:`qcompile.run.pipeline`); ``options`` as
+        :meth:`DataFlowPlugin.run` takes them (``solvers``, ``shots``, ``seed``, ``store``,
+        the declared ``RUN_OPTIONS``, ...)."""
+        return DataFlowPlugin(sys.modules[module_name]).run(protocol, backend, **options)
+
+    run.one_runner = True  # type: ignore[attr-defined]
+    return run
+
 
 def _missing_flow(plugin: Any) -> list[str]:
     """What a plugin without ``run`` lacks of its data flow: ``reference``, and ``lower``
@@ -177,7 +205,7 @@ def protocol_plugins() -> dict[str, ProtocolPlugin]:
             continue
         missing = [a for a in ("NAME", "SUMMARY", "PARAMETERS", "from_mapping")
                    if not hasattr(plugin, a)]  # fmt: skip
-        if not hasattr(plugin, "run"):
+        if not hasattr(plugin, "run") or getattr(plugin.run, "one_runner", False):
             flow = _missing_flow(plugin)
             missing += ["run (or " + ", ".join(flow) + ")"] if flow else []
             plugin = plugin if flow else DataFlowPlugin(plugin)

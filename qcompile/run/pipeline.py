@@ -80,6 +80,7 @@ from qcompile.run.runner import (
     Progress,
     RunContext,
     check_run,
+    check_shots_and_seed,
     execute_run,
     runs_circuits,
 )
@@ -87,6 +88,7 @@ from qcompile.run.runner import (
 __all__ = [
     "DATA_FLOW",
     "MAX_EXACT_QUBITS",
+    "check_declared",
     "exact_distribution",
     "reference_solvers",
     "run_declared",
@@ -195,6 +197,44 @@ def _refuse_mitigation(plugin, zne, estimator) -> None:
         raise InvalidParameter("estimator", estimator, f"false: {plugin.NAME} runs no circuits")
 
 
+def _checked(plugin, protocol, backend, shots, seed, zne, estimator, resilience_level, options):
+    """``(options, mitigation)``: the run's options and mitigation checked (mitigation
+    ``None`` for a protocol without circuits, which refuses it)."""
+    options = _run_options(plugin, options)
+    check_shots_and_seed(shots, seed)
+    if not hasattr(plugin, "lower"):
+        _refuse_mitigation(plugin, zne, estimator)
+        return options, None
+    check_run(protocol, backend, shots, seed)
+    return options, check_mitigation(plugin, backend, zne, estimator, resilience_level)
+
+
+def check_declared(
+    plugin,
+    protocol,
+    backend,
+    *,
+    solvers=None,
+    shots: int | None = None,
+    seed: int | None = None,
+    zne=None,
+    estimator: object = False,
+    resilience_level: object = 1,
+    **options: Any,
+) -> None:
+    """Refuse what :func:`run_declared` would refuse before any work — options, register,
+    shots and seed, mitigation — without lowering or running anything (a sweep checks
+    every point with it before it starts)."""
+    if hasattr(plugin, "lower_evolution"):
+        from qcompile.run.state_pipeline import check_states
+
+        check_states(plugin, protocol, backend, solvers=solvers, shots=shots, seed=seed,
+                     zne=zne, estimator=estimator, resilience_level=resilience_level,
+                     **options)  # fmt: skip
+        return
+    _checked(plugin, protocol, backend, shots, seed, zne, estimator, resilience_level, options)
+
+
 def run_declared(
     plugin,
     protocol,
@@ -226,14 +266,13 @@ def run_declared(
             progress=progress, run_id=run_id, sweep_point=sweep_point, zne=zne,
             estimator=estimator, resilience_level=resilience_level, **options,
         )  # fmt: skip
-    options = _run_options(plugin, options)
+    options, mitigation = _checked(
+        plugin, protocol, backend, shots, seed, zne, estimator, resilience_level, options
+    )
     has_circuits = hasattr(plugin, "lower")
     if not has_circuits:  # nothing to run: the reference is the result
-        _refuse_mitigation(plugin, zne, estimator)
-        backend, shots, mitigation, circuits = "reference", None, None, []
+        backend, shots, circuits = "reference", None, []
     else:
-        check_run(protocol, backend, shots, seed)
-        mitigation = check_mitigation(plugin, backend, zne, estimator, resilience_level)
         circuits = _lowered(plugin, protocol, options) if runs_circuits(backend) else []
     samples = circuits and (backend.noisy or mitigation.estimator
                             or getattr(plugin, "ALWAYS_SAMPLES", False))  # fmt: skip

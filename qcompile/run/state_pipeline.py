@@ -57,7 +57,7 @@ from qcompile.run.runner import (
     runs_circuits,
 )
 
-__all__ = ["STATE_FLOW", "run_states"]
+__all__ = ["STATE_FLOW", "check_states", "run_states"]
 
 
 def _device_every(plugin, options: dict[str, Any]) -> int:
@@ -101,6 +101,37 @@ def _estimator_level(plugin, backend, zne, estimator, resilience_level) -> int |
     return check_estimator(backend, resilience_level)
 
 
+def _checked(plugin, protocol, backend, solvers, shots, seed, zne, estimator, resilience_level,
+             options):  # fmt: skip
+    """``(device_every, resolved options, Estimator level or None)``, every option checked."""
+    options = {k: v for k, v in options.items() if v is not None}
+    device_every = _device_every(plugin, options)
+    resolved = _resolved(plugin, protocol, options, solvers)
+    check_run(protocol, backend, shots, seed)
+    if runs_circuits(backend) and hasattr(plugin, "check_device"):
+        plugin.check_device(protocol, shots, backend.noisy)
+    level = _estimator_level(plugin, backend, zne, estimator, resilience_level)
+    return device_every, resolved, level
+
+
+def check_states(
+    plugin,
+    protocol,
+    backend,
+    *,
+    solvers=None,
+    shots: int | None = None,
+    seed: int | None = None,
+    zne=None,
+    estimator: object = False,
+    resilience_level: object = 1,
+    **options: Any,
+) -> None:
+    """Refuse what :func:`run_states` would refuse before any work, without lowering."""
+    _checked(plugin, protocol, backend, reference_solvers(solvers), shots, seed, zne,
+             estimator, resilience_level, options)  # fmt: skip
+
+
 def run_states(
     plugin,
     protocol,
@@ -122,18 +153,13 @@ def run_states(
     ``device_every``: tomograph every k-th checkpoint (and the last); ``options``: the
     protocol's own (``resolve_options``). Everything that can be refused is refused before
     the run is stored, the lowering included (it is cheap next to the run)."""
-    options = {k: v for k, v in options.items() if v is not None}
-    device_every = _device_every(plugin, options)
     solvers = reference_solvers(solvers)
-    resolved = _resolved(plugin, protocol, options, solvers)
-    check_run(protocol, backend, shots, seed)
-    circuits = runs_circuits(backend)
-    if circuits and hasattr(plugin, "check_device"):
-        plugin.check_device(protocol, shots, backend.noisy)
-    level = _estimator_level(plugin, backend, zne, estimator, resilience_level)
+    device_every, resolved, level = _checked(
+        plugin, protocol, backend, solvers, shots, seed, zne, estimator, resilience_level, options
+    )
     if (getattr(backend, "noisy", False) or level is not None) and shots is None:
         shots = DEFAULT_SHOTS
-    lowered = plugin.lower_evolution(protocol, resolved) if circuits else None
+    lowered = plugin.lower_evolution(protocol, resolved) if runs_circuits(backend) else None
 
     def body(run: RunContext) -> RunResult:
         accepted = inspect.signature(plugin.reference).parameters
