@@ -59,8 +59,10 @@ CANDIDATES = 3
 #: What :func:`compile_best` does, numbered so a stored run can be recompiled as it was
 #: (every run's recipe records it; a run completed later from its jobs must reproduce the
 #: circuits the jobs ran): 1 — the circuits as given, best of the seeds; 2 — the circuits
-#: as given with the first seed, then their logical optimization with the other candidates.
-COMPILER_REVISION = 2
+#: as given with the first seed, then their logical optimization with the other candidates;
+#: 3 — as 2, and a shared layout is chosen on ``layout_from`` as an operator (its inputs
+#: unknown) whatever the circuits' ``initial_state`` (:func:`compile_circuits`).
+COMPILER_REVISION = 3
 
 _revision: ContextVar[int] = ContextVar("qcompile_compiler_revision", default=COMPILER_REVISION)
 
@@ -233,7 +235,12 @@ def compile_circuits(
     With ``layout_from`` (a circuit on the same register, e.g. the full protocol circuit),
     that circuit is laid out first and every circuit is placed on the same physical qubits,
     as an experiment would be: prefixes and measurement bases then share one qubit choice.
-    ``initial_state`` as for :func:`~qcompile.passes.build_pass_manager`.
+    ``initial_state`` as for :func:`~qcompile.passes.build_pass_manager`. The layout is
+    chosen on ``layout_from`` as an operator (revision 3): it must serve every circuit laid
+    on it, and what state-aware synthesis makes of one input (``initial_state="zero"``: the
+    first of the dissipative-qubit encodings' Estimator circuits simplifies to one CZ) says
+    nothing about the others (that layout spread their 75 CZ each over 13 FakeTorino qubits,
+    with 102 CZ each; revisions 1 and 2 chose it so).
     """
     resolved = resolve_target(target)
     widest = max(c.num_qubits for c in circuits)
@@ -247,7 +254,8 @@ def compile_circuits(
     if layout_from is not None and resolved is not None:
         if any(c.num_qubits != layout_from.num_qubits for c in circuits):
             raise ValueError("layout_from must act on the same register as every circuit")
-        (placed,) = compile_best([layout_from], resolved, seed=seed, initial_state=initial_state)
+        as_given = initial_state if _revision.get() < 3 else "any"
+        (placed,) = compile_best([layout_from], resolved, seed=seed, initial_state=as_given)
         layout = placed.layout.initial_index_layout(filter_ancillas=True)
     compiled = compile_best(
         circuits,
