@@ -134,6 +134,43 @@ def test_process_killed_while_waiting_loses_nothing(isolated_store, tmp_path):
     assert set(comparison["observables"]) == {"system_fidelity", "reservoir_fidelity"}
 
 
+def test_a_states_path_run_killed_while_waiting_is_completed_by_its_job(isolated_store):
+    """Coherent feedback (the one runner's states path: prefix tomography in one job) killed
+    after its job was submitted: ``jobs fetch`` completes the stored run, with the numbers a
+    whole run with the same seed gives (the recipe replays the lowering options and
+    ``device_every``)."""
+    from qcompile.protocols.coherent_feedback import coherent_feedback
+    from qcompile.protocols.plugin import get_protocol
+
+    args = ["run", "coherent-feedback", "--t-max", "0.4", "--dt", "0.1", "--sample-every",
+            "0.2", "--synthesis", "trotter", "--device-every", "1", "--backend",
+            f"ibm:{DEVICE}", "--shots", "500", "--seed", "4"]  # fmt: skip
+    process = subprocess.Popen([sys.executable, "-m", "qcompile.cli", *args],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    db = isolated_store / "qcompile.db"
+    try:
+        _wait_for(lambda: _submitted_jobs(db) or process.poll() is not None)
+        assert process.poll() is None, "the run finished before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait()
+    (job_id,) = _submitted_jobs(db)
+    store = ResultStore()
+    (run,) = store.list_runs()
+    assert run["status"] == "running"
+    assert run_cli("jobs", "fetch", job_id) == 0
+    completed = store.get_run(run["id"])
+    assert completed["status"] == "done"
+    assert completed["recipe"]["options"]["lowering"]["synthesis"] == "trotter"
+    protocol = coherent_feedback(t_max=0.4, dt=0.1, sample_every=0.2)
+    again = get_protocol("coherent-feedback").run(
+        protocol, get_backend(f"ibm:{DEVICE}", store=store), shots=500, seed=4,
+        synthesis="trotter", device_every=1,
+    )  # fmt: skip
+    assert completed["result"].observables == again.observables
+    assert completed["result"].observables["times"] == [0.0, 0.2, 0.4]
+
+
 class Flaky(IBMBackend):
     """Fails the first ``submit_failures`` submits and ``fetch_failures`` fetches."""
 
