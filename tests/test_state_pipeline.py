@@ -201,3 +201,33 @@ def test_bad_encoding_options_are_refused_before_the_store_is_touched(options, m
         get_protocol("dissipative-qubits").run(protocol, get_backend("aer"), store=store,
                                                **options)  # fmt: skip
     assert store.list_runs() == []
+
+
+def test_compile_writes_every_encoded_circuit_of_the_states_path(tmp_path, capsys):
+    """``qcompile compile dissipative-qubits`` compiles the whole circuit of each encoded
+    state (its ``--collisions`` resolved as a run resolves them) to one QPY file; each keeps
+    the exact end state of the two system qubits (density matrices with the resets, 1e-9,
+    all-to-all target: no layout). OpenQASM 3 holds one circuit: refused by name."""
+    from qiskit import qpy
+    from qiskit.quantum_info import DensityMatrix, partial_trace
+    from test_cli import run_cli
+
+    from qcompile.protocols import encoding_flow
+    from qcompile.protocols.dissipative_qubits import dissipative_qubits
+
+    path = tmp_path / "af.qpy"
+    args = ("compile", "dissipative-qubits", "--encodings", "af", "--t-max", "4", "--dt",
+            "0.5", "--collisions", "2", "--target", "all_to_all_cx")  # fmt: skip
+    assert run_cli(*args, "-o", str(path)) == 0
+    with path.open("rb") as handle:
+        compiled = qpy.load(handle)
+    protocol = dissipative_qubits(t_max=4.0, dt=0.5, encodings="af")
+    lowered = encoding_flow.lower_evolution(protocol, {"collisions": 2})
+    assert len(compiled) == len(lowered) == 6
+    for ours, evolution in zip(compiled, lowered.values(), strict=True):
+        want = partial_trace(DensityMatrix(evolution.circuit), [2, 3])
+        got = partial_trace(DensityMatrix(ours), [2, 3])
+        assert np.allclose(got.data, want.data, atol=1e-9)
+    capsys.readouterr()
+    assert run_cli(*args, "-o", str(tmp_path / "af.qasm")) == 2
+    assert "--output" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -215,10 +216,26 @@ def _has_single_circuit(protocol) -> bool:
     return True
 
 
+def _evolution_circuits(plugin, protocol, options: dict[str, Any]) -> list:
+    """The whole circuit of every evolution a states-path protocol lowers to, its
+    ``options`` (``COMPILE_OPTIONS``) resolved as a run resolves them."""
+    from qcompile.run.pipeline import reference_solvers
+
+    given = {k: v for k, v in options.items() if v is not None}
+    if hasattr(plugin, "resolve_options"):
+        takes = inspect.signature(plugin.resolve_options).parameters
+        extra = {"solvers": reference_solvers()} if "solvers" in takes else {}
+        given = dict(plugin.resolve_options(protocol, given, **extra))
+    lowered = plugin.lower_evolution(protocol, given)
+    return [e.circuit for e in (lowered.values() if isinstance(lowered, Mapping) else [lowered])]
+
+
 def compile_command(name: str, plugin):
     """``qcompile compile NAME``: the protocol's ``circuit()`` — or, for a protocol declared
-    by its data flow, the circuits of its ``lower`` — compiled for a target. A plugin's
-    ``COMPILE_OPTIONS`` are options too, applied by its ``for_compile(protocol, options)``."""
+    by its data flow, the circuits of its ``lower`` (or the whole circuit of each evolution
+    its ``lower_evolution`` gives) — compiled for a target. A plugin's ``COMPILE_OPTIONS``
+    are options too, applied by its ``for_compile(protocol, options)`` (or, without it, to
+    the lowering of its evolutions)."""
     compile_options = tuple(getattr(plugin, "COMPILE_OPTIONS", ()))
 
     def command(**kwargs: Any) -> None:
@@ -228,11 +245,14 @@ def compile_command(name: str, plugin):
         _check_output_path("json", kwargs["json_path"])
         values = protocol_values(kwargs, plugin.PARAMETERS, _COMPILE_OPTIONS)
         protocol = _protocol(plugin, values, _COMPILE_OPTIONS)
+        given = protocol_values(kwargs, compile_options)
         if hasattr(plugin, "for_compile"):  # the plugin's own compile options applied
-            protocol = plugin.for_compile(protocol, protocol_values(kwargs, compile_options))
+            protocol = plugin.for_compile(protocol, given)
         circuits = None
         if not _has_single_circuit(protocol) and hasattr(plugin, "lower"):
             circuits = list(plugin.lower(protocol))  # a data-flow protocol's circuits
+        elif not _has_single_circuit(protocol) and hasattr(plugin, "lower_evolution"):
+            circuits = _evolution_circuits(plugin, protocol, given)
         if not _has_single_circuit(protocol) and not circuits:
             raise QCompileError(
                 f"protocol {name!r} defines no single circuit to compile (protocol.circuit()); "

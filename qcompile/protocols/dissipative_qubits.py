@@ -124,6 +124,8 @@ RUN_OPTIONS = (
     Parameter("device_every", "int", 3, "an integer >= 1: tomograph every k-th collision"),
     *ESTIMATOR_OPTIONS,
 )
+#: Options of ``qcompile compile dissipative-qubits``: the circuits' collisions.
+COMPILE_OPTIONS = tuple(p for p in RUN_OPTIONS if p.name == "collisions")
 
 
 @dataclass(frozen=True)
