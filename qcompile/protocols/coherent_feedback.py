@@ -36,6 +36,7 @@ from qcompile.lowering.dynamics import lower_dynamics
 from qcompile.model import InstantChannel, OpenSystem, TimeDependentTerm, embed
 from qcompile.protocols.open_system_flow import (
     check_device,
+    check_lowering,
     estimate_states,
     lower_evolution,
     measured_qubits,
@@ -463,13 +464,8 @@ run = one_runner(__name__)
 
 def check_options(protocols, backend, options: dict) -> dict:
     """The lowering options checked before anything runs (plugin interface)."""
-    from qcompile.lowering.dynamics import COLLISIONS, RULES, SYNTHESES
-
-    for name, allowed in (("rule", RULES), ("synthesis", SYNTHESES), ("collision", COLLISIONS)):
-        if options.get(name) is not None and options[name] not in allowed:
-            raise InvalidParameter(name, options[name], "one of " + ", ".join(allowed))
-    if options.get("order") is not None and options["order"] not in (1, 2):
-        raise InvalidParameter("order", options["order"], "1 or 2")
+    names = ("rule", "synthesis", "order", "collision")
+    check_lowering({n: options[n] for n in names if options.get(n) is not None})
     return options
 
 
