@@ -12,8 +12,9 @@ calibrated noise), 4000 shots, seed 1 — the same compiled circuits for every v
   11-qubit circuits took over 15 minutes of local simulation (they are cheap on a device).
 
 Coherent feedback (spec 002, γ = 5, t ≤ 0.5, dt = 0.1, Trotterized) on the same noise: raw,
-readout and the Estimator's three levels for D(t) (its counted path has no ZNE); the same for
-the dissipative-qubit AF code's fidelity after two collisions (spec 001). Homogenization and
+readout, ZNE of the tomographed states (each stretch between resets folded), both, and the
+Estimator's three levels for D(t); the same for the dissipative-qubit AF code's fidelity
+after two collisions (spec 001). Homogenization and
 the Ising memory also run with error suppression (:data:`SUPPRESSION`): Pauli twirling of
 gates and measurements, the idle-time model alone, and XY4 dynamical decoupling on it.
 The Ising memory (spec 004, M = 2, Δ = 0.02, dt = 0.5) at T = 1, 2, 3: every variant, the
@@ -155,8 +156,10 @@ def _print(label: str, name: str, row: dict, keys) -> None:
 #: lowering, the plant's two-qubit state tomographed at every 0.1.
 FEEDBACK = {"gamma": 5.0, "t_max": 0.5, "dt": 0.1, "sample_every": 0.1}
 FEEDBACK_LOWERING = {"synthesis": "trotter"}
-#: The counted path of the states path has no ZNE (homogenization's runner has).
-FEEDBACK_VARIANTS = ("raw", "readout", "estimator-0", "estimator-1", "estimator-2")
+#: The states path's variants: counted (raw, readout, ZNE of the tomographed states, both) and
+#: the Estimator's levels.
+FEEDBACK_VARIANTS = ("raw", "readout", "zne", "readout+zne", "estimator-0", "estimator-1",
+                     "estimator-2")  # fmt: skip
 
 
 def measure_feedback(shots: int, seed: int) -> dict:

@@ -19,7 +19,7 @@ A protocol plugin is any object — usually a module — with
   ``reference``, ``lower_evolution`` (one lowered evolution with checkpoints),
   ``measured_qubits`` and ``estimate_states`` (observables from those qubits' states) — run
   by the one runner's states path (:mod:`qcompile.run.state_pipeline`: tomography of the
-  circuit prefixes), which offers ``device_every`` and the Estimator — the registry wraps
+  circuit prefixes), which offers ``device_every``, ``zne`` and the Estimator — the registry wraps
   such a module in :class:`DataFlowPlugin` (whose ``check`` refuses bad options running
   nothing: ``qcompile sweep`` checks its points with it), also when it keeps a ``run`` for
   scripts (``run = one_runner(__name__)``) —, or
@@ -133,11 +133,11 @@ class DataFlowPlugin:
         """The module's run options, and the mitigation every data-flow protocol with
         circuits takes (:mod:`qcompile.run.mitigated_execution`): ``zne``, and ``estimator``
         with ``resilience_level`` where it declares ``estimator_observables``; on the states
-        path ``device_every`` and the Estimator."""
+        path ``device_every``, ``zne`` and the Estimator."""
         declared = tuple(getattr(self.module, "RUN_OPTIONS", ()))
         offered: tuple[Parameter, ...] = ()
         if hasattr(self.module, "lower_evolution"):
-            offered = (DEVICE_EVERY_OPTION, *ESTIMATOR_OPTIONS)
+            offered = (DEVICE_EVERY_OPTION, ZNE_OPTION, *ESTIMATOR_OPTIONS)
         elif hasattr(self.module, "lower"):
             offered = (ZNE_OPTION,)
             if hasattr(self.module, "estimator_observables"):

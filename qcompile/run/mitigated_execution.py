@@ -34,14 +34,7 @@ from qcompile.errors import InvalidParameter
 from qcompile.protocols.parameters import read_flag
 from qcompile.run.estimator_path import check_estimator, estimator_record
 from qcompile.run.runner import Progress, run_with_progress, runs_circuits
-from qcompile.run.zne import (
-    GLOBAL_FOLDING,
-    SEGMENT_FOLDING,
-    check_zne,
-    extrapolate_value,
-    fold,
-    zne_record,
-)
+from qcompile.run.zne import check_zne, extrapolate_value, fold, folding_of, zne_record
 
 __all__ = ["Mitigation", "check_mitigation", "estimate_counts", "run_counted", "run_estimated"]
 
@@ -129,11 +122,6 @@ def _extrapolated(by_scale: list[dict[str, Any]], scales: tuple[int, ...]) -> di
     return out
 
 
-def _folding(circuits: Sequence[QuantumCircuit]) -> str:
-    body_ops = (i.operation.name for c in circuits for i in c.data)
-    return SEGMENT_FOLDING if "reset" in body_ops else GLOBAL_FOLDING
-
-
 def run_counted(
     plugin, protocol, backend, compiled: list[QuantumCircuit], shots: int, seed: int,
     report: Progress, run_id: str | None, zne: tuple[int, ...] | None,
@@ -161,7 +149,7 @@ def run_counted(
         values = [k for k in raw if not k.endswith("_stderr")]
         single = len(values) == 1 and np.ndim(raw[values[0]]) == 0
         mitigation["zne"] = zne_record(
-            zne, _folding(compiled), raw, by_scale=[b[values[0]] for b in by_scale] if single
+            zne, folding_of(compiled), raw, by_scale=[b[values[0]] for b in by_scale] if single
             else None,
         )  # fmt: skip
     return observables, mitigation

@@ -24,6 +24,7 @@ from qcompile.lowering.dynamics import LoweredDynamics
 from qcompile.metrics import circuit_metrics
 from qcompile.passes.compile import compile_circuits
 from qcompile.run.runner import Backend, Progress, run_with_progress
+from qcompile.run.zne import extrapolate_states, fold
 from qcompile.states.mitigated_counts import MitigatedCounts
 from qcompile.states.tomography import (
     StateEstimate,
@@ -44,11 +45,13 @@ __all__ = [
 
 @dataclass(frozen=True)
 class TomographyStates:
-    """One estimated state per group of tomography circuits, and — for readout-mitigated
-    counts — the states of the same shots before the inversion (``raw``; else ``None``)."""
+    """One estimated state per group of tomography circuits; for readout-mitigated counts
+    the states of the same shots before the inversion (``raw``); with zero-noise
+    extrapolation the scale-1 states before it (``unextrapolated``; else ``None``)."""
 
     states: list[StateEstimate]
     raw: list[StateEstimate] | None = None
+    unextrapolated: list[StateEstimate] | None = None
 
 
 def tomograph_prefixes(
@@ -82,13 +85,15 @@ def tomograph_evolutions(
     resilience_level: int | None = None,
     *,
     bootstrap: int = 200,
+    zne: tuple[int, ...] | None = None,
 ) -> tuple[TomographyStates, dict[str, Any]]:
     """One :class:`StateEstimate` of ``qubits`` per evolution and time (evolution-major;
     each evolution has ``prefix(t)`` for the ``times`` and its whole ``circuit``), all
     compiled at once on the layout of the first evolution's circuit and run as one job; and
     the metrics of the largest compiled circuit with the target, the compile time and the
     number of circuits. With a ``resilience_level`` the states come from an Estimator
-    instead (:func:`estimated_states`)."""
+    instead (:func:`estimated_states`); with ``zne`` scale factors they are extrapolated
+    (:func:`counted_states`)."""
     layout = evolutions[0].circuit
     estimated = resilience_level is not None
     circuits = []
@@ -112,7 +117,7 @@ def tomograph_evolutions(
     else:
         groups = len(evolutions) * len(times)
         estimates = counted_states(backend, compiled, groups, len(qubits), shots, seed, report,
-                                   run_id, bootstrap=bootstrap)  # fmt: skip
+                                   run_id, bootstrap=bootstrap, zne=zne)  # fmt: skip
     return estimates, _compiled_info(compiled, compile_report)
 
 
@@ -164,19 +169,34 @@ def counted_states(
     run_id: str | None = None,
     *,
     bootstrap: int = 200,
+    zne: tuple[int, ...] | None = None,
 ) -> TomographyStates:
     """Run the compiled tomography circuits (``groups`` equal consecutive groups, the 3^k
     settings of :func:`state_tomography_circuits` each) with progress; one state per group
-    (and, for readout-mitigated counts, the raw ones beside them)."""
-    counts = run_with_progress(backend, list(compiled), shots, seed, report, run_id)
-    size = len(compiled) // groups
+    (and, for readout-mitigated counts, the raw ones beside them). With ``zne`` scale
+    factors every circuit also runs folded (:func:`qcompile.run.zne.fold`, in the same job)
+    and each state is extrapolated to zero noise
+    (:func:`qcompile.run.zne.extrapolate_states`); the scale-1 states are kept."""
+    scales = zne or (1,)
+    submitted = list(compiled)
+    for scale in scales[1:]:
+        submitted += [fold(c, scale, backend.compile_target) for c in compiled]
+    counts = run_with_progress(backend, submitted, shots, seed, report, run_id)
+    n = len(compiled)
+    size = n // groups
 
     def states(tables, rng) -> list[StateEstimate]:
         return [estimate_state(tables[i * size : (i + 1) * size], num_qubits,
                                bootstrap=bootstrap, rng=rng) for i in range(groups)]  # fmt: skip
 
-    mitigated = states(counts, np.random.default_rng(seed))
-    if not any(isinstance(table, MitigatedCounts) for table in counts):
-        return TomographyStates(mitigated)
-    raw = [getattr(table, "raw", table) for table in counts]
-    return TomographyStates(mitigated, states(raw, np.random.default_rng([seed, 1])))
+    mitigated = states(counts[:n], np.random.default_rng(seed))
+    raw = None
+    if any(isinstance(table, MitigatedCounts) for table in counts[:n]):
+        raw = states([getattr(t, "raw", t) for t in counts[:n]], np.random.default_rng([seed, 1]))
+    if zne is None:
+        return TomographyStates(mitigated, raw)
+    by_scale = [mitigated] + [
+        states(counts[i * n : (i + 1) * n], np.random.default_rng([seed, 2, i]))
+        for i in range(1, len(scales))
+    ]
+    return TomographyStates(extrapolate_states(by_scale, scales), raw, mitigated)

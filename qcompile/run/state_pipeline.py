@@ -28,9 +28,12 @@ estimate → ``RunResult`` → store (done, or failed). Three answers: ``referen
 the lowered circuits' exact states at every checkpoint (the backend's density matrices);
 ``observables``, on a backend with shots the states by tomography of the circuit prefixes
 at every ``device_every``-th checkpoint and the last (:mod:`qcompile.run.prefix_tomography`:
-all in one job, counted, with readout mitigation's raw estimate kept, or from runtime's
-Estimator at a ``resilience_level``), each observable with the spread of its bootstrap
-resamples as standard error; without shots the ideal (with zero errors beside its lists).
+all in one job, counted — with readout mitigation's raw estimate kept, and with ``zne`` every
+circuit also folded and each density matrix extrapolated to zero noise by Richardson's rule,
+projected onto the states, the scale-1 observables kept under ``mitigation["zne"]["raw"]`` —
+or from runtime's Estimator at a ``resilience_level``), each observable with the spread of its
+bootstrap resamples as standard error; without shots the ideal (with zero errors beside its
+lists).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from qcompile.run.runner import (
     execute_run,
     runs_circuits,
 )
+from qcompile.run.zne import check_zne, folding_of, zne_record
 
 __all__ = ["STATE_FLOW", "check_states", "run_states"]
 
@@ -83,35 +87,31 @@ def _resolved(plugin, protocol, options: dict[str, Any], solvers) -> dict[str, A
     return {}
 
 
-def _estimator_level(plugin, backend, zne, estimator, resilience_level) -> int | None:
-    """The Estimator's resilience level (``None``: counted tomography); ZNE is not offered
-    on this path (the Estimator's level 2 is its ZNE)."""
-    if zne is not None:
-        raise InvalidParameter(
-            "zne", zne, f"unset: {plugin.NAME} estimates states by tomography (use "
-            "--estimator true --resilience-level 2 for zero-noise extrapolation)"
-        )  # fmt: skip
+def _mitigation(backend, zne, estimator, resilience_level) -> tuple[int | None, tuple | None]:
+    """``(level, scales)``: the Estimator's resilience level (``None``: counted tomography)
+    and the ZNE scale factors of counted tomography (``None``: none), checked."""
     if not read_flag("estimator", estimator):
-        return None
+        return None, check_zne(zne, backend)
     if not runs_circuits(backend):
         raise InvalidParameter(
             "estimator", True, "a circuit backend (aer, aer:<fake backend>, ibm:...): the "
             "reference backend runs no circuits"
         )  # fmt: skip
-    return check_estimator(backend, resilience_level)
+    return check_estimator(backend, resilience_level, zne), None
 
 
 def _checked(plugin, protocol, backend, solvers, shots, seed, zne, estimator, resilience_level,
              options):  # fmt: skip
-    """``(device_every, resolved options, Estimator level or None)``, every option checked."""
+    """``(device_every, resolved options, Estimator level or None, ZNE scales or None)``,
+    every option checked."""
     options = {k: v for k, v in options.items() if v is not None}
     device_every = _device_every(plugin, options)
     resolved = _resolved(plugin, protocol, options, solvers)
     check_run(protocol, backend, shots, seed)
     if runs_circuits(backend) and hasattr(plugin, "check_device"):
         plugin.check_device(protocol, shots, backend.noisy)
-    level = _estimator_level(plugin, backend, zne, estimator, resilience_level)
-    return device_every, resolved, level
+    level, scales = _mitigation(backend, zne, estimator, resilience_level)
+    return device_every, resolved, level, scales
 
 
 def check_states(
@@ -154,7 +154,7 @@ def run_states(
     protocol's own (``resolve_options``). Everything that can be refused is refused before
     the run is stored, the lowering included (it is cheap next to the run)."""
     solvers = reference_solvers(solvers)
-    device_every, resolved, level = _checked(
+    device_every, resolved, level, scales = _checked(
         plugin, protocol, backend, solvers, shots, seed, zne, estimator, resilience_level, options
     )
     if (getattr(backend, "noisy", False) or level is not None) and shots is None:
@@ -177,7 +177,7 @@ def run_states(
                        if hasattr(plugin, "circuit_info")
                        else {"lowering": lowered.report.to_dict()})  # fmt: skip
             observables, ideal, mitigation = _circuit_answers(
-                plugin, protocol, backend, lowered, device_every, level, run, circuit
+                plugin, protocol, backend, lowered, device_every, (level, scales), run, circuit
             )
         return RunResult(
             protocol=protocol.name, parameters=protocol.parameters(), backend=backend.name,
@@ -188,6 +188,8 @@ def run_states(
     parameters = (plugin.run_parameters(protocol, resolved)
                   if hasattr(plugin, "run_parameters") else protocol.parameters())  # fmt: skip
     extra = {} if level is None else {"estimator": True, "resilience_level": level}
+    if scales is not None:
+        extra["zne"] = list(scales)
     return execute_run(
         protocol, backend, body, runner=getattr(plugin, "RUNNER", plugin.NAME), shots=shots,
         seed=seed, store=store, progress=progress, run_id=run_id, sweep_point=sweep_point,
@@ -220,9 +222,11 @@ def _ideal_states(backend, evolutions, times, qubits, report) -> dict[Any, list]
     return states
 
 
-def _circuit_answers(plugin, protocol, backend, lowered, device_every, level, run, circuit):
+def _circuit_answers(plugin, protocol, backend, lowered, device_every, mitigate, run, circuit):
     """``(observables, ideal, mitigation)`` of the lowered evolution(s) on a circuit backend
-    (``circuit`` gets the compiled metrics)."""
+    (``circuit`` gets the compiled metrics; ``mitigate``: the Estimator's level and the ZNE
+    scales, either ``None``)."""
+    level, scales = mitigate
     evolutions = _evolutions(lowered)
     times = list(next(iter(evolutions.values())).checkpoints)
     qubits = list(plugin.measured_qubits(protocol))
@@ -238,7 +242,7 @@ def _circuit_answers(plugin, protocol, backend, lowered, device_every, level, ru
         chosen = sorted(set(times[::device_every]) | {times[-1]})
     tomography, circuit["compiled"] = tomograph_evolutions(
         backend, list(evolutions.values()), chosen, qubits, run.shots, run.seed, run.report,
-        run.run_id, level, bootstrap=getattr(plugin, "BOOTSTRAP", 200),
+        run.run_id, level, bootstrap=getattr(plugin, "BOOTSTRAP", 200), zne=scales,
     )  # fmt: skip
     keys = list(evolutions)
     mitigation: dict[str, Any] = {}
@@ -248,6 +252,10 @@ def _circuit_answers(plugin, protocol, backend, lowered, device_every, level, ru
         raw = _with_spread(plugin, protocol, chosen, keys, tomography.raw)
         mitigation["readout"] = {"method": "mthree", "calibration": "per qubit, same run",
                                  "raw": raw}  # fmt: skip
+    if tomography.unextrapolated is not None:  # the scale-1 states' observables kept
+        raw = _with_spread(plugin, protocol, chosen, keys, tomography.unextrapolated)
+        folding = folding_of([e.circuit for e in evolutions.values()])
+        mitigation["zne"] = zne_record(scales, folding, raw)
     return _with_spread(plugin, protocol, chosen, keys, tomography.states), ideal, mitigation
 
 

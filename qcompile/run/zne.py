@@ -30,15 +30,22 @@ from qiskit.transpiler import PassManager
 from qiskit.transpiler.passes import BasisTranslator
 
 from qcompile.errors import InvalidParameter
-from qcompile.states.tomography import BlochEstimate, project_to_ball
+from qcompile.states.tomography import (
+    BlochEstimate,
+    StateEstimate,
+    closest_state,
+    project_to_ball,
+)
 
 __all__ = [
     "MAX_SCALE",
     "check_scale_factors",
     "check_zne",
     "extrapolate",
+    "extrapolate_states",
     "extrapolate_value",
     "fold",
+    "folding_of",
     "richardson_weights",
     "zne_record",
 ]
@@ -209,3 +216,29 @@ def extrapolate(
         samples = sum(w * e.samples for w, e in zip(weights, task, strict=True))
         out.append(BlochEstimate(project_to_ball(mean), project_to_ball(samples), task[0].shots))
     return out
+
+
+def extrapolate_states(
+    by_scale: list[list[StateEstimate]], scales: tuple[int, ...]
+) -> list[StateEstimate]:
+    """Richardson extrapolation of every density matrix and every bootstrap resample (the
+    b-th of each scale together, so the spread includes the extrapolation's variance), each
+    projected back onto the nearest state (:func:`~qcompile.states.tomography.closest_state`):
+    ρ(0) = Σ w_i ρ(λ_i) is Hermitian with unit trace, but not always positive."""
+    weights = richardson_weights(scales)
+    out = []
+    for group in zip(*by_scale, strict=True):
+        mean = closest_state(sum(w * e.mean for w, e in zip(weights, group, strict=True)))
+        resamples = min(len(e.samples) for e in group)
+        samples = [closest_state(sum(w * e.samples[b] for w, e in zip(weights, group,
+                                                                     strict=True)))
+                   for b in range(resamples)]  # fmt: skip
+        out.append(StateEstimate(mean, samples, group[0].shots))
+    return out
+
+
+def folding_of(circuits: Sequence[QuantumCircuit]) -> str:
+    """How :func:`fold` folds these circuits, as a result records it: each stretch between
+    resets where any circuit resets mid-circuit, else globally."""
+    body_ops = (i.operation.name for c in circuits for i in c.data)
+    return SEGMENT_FOLDING if "reset" in body_ops else GLOBAL_FOLDING

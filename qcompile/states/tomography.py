@@ -38,6 +38,7 @@ __all__ = [
     "estimate_bloch",
     "estimate_state",
     "measurement_circuits",
+    "closest_state",
     "project_to_ball",
     "state_tomography_circuits",
 ]
@@ -197,7 +198,7 @@ def state_tomography_circuits(
     return circuits
 
 
-def _closest_state(rho: np.ndarray) -> np.ndarray:
+def closest_state(rho: np.ndarray) -> np.ndarray:
     """Nearest density matrix in Frobenius norm (Smolin–Gambetta–Smith eigenvalue projection)."""
     rho = 0.5 * (rho + rho.conj().T)
     values, vectors = np.linalg.eigh(rho)
@@ -309,7 +310,7 @@ def state_from_expectations(
     basis = np.array([Pauli(label).to_matrix() for label in labels]) / 2**num_qubits
 
     def state(values: np.ndarray) -> np.ndarray:
-        return _closest_state(np.tensordot(np.concatenate(([1.0], values)), basis, axes=1))
+        return closest_state(np.tensordot(np.concatenate(([1.0], values)), basis, axes=1))
 
     samples = [state(evs + stds * rng.standard_normal(evs.shape)) for _ in range(bootstrap)]
     return StateEstimate(state(evs), samples, int(shots))
@@ -334,7 +335,7 @@ def estimate_state(
             table[r, int(bits.replace(" ", ""), 2)] += n
     shots = table.sum(axis=1)
     frequencies = table / shots[:, None]
-    mean = _closest_state(_linear_inversion(frequencies, num_qubits))
+    mean = closest_state(_linear_inversion(frequencies, num_qubits))
     mitigated = [
         result.marginal_samples(range(num_qubits), bootstrap, rng)
         if isinstance(result, MitigatedCounts)
@@ -349,5 +350,5 @@ def estimate_state(
                 for n, p, m in zip(shots, frequencies, mitigated, strict=True)
             ]
         )
-        samples.append(_closest_state(_linear_inversion(resampled, num_qubits)))
+        samples.append(closest_state(_linear_inversion(resampled, num_qubits)))
     return StateEstimate(mean, samples, int(shots.min()))
