@@ -98,15 +98,11 @@ def _submitted_jobs(path) -> list[str]:
         return []
 
 
-def test_process_killed_while_waiting_loses_nothing(isolated_store, tmp_path):
-    args = ["run", "homogenization", "--alpha", "0.5", "--reservoir", "4"]
-    args += ["--backend", f"ibm:{DEVICE}", "--shots", "4000", "--seed", "9"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "qcompile.cli", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    db = isolated_store / "qcompile.db"
+def _killed_after_submitting(args: list[str], db) -> str:
+    """Run ``qcompile`` with ``args`` in a process, kill it once its job is submitted (before
+    it is fetched) and return the job's id."""
+    process = subprocess.Popen([sys.executable, "-m", "qcompile.cli", *args],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         _wait_for(lambda: _submitted_jobs(db) or process.poll() is not None)
         assert process.poll() is None, "the run finished before it could be killed"
@@ -114,6 +110,13 @@ def test_process_killed_while_waiting_loses_nothing(isolated_store, tmp_path):
     finally:
         process.wait()
     (job_id,) = _submitted_jobs(db)
+    return job_id
+
+
+def test_process_killed_while_waiting_loses_nothing(isolated_store, tmp_path):
+    args = ["run", "homogenization", "--alpha", "0.5", "--reservoir", "4"]
+    args += ["--backend", f"ibm:{DEVICE}", "--shots", "4000", "--seed", "9"]
+    job_id = _killed_after_submitting(args, isolated_store / "qcompile.db")
     store = ResultStore()
     (run,) = store.list_runs()
     assert run["status"] == "running"
@@ -145,16 +148,7 @@ def test_a_states_path_run_killed_while_waiting_is_completed_by_its_job(isolated
     args = ["run", "coherent-feedback", "--t-max", "0.4", "--dt", "0.1", "--sample-every",
             "0.2", "--synthesis", "trotter", "--device-every", "1", "--backend",
             f"ibm:{DEVICE}", "--shots", "500", "--seed", "4"]  # fmt: skip
-    process = subprocess.Popen([sys.executable, "-m", "qcompile.cli", *args],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    db = isolated_store / "qcompile.db"
-    try:
-        _wait_for(lambda: _submitted_jobs(db) or process.poll() is not None)
-        assert process.poll() is None, "the run finished before it could be killed"
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        process.wait()
-    (job_id,) = _submitted_jobs(db)
+    job_id = _killed_after_submitting(args, isolated_store / "qcompile.db")
     store = ResultStore()
     (run,) = store.list_runs()
     assert run["status"] == "running"
