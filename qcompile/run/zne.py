@@ -13,10 +13,12 @@ expectation value ⟨σ⟩ measured at the scales is extrapolated to λ = 0 by R
 
 the exact value at 0 of the polynomial through the points. The weights apply to every
 bootstrap resample of the counts, so the standard errors include the extrapolation's own
-variance (Σ w_i² times the shot variance). Done here, not with mitiq: mitiq folds a Qiskit
-circuit by converting it through Cirq (a large dependency, and the ISA circuit would have to
-be re-translated after), and its Richardson factory is the one line above; runtime's ZNE
-exists for the Estimator, not for the counts of a tomography Sampler job.
+variance (Σ w_i² times the shot variance). Bloch vectors are shrunk back onto the ball after
+(:func:`extrapolate`), tomographed density matrices projected onto the nearest state
+(:func:`extrapolate_states`: the one runner's states path). Done here, not with mitiq:
+mitiq folds a Qiskit circuit by converting it through Cirq (a large dependency, and the ISA
+circuit would have to be re-translated after), and its Richardson factory is the one line
+above; runtime's ZNE exists for the Estimator, not for the counts of a tomography Sampler job.
 """
 
 from __future__ import annotations
