@@ -171,11 +171,14 @@ XXZ = str(__import__("pathlib").Path(__file__).parents[1] / "examples" / "xxz_ch
          "--zne"),
         (("lindblad", "--grid", "t_max=1,2", "--param", f"model={XXZ}", "--backend", "aer",
           "--option", "estimator=maybe"), "--estimator='maybe'"),
+        (("homogenization", "--grid", "alpha=0.2,0.4", "--param", "reservoir=3", "--backend",
+          "aer", "--option", "zne=1,3"), "--zne"),
     ],
 )  # fmt: skip
 def test_a_sweep_refuses_a_bad_run_option_before_it_starts(args, flag, capsys):
-    """Every point's run options are checked by the one runner (running nothing) before the
-    sweep is planned: one line naming the option, no run and no sweep stored."""
+    """Every point's run options are checked by the runner's own checks (``check``: running
+    nothing) before the sweep is planned: one line naming the option, no run and no sweep
+    stored."""
     from qcompile.backends import ResultStore
 
     assert run_cli("sweep", *args) == 2

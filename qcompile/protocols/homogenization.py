@@ -358,6 +358,18 @@ def run(protocol: Homogenization, backend, *, solvers: Mapping | None = None, **
     return run_experiment(protocol, backend, **options)
 
 
+def check(protocol: Homogenization, backend, **options) -> None:
+    """Refuse what :func:`run` would refuse before any work, running nothing (plugin
+    interface: ``qcompile sweep`` checks its points with it):
+    ``qcompile.run.experiment.check_experiment``."""
+    from qcompile.run.experiment import check_experiment
+
+    for name in ("recoverability", "estimator"):
+        if name in options:
+            options[name] = read_flag(name, options[name])
+    check_experiment(protocol, backend, **options)
+
+
 def render(results: list, console) -> None:
     """The run's tables (plugin interface): :mod:`qcompile.protocols.rendering.homogenization`."""
     from qcompile.protocols.rendering.homogenization import render

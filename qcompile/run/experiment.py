@@ -57,6 +57,7 @@ __all__ = [
     "Backend",
     "Progress",
     "run_experiment",
+    "check_experiment",
     "check_estimator",
     "check_run",
     "stored_run",
@@ -103,14 +104,11 @@ def run_experiment(
     :mod:`qcompile.backends.estimator`) instead of counting tomography shots; it always
     samples (``shots`` per basis, default :data:`DEFAULT_SHOTS`).
     """
-    check_run(protocol, backend, shots, seed)
-    if recoverability:
-        check_recoverability(protocol)
-    if estimator:
-        resilience_level = check_estimator(backend, resilience_level, zne, recoverability)
-        shots = DEFAULT_SHOTS if shots is None else shots
-    zne = check_zne(zne, backend)
-    if backend.noisy and shots is None:
+    resilience_level, zne = check_experiment(
+        protocol, backend, shots=shots, seed=seed, recoverability=recoverability, zne=zne,
+        estimator=estimator, resilience_level=resilience_level,
+    )  # fmt: skip
+    if (estimator or backend.noisy) and shots is None:
         shots = DEFAULT_SHOTS
 
     def body(run: RunContext) -> RunResult:
@@ -127,6 +125,28 @@ def run_experiment(
     return execute_run(protocol, backend, body, runner="experiment", shots=shots,
                        seed=seed, store=store, progress=progress, run_id=run_id,
                        sweep_point=sweep_point, **extra)  # fmt: skip
+
+
+def check_experiment(
+    protocol,
+    backend: Backend,
+    *,
+    shots: int | None = None,
+    seed: int | None = None,
+    recoverability: bool = False,
+    zne: tuple[int, ...] | str | None = None,
+    estimator: bool = False,
+    resilience_level: int = 1,
+) -> tuple[int, tuple[int, ...] | None]:
+    """Refuse what :func:`run_experiment` would refuse before any work (register, shots,
+    seed, recoverability, the Estimator, ZNE), running nothing; ``(resilience level, ZNE
+    scales)`` checked (a sweep checks its points with it before it starts)."""
+    check_run(protocol, backend, shots, seed)
+    if recoverability:
+        check_recoverability(protocol)
+    if estimator:
+        resilience_level = check_estimator(backend, resilience_level, zne, recoverability)
+    return resilience_level, check_zne(zne, backend)
 
 
 def _estimated(
