@@ -43,7 +43,7 @@ import numpy as np  # noqa: E402
 from benchmarks.environment import RESULTS, write_results  # noqa: E402
 from qcompile.backends import IBMOptions, get_backend  # noqa: E402
 from qcompile.protocols import homogenization  # noqa: E402
-from qcompile.run.experiment import run_experiment  # noqa: E402
+from qcompile.protocols.homogenization import run as run_experiment  # noqa: E402
 
 DEVICE = "aer:fake_torino"
 READOUT = DEVICE + "+readout-mitigation"

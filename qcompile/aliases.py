@@ -33,6 +33,7 @@ MOVED = {
     "qcompile.toy_experiment": "qcompile.run.photonic_toy",
     "qcompile.bosonic_experiment": "qcompile.run.bosonic",
     "qcompile.oscillator_experiment": "qcompile.run.oscillator_circuits",
+    "qcompile.run.recoverability": "qcompile.protocols.homogenization_recoverability",
     "qcompile.recipe": "qcompile.run.recipe",
     "qcompile.tomography": "qcompile.states.tomography",
     "qcompile.compile": "qcompile.passes.compile",

@@ -34,7 +34,7 @@ from qcompile.backends.retry import RetriesExhausted
 from qcompile.errors import InvalidParameter
 from qcompile.passes.compile import compile_circuits
 from qcompile.protocols import homogenization
-from qcompile.run.experiment import run_experiment
+from qcompile.protocols.homogenization import run as run_experiment
 from qcompile.states.tomography import bloch_from_expectations, bloch_observables
 
 

@@ -10,8 +10,8 @@ from conftest import SPEC_XI
 from qcompile.backends import ResultStore, get_backend
 from qcompile.errors import InvalidParameter
 from qcompile.protocols import homogenization
+from qcompile.protocols.homogenization import run as run_experiment
 from qcompile.results import RunResult
-from qcompile.run.experiment import run_experiment
 
 
 def test_exact_ideal_run_equals_reference():

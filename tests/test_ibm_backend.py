@@ -27,7 +27,7 @@ from qcompile.backends.retry import RetriesExhausted, RetryPolicy
 from qcompile.errors import InvalidParameter, QCompileError
 from qcompile.passes.compile import compile_circuits
 from qcompile.protocols import homogenization
-from qcompile.run.experiment import run_experiment
+from qcompile.protocols.homogenization import run as run_experiment
 from qcompile.states.tomography import measurement_circuits
 
 DEVICE = "fake_manila"  # 5 qubits: runtime local mode takes ~1 s per job here

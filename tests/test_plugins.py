@@ -234,7 +234,7 @@ def test_a_users_backends_py_does_not_shadow_qcompile(tmp_path):
         """
         from qcompile.backends import ResultStore, get_backend
         from qcompile.protocols import homogenization
-        from qcompile.run.experiment import run_experiment
+        from qcompile.protocols.homogenization import run as run_experiment
         r = run_experiment(homogenization(alpha=0.5, reservoir=2), get_backend("aer"), seed=1)
         print(round(r.reference["system_fidelity"][-1], 6))
         """

@@ -10,7 +10,7 @@ from test_cli import run_cli
 from qcompile.backends import get_backend
 from qcompile.backends.readout_mitigation import mitigate_counts, nearest_probability
 from qcompile.protocols import homogenization
-from qcompile.run.experiment import run_experiment
+from qcompile.protocols.homogenization import run as run_experiment
 
 
 def _assignment(e0: float, e1: float) -> np.ndarray:

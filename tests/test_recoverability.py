@@ -38,8 +38,11 @@ from qcompile.channels import (
 from qcompile.channels.process_tomography import probe_density_matrices
 from qcompile.errors import InvalidParameter
 from qcompile.protocols.homogenization import homogenization
+from qcompile.protocols.homogenization_recoverability import (
+    check_recoverability,
+    exact_recoverability,
+)
 from qcompile.results import RunResult
-from qcompile.run.recoverability import check_recoverability, exact_recoverability
 
 TOL = 1e-6
 CASES = [(0.2, "+"), (0.5, "+"), (0.37, SPEC_XI)]

@@ -16,7 +16,7 @@ from qcompile.app.sweep import Grid, grid_points, parse_grid, plan_sweep, run_sw
 from qcompile.backends import ResultStore, get_backend
 from qcompile.errors import InvalidParameter
 from qcompile.protocols import homogenization
-from qcompile.run.experiment import run_experiment
+from qcompile.protocols.homogenization import run as run_experiment
 
 
 def test_grids_parse_and_expand():

@@ -17,7 +17,7 @@ from qcompile.errors import InvalidParameter
 from qcompile.passes.compile import compile_circuits
 from qcompile.passes.targets import fake_backend
 from qcompile.protocols import homogenization
-from qcompile.run.experiment import run_experiment
+from qcompile.protocols.homogenization import run as run_experiment
 from qcompile.run.zne import check_scale_factors, fold, richardson_weights
 
 

@@ -19,8 +19,8 @@ from qcompile.backends.replay import ReplayBackend
 from qcompile.backends.store import ResultStore
 from qcompile.errors import QCompileError
 from qcompile.results import RunResult
-from qcompile.run.experiment import Progress
 from qcompile.run.recipe import execute
+from qcompile.run.runner import Progress
 
 __all__ = ["backend_for_job", "fetch_job", "wait_job", "cancel_job", "complete_run"]
 

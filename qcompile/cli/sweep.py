@@ -64,7 +64,7 @@ def sweep(
     from qcompile.backends import ResultStore, ibm_options
     from qcompile.protocols import get_protocol
     from qcompile.results import write_atomic
-    from qcompile.run.experiment import check_run
+    from qcompile.run.runner import check_run
 
     _check_output_path("json", json_path)
     get_protocol(protocol)

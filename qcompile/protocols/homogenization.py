@@ -20,6 +20,7 @@ Register (little-endian circuit qubits): S = 0, R_j = j, then one purification q
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
@@ -30,7 +31,8 @@ from qiskit.quantum_info import Statevector
 from qcompile.errors import InvalidParameter, ResourceLimit
 from qcompile.lowering.swap_power import SwapPowerGate, alpha_from_eta, eta_from_alpha
 from qcompile.model import OpenSystem, TimeDependentTerm, embed
-from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, Parameter, read_flag
+from qcompile.protocols.parameters import ESTIMATOR_OPTIONS, Parameter
+from qcompile.protocols.plugin import DataFlowPlugin, one_runner
 from qcompile.states.circuit_states import reduced_qubit_states
 from qcompile.states.qubit_state import QubitState, bloch_fidelity, bloch_vector, parse_qubit_state
 from qcompile.states.tomography import TomographyTask
@@ -38,7 +40,7 @@ from qcompile.states.tomography import TomographyTask
 __all__ = ["Homogenization", "homogenization", "PARAMETERS", "NAME"]
 
 NAME = "homogenization"
-#: Which runner executes this protocol (``qcompile.run.recipe``).
+#: The runner name its recipes record (``qcompile.run.recipe``; the name predates the one runner).
 RUNNER = "experiment"
 SUMMARY = "system qubit driven to a reservoir state ξ by N (SWAP)^α collisions (spec 000)"
 #: ``qcompile run homogenization``: its help and default backend (qcompile.cli.generated).
@@ -346,28 +348,49 @@ def from_mapping(values: Mapping[str, object]) -> Homogenization:
     return homogenization(**values)
 
 
-def run(protocol: Homogenization, backend, *, solvers: Mapping | None = None, **options):
-    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`):
-    ``qcompile.run.experiment.run_experiment``;
-    ``options`` are the runner's (shots, seed, store, ...)."""
-    from qcompile.run.experiment import run_experiment
+# -- data flow: the one runner's Bloch path (qcompile.run.bloch_pipeline) --------------------
+def reference(protocol: Homogenization) -> dict[str, list[float]]:
+    """The exact observables: the iterated map (one round) or the exact register."""
+    return protocol.reference()
 
-    for name in ("recoverability", "estimator"):  # from a sweep's text or a recipe's JSON
-        if name in options:
-            options[name] = read_flag(name, options[name])
-    return run_experiment(protocol, backend, **options)
+
+def tomography_tasks(protocol: Homogenization) -> list[TomographyTask]:
+    """S after every k = 0..R·N collisions; at the end also every R_j."""
+    return protocol.tomography_tasks()
+
+
+def estimate_blochs(protocol: Homogenization, blochs: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """The fidelities to ξ from the tasks' Bloch vectors."""
+    return protocol.observables(blochs)
+
+
+def program(protocol: Homogenization) -> QuantumCircuit:
+    """The whole collision sequence: every circuit of a run is placed where it fits, and it
+    is stored compiled with the run."""
+    return protocol.circuit()
+
+
+def side_experiment(protocol: Homogenization, options: Mapping[str, object]):
+    """``recoverability`` (spec 000 §3): process tomography of the input's channels in the
+    run's job (:class:`~qcompile.protocols.homogenization_recoverability.Recoverability`,
+    checked here: before anything is stored)."""
+    if not options.get("recoverability"):
+        return None
+    from qcompile.protocols.homogenization_recoverability import Recoverability
+
+    return Recoverability(protocol)
+
+
+#: This protocol's run (plugin interface): qcompile's one runner over the data flow above —
+#: its options ``shots``, ``seed``, ``store``, ``recoverability``, ``zne``, ``estimator``,
+#: ``resilience_level`` (:func:`qcompile.run.bloch_pipeline.run_blochs`).
+run = one_runner(__name__)
 
 
 def check(protocol: Homogenization, backend, **options) -> None:
-    """Refuse what :func:`run` would refuse before any work, running nothing (plugin
-    interface: ``qcompile sweep`` checks its points with it):
-    ``qcompile.run.experiment.check_experiment``."""
-    from qcompile.run.experiment import check_experiment
-
-    for name in ("recoverability", "estimator"):
-        if name in options:
-            options[name] = read_flag(name, options[name])
-    check_experiment(protocol, backend, **options)
+    """Refuse what :func:`run` would refuse before any work, running nothing (the
+    registry's :meth:`~qcompile.protocols.plugin.DataFlowPlugin.check`)."""
+    DataFlowPlugin(sys.modules[__name__]).check(protocol, backend, **options)
 
 
 def render(results: list, console) -> None:

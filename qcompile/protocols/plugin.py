@@ -19,10 +19,14 @@ A protocol plugin is any object — usually a module — with
   ``reference``, ``lower_evolution`` (one lowered evolution with checkpoints),
   ``measured_qubits`` and ``estimate_states`` (observables from those qubits' states) — run
   by the one runner's states path (:mod:`qcompile.run.state_pipeline`: tomography of the
-  circuit prefixes), which offers ``device_every``, ``zne`` and the Estimator — the registry wraps
-  such a module in :class:`DataFlowPlugin` (whose ``check`` refuses bad options running
-  nothing: ``qcompile sweep`` checks its points with it), also when it keeps a ``run`` for
-  scripts (``run = one_runner(__name__)``) —, or
+  circuit prefixes), which offers ``device_every``, ``zne`` and the Estimator; or its data
+  flow through *single-qubit states* — ``reference``, ``tomography_tasks`` (circuits and the
+  qubits measured after each) and ``estimate_blochs`` (observables from their Bloch vectors)
+  — run by the Bloch path (:mod:`qcompile.run.bloch_pipeline`: three circuits per task
+  whatever its width; ``zne``, the Estimator, a ``side_experiment`` in the same job) — the
+  registry wraps such a module in :class:`DataFlowPlugin` (whose ``check`` refuses bad
+  options running nothing: ``qcompile sweep`` checks its points with it), also when it
+  keeps a ``run`` for scripts (``run = one_runner(__name__)``) —, or
 * ``run(protocol, backend, *, solvers=None, shots, seed, store, progress, run_id,
   sweep_point, **options)``: the whole run (reference, lowering, compiling, execution,
   estimation) as a :class:`~qcompile.results.RunResult` — for the built-ins, a call of their
@@ -79,6 +83,7 @@ from qcompile.protocols.parameters import (
 )
 
 __all__ = [
+    "BLOCH_FLOW",
     "DATA_FLOW",
     "STATE_FLOW",
     "DataFlowPlugin",
@@ -112,6 +117,9 @@ DATA_FLOW = ("reference", "lower", "estimate")
 #: ... and of one whose observables come from states along a lowered evolution (the one
 #: runner's states path, :mod:`qcompile.run.state_pipeline`).
 STATE_FLOW = ("reference", "lower_evolution", "measured_qubits", "estimate_states")
+#: ... and of one whose observables come from single-qubit states after chosen circuits (the
+#: one runner's Bloch path, :mod:`qcompile.run.bloch_pipeline`).
+BLOCH_FLOW = ("reference", "tomography_tasks", "estimate_blochs")
 
 
 class DataFlowPlugin:
@@ -133,11 +141,14 @@ class DataFlowPlugin:
         """The module's run options, and the mitigation every data-flow protocol with
         circuits takes (:mod:`qcompile.run.mitigated_execution`): ``zne``, and ``estimator``
         with ``resilience_level`` where it declares ``estimator_observables``; on the states
-        path ``device_every``, ``zne`` and the Estimator."""
+        path ``device_every``, ``zne`` and the Estimator; on the Bloch path ``zne`` and the
+        Estimator."""
         declared = tuple(getattr(self.module, "RUN_OPTIONS", ()))
         offered: tuple[Parameter, ...] = ()
         if hasattr(self.module, "lower_evolution"):
             offered = (DEVICE_EVERY_OPTION, ZNE_OPTION, *ESTIMATOR_OPTIONS)
+        elif hasattr(self.module, "tomography_tasks"):
+            offered = (ZNE_OPTION, *ESTIMATOR_OPTIONS)
         elif hasattr(self.module, "lower"):
             offered = (ZNE_OPTION,)
             if hasattr(self.module, "estimator_observables"):
@@ -178,10 +189,13 @@ def one_runner(module_name: str):
 def _missing_flow(plugin: Any) -> list[str]:
     """What a plugin without ``run`` lacks of its data flow: ``reference``, and ``lower``
     with ``estimate`` if it has either (a protocol without circuits declares neither), or
-    the states path's hooks if it has ``lower_evolution``."""
+    the states path's hooks if it has ``lower_evolution``, or the Bloch path's if it has
+    ``tomography_tasks``."""
     needed = DATA_FLOW if any(hasattr(plugin, a) for a in DATA_FLOW[1:]) else DATA_FLOW[:1]
     if hasattr(plugin, "lower_evolution"):
         needed = STATE_FLOW
+    elif hasattr(plugin, "tomography_tasks"):
+        needed = BLOCH_FLOW
     return [a for a in needed if not hasattr(plugin, a)]
 
 

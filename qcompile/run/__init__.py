@@ -6,9 +6,9 @@ one runner of a protocol declared by its data flow: third-party protocols, the I
 the photonic-Ising toy, GKP and the cat qubit on the reference backend), with
 ``mitigated_execution`` (readout mitigation, ZNE, the Estimator, for any of them) and
 ``state_pipeline`` (its states path: observables from states along lowered evolutions —
-``lindblad``, coherent feedback, the dissipative-qubit encodings); ``experiment``
-(homogenization), ``oscillator_circuits`` (GKP and cat: the compiled collision step on Aer),
-``prefix_tomography`` (device tomography of lowered evolutions), ``recipe``;
-``photonic_toy``, ``ising_memory``, ``bosonic``, ``open_system`` and ``encodings`` are
-deprecated aliases.
+``lindblad``, coherent feedback, the dissipative-qubit encodings) and ``bloch_pipeline`` (its
+Bloch path: observables from single-qubit states — homogenization); ``oscillator_circuits``
+(GKP and cat: the compiled collision step on Aer), ``prefix_tomography`` (device tomography
+of lowered evolutions), ``zne``, ``recipe``; ``experiment``, ``photonic_toy``,
+``ising_memory``, ``bosonic``, ``open_system`` and ``encodings`` are deprecated aliases.
 """

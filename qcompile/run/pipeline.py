@@ -225,12 +225,13 @@ def check_declared(
     """Refuse what :func:`run_declared` would refuse before any work — options, register,
     shots and seed, mitigation — without lowering or running anything (a sweep checks
     every point with it before it starts)."""
-    if hasattr(plugin, "lower_evolution"):
+    if hasattr(plugin, "lower_evolution") or hasattr(plugin, "tomography_tasks"):
+        from qcompile.run.bloch_pipeline import check_blochs
         from qcompile.run.state_pipeline import check_states
 
-        check_states(plugin, protocol, backend, solvers=solvers, shots=shots, seed=seed,
-                     zne=zne, estimator=estimator, resilience_level=resilience_level,
-                     **options)  # fmt: skip
+        check = check_states if hasattr(plugin, "lower_evolution") else check_blochs
+        check(plugin, protocol, backend, solvers=solvers, shots=shots, seed=seed, zne=zne,
+              estimator=estimator, resilience_level=resilience_level, **options)  # fmt: skip
         return
     _checked(plugin, protocol, backend, shots, seed, zne, estimator, resilience_level, options)
 
@@ -257,11 +258,14 @@ def run_declared(
     ``simulate`` that takes them; ``zne``, ``estimator`` and ``resilience_level`` as in
     :func:`qcompile.run.mitigated_execution.check_mitigation`; ``options``: the protocol's
     own run options. A protocol that declares ``lower_evolution`` runs on the states path
-    (:func:`qcompile.run.state_pipeline.run_states`)."""
-    if hasattr(plugin, "lower_evolution"):
+    (:func:`qcompile.run.state_pipeline.run_states`), one that declares
+    ``tomography_tasks`` on the Bloch path (:func:`qcompile.run.bloch_pipeline.run_blochs`)."""
+    if hasattr(plugin, "lower_evolution") or hasattr(plugin, "tomography_tasks"):
+        from qcompile.run.bloch_pipeline import run_blochs
         from qcompile.run.state_pipeline import run_states
 
-        return run_states(
+        path = run_states if hasattr(plugin, "lower_evolution") else run_blochs
+        return path(
             plugin, protocol, backend, solvers=solvers, shots=shots, seed=seed, store=store,
             progress=progress, run_id=run_id, sweep_point=sweep_point, zne=zne,
             estimator=estimator, resilience_level=resilience_level, **options,

@@ -1,6 +1,6 @@
 """Recipes: a run as data (protocol, parameters, runner options, seed), executable again.
 
-Every run stores its recipe when it starts (``qcompile.run.experiment.run_recipe``). Executing a
+Every run stores its recipe when it starts (``qcompile.run.runner.run_recipe``). Executing a
 recipe with the same seed gives the same compiled circuits and the same estimates, which is
 what lets a run be completed from jobs fetched later, and what a sweep point is made of.
 
@@ -21,7 +21,7 @@ from typing import Any
 from qcompile.passes.compile import compiler_revision, current_compiler_revision
 from qcompile.protocols.plugin import get_protocol
 from qcompile.results import RunResult
-from qcompile.run.experiment import Progress
+from qcompile.run.runner import Progress
 
 __all__ = ["make_recipe", "execute"]
 
@@ -57,7 +57,7 @@ def execute(
     progress: Progress | None = None,
 ) -> RunResult:
     """Run ``recipe`` on ``backend`` through its protocol plugin's ``run``; ``store``,
-    ``run_id``, ``sweep_point`` as in :func:`qcompile.run.experiment.run_experiment`.
+    ``run_id``, ``sweep_point`` as in :func:`qcompile.run.runner.execute_run`.
     ``solvers`` optionally replaces reference solvers by name (keys of
     ``qcompile.backends.solvers.default_solvers()``); each runner defaults to its own.
     Compiles as the recipe's ``compiler_revision`` did (module docstring)."""

@@ -12,12 +12,18 @@
   CPTP fit (:mod:`qcompile.channels.process_tomography`) — with bootstrap standard errors.
   Under device noise the two maps are no longer complementary: the noise is a third party,
   which is what the paper's footnote 7 is about.
+
+:class:`Recoverability` is this block as a side experiment of the one runner's Bloch path
+(:mod:`qcompile.run.bloch_pipeline`): its circuits run in the homogenization run's job.
+(Formerly ``qcompile.run.recoverability``, which still imports as this module.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit
@@ -38,6 +44,7 @@ __all__ = [
     "MAX_COLLISIONS",
     "MAX_RESERVOIR",
     "MEASURED_MAX_COLLISIONS",
+    "Recoverability",
     "RecoverabilityExperiment",
     "check_recoverability",
     "estimate_measured",
@@ -184,3 +191,35 @@ def estimate_measured(
 
 def solver_note() -> str:
     return f"cvxpy {SOLVER}"
+
+
+class Recoverability:
+    """``--recoverability`` as a side experiment of the Bloch path
+    (:mod:`qcompile.run.bloch_pipeline`): checked when built, the exact block, the process
+    tomography circuits measured in the run's job and their estimate."""
+
+    option = "recoverability"
+    block = "recoverability"
+
+    def __init__(self, protocol: Any) -> None:
+        check_recoverability(protocol)
+        self.protocol = protocol
+
+    @cached_property
+    def experiment(self) -> RecoverabilityExperiment:
+        return recoverability_experiment(self.protocol)
+
+    def exact(self, report: _Report | None = None) -> dict[str, Any]:
+        """The block before any measurement: the exact figures and the SDP solver."""
+        return {"reference": exact_recoverability(self.protocol, report), "measured": None,
+                "solver": solver_note()}  # fmt: skip
+
+    def circuits(self) -> list[QuantumCircuit]:
+        return self.experiment.circuits
+
+    def measured(
+        self, counts: Sequence[dict], rng: np.random.Generator, report: _Report | None = None
+    ) -> dict[str, list]:
+        return estimate_measured(self.experiment, counts,
+                                 self.protocol.reservoir_state.density_matrix(), rng=rng,
+                                 report=report)  # fmt: skip
