@@ -20,8 +20,10 @@ from qiskit.circuit import QuantumCircuit
 
 from qcompile.errors import InvalidParameter
 from qcompile.lowering.oscillator import FockBinary
-from qcompile.lowering.oscillator_collision import cat_collisions, default_step, lower_step
+from qcompile.lowering.oscillator_collision import cat_collisions, default_step
+from qcompile.lowering.oscillator_collision import lower_step as lowered_step_circuit
 from qcompile.model import OpenSystem
+from qcompile.protocols.oscillator_step_flow import cat_estimate_step, cat_lower_step
 from qcompile.protocols.parameters import Parameter, circuit_only
 from qcompile.protocols.photonic_ising import cat_amplitude
 from qcompile.states.oscillator_basis import check_cutoff
@@ -74,7 +76,7 @@ class Cat:
         automatic dt (dt·max‖L‖² ≈ 0.2): what ``qcompile compile cat`` compiles."""
         fock = FockBinary(self.cutoff)
         dt, collisions = default_step(lambda t: cat_collisions(self, fock, t))
-        return lower_step(collisions, dt)[0]
+        return lowered_step_circuit(collisions, dt)[0]
 
     @property
     def alpha(self) -> complex:
@@ -203,26 +205,37 @@ def simulate(protocol: Cat, solvers: Mapping, report) -> dict:
     }  # fmt: skip
 
 
-def run(protocol: Cat, backend, *, solvers: Mapping | None = None, **options):
-    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`): on the
-    reference backend qcompile's one runner over :func:`reference` and :func:`simulate`; on
-    ``aer`` / ``aer:<fake>`` the compiled Fock-binary step
-    (``qcompile.run.oscillator_circuits.run_cat_circuits``: ``dt``, ``horizon``,
-    ``steps_on_device``, ``zne``)."""
-    from qcompile.run.oscillator_circuits import (
-        oscillator_backend,
-        reference_options,
-        run_cat_circuits,
-    )
-    from qcompile.run.pipeline import reference_solvers, run_declared
+# -- data flow on a circuit backend: the one runner's step path (qcompile.run.step_pipeline) ---
+#: The compiled Fock-binary step: its channel's parity-sector rates, shots of a few steps.
+lower_step = cat_lower_step
+estimate_step = cat_estimate_step
 
-    if oscillator_backend(backend):
-        given = reference_solvers(solvers)
-        return run_cat_circuits(protocol, backend, evolve=given["evolve"],
-                                evolve_states=given["evolve_states"],
-                                sector_slowest=given["sector_slowest"], **options)  # fmt: skip
-    return run_declared(sys.modules[__name__], protocol, backend, solvers=solvers,
-                        **reference_options(options))  # fmt: skip
+
+def run(protocol: Cat, backend, *, solvers: Mapping | None = None, **options):
+    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`): qcompile's
+    one runner — on the reference backend over :func:`reference` and :func:`simulate`, on
+    ``aer`` / ``aer:<fake>`` over the compiled Fock-binary step (its step path: ``dt``,
+    ``horizon``, ``steps_on_device``, ``zne``)."""
+    from qcompile.run.pipeline import run_declared
+    from qcompile.run.step_pipeline import reference_options, run_steps, runs_steps
+
+    module = sys.modules[__name__]
+    if runs_steps(backend):
+        return run_steps(module, protocol, backend, solvers=solvers, **options)
+    return run_declared(module, protocol, backend, solvers=solvers, **reference_options(options))
+
+
+def check(protocol: Cat, backend, **options) -> None:
+    """Refuse what :func:`run` would refuse before any work, running nothing (plugin
+    interface: ``qcompile sweep`` checks its points with it)."""
+    from qcompile.run.pipeline import check_declared
+    from qcompile.run.step_pipeline import check_steps, reference_options, runs_steps
+
+    module = sys.modules[__name__]
+    if runs_steps(backend):
+        check_steps(module, protocol, backend, **options)
+        return
+    check_declared(module, protocol, backend, **reference_options(options))
 
 
 def check_options(protocols, backend, options: dict) -> dict:

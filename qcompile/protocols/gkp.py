@@ -32,7 +32,8 @@ from qiskit.circuit import QuantumCircuit
 
 from qcompile.errors import InvalidParameter
 from qcompile.lowering.oscillator import PositionGrid
-from qcompile.lowering.oscillator_collision import default_step, gkp_collisions, lower_step
+from qcompile.lowering.oscillator_collision import default_step, gkp_collisions
+from qcompile.lowering.oscillator_collision import lower_step as lowered_step_circuit
 from qcompile.protocols.gkp_code import (
     code_parameters,
     codewords,
@@ -44,6 +45,7 @@ from qcompile.protocols.gkp_code import (
     pauli_operators,
 )
 from qcompile.protocols.gkp_torus import asymptotic_rate, torus_rates_hexagonal, torus_rates_square
+from qcompile.protocols.oscillator_step_flow import gkp_estimate_step, gkp_lower_step
 from qcompile.protocols.parameters import Parameter, circuit_only
 from qcompile.states.oscillator_basis import quadratures
 
@@ -133,7 +135,7 @@ class GKP:
         dt (dt·max‖L‖² ≈ 0.2): what ``qcompile compile gkp`` compiles."""
         grid = PositionGrid(grid_qubits, self.kappa)
         dt, collisions = default_step(lambda t: gkp_collisions(self, grid, t))
-        return lower_step(collisions, dt)[0]
+        return lowered_step_circuit(collisions, dt)[0]
 
     @property
     def eta(self) -> float:
@@ -351,29 +353,43 @@ def simulate(protocol: GKP, solvers: Mapping, report, options: Mapping) -> dict:
     return observables
 
 
-def run(protocol: GKP, backend, *, solvers: Mapping | None = None, horizon=None, **options):
-    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`): on the
-    reference backend qcompile's one runner over :func:`reference` and :func:`simulate`; on
-    ``aer`` / ``aer:<fake>`` the compiled grid step
-    (``qcompile.run.oscillator_circuits.run_gkp_circuits``: ``grid_qubits``, ``dt``,
-    ``steps_on_device``, ``zne``)."""
-    from qcompile.run.oscillator_circuits import (
-        oscillator_backend,
-        reference_options,
-        run_gkp_circuits,
-    )
-    from qcompile.run.pipeline import reference_solvers, run_declared
+# -- data flow on a circuit backend: the one runner's step path (qcompile.run.step_pipeline) ---
+#: The compiled grid step: its Kraus operators' rate and one-step error, shots of a few steps.
+lower_step = gkp_lower_step
+estimate_step = gkp_estimate_step
 
-    if oscillator_backend(backend):
-        given = reference_solvers(solvers)
-        horizon = 40.0 if horizon is None else horizon
-        protocol.check_evolution(horizon)
-        return run_gkp_circuits(protocol, backend, evolve=given["evolve"],
-                                evolve_states=given["evolve_states"], horizon=horizon,
-                                **options)  # fmt: skip
+
+def run(protocol: GKP, backend, *, solvers: Mapping | None = None, **options):
+    """This protocol's run (plugin interface, :mod:`qcompile.protocols.plugin`): qcompile's
+    one runner — on the reference backend over :func:`reference` and :func:`simulate`
+    (``horizon``), on ``aer`` / ``aer:<fake>`` over the compiled grid step (its step path:
+    ``grid_qubits``, ``dt``, ``horizon``, ``steps_on_device``, ``zne``)."""
+    from qcompile.run.pipeline import run_declared
+    from qcompile.run.step_pipeline import reference_options, run_steps, runs_steps
+
+    module = sys.modules[__name__]
+    if runs_steps(backend):
+        return run_steps(module, protocol, backend, solvers=solvers, **options)
+    given = reference_options(options, ("horizon",))
+    horizon = given.get("horizon")
     protocol.check_evolution(REFERENCE_HORIZON if horizon is None else horizon)
-    return run_declared(sys.modules[__name__], protocol, backend, solvers=solvers,
-                        horizon=horizon, **reference_options(options))  # fmt: skip
+    return run_declared(module, protocol, backend, solvers=solvers, **given)
+
+
+def check(protocol: GKP, backend, **options) -> None:
+    """Refuse what :func:`run` would refuse before any work, running nothing (plugin
+    interface: ``qcompile sweep`` checks its points with it)."""
+    from qcompile.run.pipeline import check_declared
+    from qcompile.run.step_pipeline import check_steps, reference_options, runs_steps
+
+    module = sys.modules[__name__]
+    if runs_steps(backend):
+        check_steps(module, protocol, backend, **options)
+        return
+    given = reference_options(options, ("horizon",))
+    horizon = given.get("horizon")
+    protocol.check_evolution(REFERENCE_HORIZON if horizon is None else horizon)
+    check_declared(module, protocol, backend, **given)
 
 
 def check_options(protocols, backend, options: dict) -> dict:

@@ -7,8 +7,9 @@ the photonic-Ising toy, GKP and the cat qubit on the reference backend), with
 ``mitigated_execution`` (readout mitigation, ZNE, the Estimator, for any of them) and
 ``state_pipeline`` (its states path: observables from states along lowered evolutions —
 ``lindblad``, coherent feedback, the dissipative-qubit encodings) and ``bloch_pipeline`` (its
-Bloch path: observables from single-qubit states — homogenization); ``oscillator_circuits``
-(GKP and cat: the compiled collision step on Aer), ``prefix_tomography`` (device tomography
-of lowered evolutions), ``zne``, ``recipe``; ``experiment``, ``photonic_toy``,
-``ising_memory``, ``bosonic``, ``open_system`` and ``encodings`` are deprecated aliases.
+Bloch path: observables from single-qubit states — homogenization) and ``step_pipeline``
+(its step path: one compiled collision step's channel — GKP and the cat qubit on Aer);
+``prefix_tomography`` (device tomography of lowered evolutions), ``zne``, ``recipe``;
+``experiment``, ``oscillator_circuits``, ``photonic_toy``, ``ising_memory``, ``bosonic``,
+``open_system`` and ``encodings`` are deprecated aliases.
 """

@@ -1,7 +1,7 @@
 """Deprecated alias: the bosonic protocols declare their reference-backend data flow
 (``qcompile.protocols.gkp`` and ``qcompile.protocols.cat``: ``reference``, ``simulate``) and
 are run by qcompile's one runner (:mod:`qcompile.run.pipeline`) there, by their compiled
-collision step on Aer (:mod:`qcompile.run.oscillator_circuits`). ``run_gkp`` and ``run_cat``
+collision step on Aer (:mod:`qcompile.run.step_pipeline`). ``run_gkp`` and ``run_cat``
 keep old scripts working."""
 
 from __future__ import annotations
