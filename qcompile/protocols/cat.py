@@ -24,7 +24,7 @@ from qcompile.lowering.oscillator_collision import cat_collisions, default_step
 from qcompile.lowering.oscillator_collision import lower_step as lowered_step_circuit
 from qcompile.model import OpenSystem
 from qcompile.protocols.oscillator_step_flow import cat_estimate_step, cat_lower_step
-from qcompile.protocols.parameters import Parameter, circuit_only
+from qcompile.protocols.parameters import STEPS_ON_DEVICE_OPTION, Parameter, circuit_only
 from qcompile.protocols.photonic_ising import cat_amplitude
 from qcompile.states.oscillator_basis import check_cutoff
 
@@ -56,6 +56,7 @@ RUN_OPTIONS = (
     Parameter("horizon", "float", None, "horizon > 0; time over which the rate is fitted"),
     Parameter("zne", "str", None, "odd scale factors from 1, e.g. 1,3,5; zero-noise "
               "extrapolation of the few-step device value (device-noise backends)"),
+    STEPS_ON_DEVICE_OPTION,
 )  # fmt: skip
 
 
@@ -240,7 +241,7 @@ def check(protocol: Cat, backend, **options) -> None:
 
 def check_options(protocols, backend, options: dict) -> dict:
     """The run's circuit options, refused on the reference backend (plugin interface)."""
-    return circuit_only(backend, options, ("dt", "horizon", "shots", "zne"))
+    return circuit_only(backend, options, ("dt", "horizon", "shots", "zne", "steps_on_device"))
 
 
 def render(results: list, console) -> None:

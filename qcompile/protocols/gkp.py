@@ -46,7 +46,7 @@ from qcompile.protocols.gkp_code import (
 )
 from qcompile.protocols.gkp_torus import asymptotic_rate, torus_rates_hexagonal, torus_rates_square
 from qcompile.protocols.oscillator_step_flow import gkp_estimate_step, gkp_lower_step
-from qcompile.protocols.parameters import Parameter, circuit_only
+from qcompile.protocols.parameters import STEPS_ON_DEVICE_OPTION, Parameter, circuit_only
 from qcompile.states.oscillator_basis import quadratures
 
 __all__ = [
@@ -111,6 +111,7 @@ RUN_OPTIONS = (
     Parameter("horizon", "float", None, "horizon > 0; time over which the rate is fitted"),
     Parameter("zne", "str", None, "odd scale factors from 1, e.g. 1,3,5; zero-noise "
               "extrapolation of the few-step device value (device-noise backends)"),
+    STEPS_ON_DEVICE_OPTION,
 )  # fmt: skip
 
 
@@ -394,7 +395,7 @@ def check(protocol: GKP, backend, **options) -> None:
 
 def check_options(protocols, backend, options: dict) -> dict:
     """The run's circuit options, refused on the reference backend (plugin interface)."""
-    return circuit_only(backend, options, ("grid_qubits", "dt", "shots", "zne"))
+    return circuit_only(backend, options, ("grid_qubits", "dt", "shots", "zne", "steps_on_device"))
 
 
 def render(results: list, console) -> None:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ESTIMATOR_OPTIONS", "Parameter", "ZNE_OPTION", "circuit_only", "read_flag"]
+__all__ = [
+    "DEVICE_EVERY_OPTION",
+    "ESTIMATOR_OPTIONS",
+    "Parameter",
+    "STEPS_ON_DEVICE_OPTION",
+    "ZNE_OPTION",
+    "circuit_only",
+    "read_flag",
+]
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,12 @@ ZNE_OPTION = Parameter(
 DEVICE_EVERY_OPTION = Parameter(
     "device_every", "int", 1, "an integer >= 1: tomograph every k-th time"
 )
+
+#: Compiled steps run with shots, a run option of every protocol on the step path.
+STEPS_ON_DEVICE_OPTION = Parameter(
+    "steps_on_device", "int", None, "0..1000; compiled steps run with shots on the backend "
+    "(aer backends; default 3)",
+)  # fmt: skip
 
 
 def read_flag(name: str, value: object) -> bool:
