@@ -187,3 +187,20 @@ def test_the_former_homogenization_runner_still_works_with_the_same_numbers():
     assert old.observables == new.observables and old.ideal == new.ideal
     assert new.ideal["system_fidelity"] == pytest.approx(new.reference["system_fidelity"],
                                                          abs=1e-12)  # fmt: skip
+
+
+def test_a_reference_that_takes_solvers_gets_the_defaults_with_replacements():
+    """``reference(protocol, solvers)`` gets qcompile's solvers by name, the caller's
+    replacing theirs (here the run on the reference backend: no circuit is built)."""
+    seen = {}
+
+    def reference(protocol, solvers):
+        seen.update(solvers)
+        return _closed_form(protocol)
+
+    plugin = DataFlowPlugin(SimpleNamespace(**{**vars(ROTATIONS.module), "reference": reference}))
+    marker = object()
+    result = plugin.run(Rotations(), get_backend("reference"), seed=1, solvers={"mine": marker})
+    assert seen["mine"] is marker and "lindblad_reference" in seen
+    assert result.reference["z"] == pytest.approx(np.cos(THETAS), abs=1e-15)
+    assert result.observables == {} and result.circuit == {}

@@ -365,8 +365,8 @@ def estimate_blochs(protocol: Homogenization, blochs: list[np.ndarray]) -> dict[
 
 
 def program(protocol: Homogenization) -> QuantumCircuit:
-    """The whole collision sequence: every circuit of a run is placed where it fits, and it
-    is stored compiled with the run."""
+    """The whole collision sequence: every circuit of a run is placed on the qubits chosen
+    for it, and it is stored compiled with the run."""
     return protocol.circuit()
 
 

@@ -29,10 +29,14 @@ A protocol plugin is any object — usually a module — with
   keeps a ``run`` for scripts (``run = one_runner(__name__)``) —, or
 * ``run(protocol, backend, *, solvers=None, shots, seed, store, progress, run_id,
   sweep_point, **options)``: the whole run (reference, lowering, compiling, execution,
-  estimation) as a :class:`~qcompile.results.RunResult` — for the built-ins, a call of their
-  runner in :mod:`qcompile.run` (the one place a protocol module reaches into the run layer;
-  the runners pick their reference solvers from ``qcompile.backends``). ``solvers``
-  optionally replaces solvers by name (``qcompile.backends.solvers.default_solvers()``).
+  estimation) as a :class:`~qcompile.results.RunResult` — for the built-ins that keep one
+  (GKP and the cat qubit), the choice between two paths of the one runner by the backend's
+  capabilities: their reference-backend data flow (:mod:`qcompile.run.pipeline`) or their
+  compiled collision step on a backend with unitaries (``lower_step`` and
+  ``estimate_step``, the step path: :mod:`qcompile.run.step_pipeline`) — the one place a
+  protocol module reaches into the run layer, with its ``check`` (the same choice, running
+  nothing). ``solvers`` optionally replaces solvers by name
+  (``qcompile.backends.solvers.default_solvers()``).
 * optionally ``RUN_OPTIONS`` (the run's own options: ``qcompile run`` flags, ``sweep
   --option``) and, on the protocol, ``circuit()`` (what ``qcompile compile`` compiles).
 

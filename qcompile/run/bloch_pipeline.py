@@ -2,7 +2,8 @@
 states — the Bloch vectors of chosen qubits after chosen circuits (homogenization, spec 000:
 the system after every collision, every reservoir qubit at the end) — declares
 
-* ``reference(protocol) -> dict``: the exact observables;
+* ``reference(protocol) -> dict``: the exact observables (``reference(protocol, solvers)``
+  gets qcompile's reference solvers by name);
 * ``tomography_tasks(protocol) -> list[TomographyTask]``: unitary circuits from ``|0…0⟩``,
   each with the qubits whose single-qubit states are measured after it
   (:class:`~qcompile.states.tomography.TomographyTask`);
@@ -52,6 +53,7 @@ from qcompile.protocols.parameters import read_flag
 from qcompile.protocols.plugin import BLOCH_FLOW
 from qcompile.results import RunResult
 from qcompile.run.estimator_path import check_estimator, estimator_record
+from qcompile.run.pipeline import reference_solvers
 from qcompile.run.runner import (
     DEFAULT_SHOTS,
     Progress,
@@ -159,7 +161,8 @@ def run_blochs(
 
     def body(run: RunContext) -> RunResult:
         save = (lambda circuits: store.save_circuits(run.run_id, circuits)) if store else None
-        return _run(plugin, protocol, backend, run, save, side, level, scales)
+        return _run(plugin, protocol, backend, run, save, side, level, scales,
+                    reference_solvers(solvers))  # fmt: skip
 
     defaults = {p.name: p.default for p in getattr(plugin, "RUN_OPTIONS", ())}
     extra: dict[str, Any] = {k: v for k, v in own.items() if v != defaults.get(k)}
@@ -189,10 +192,12 @@ def _observables(plugin, protocol, estimates: list[BlochEstimate]) -> dict[str, 
     return observables
 
 
-def _reference(plugin, protocol, report: Progress) -> dict[str, Any]:
+def _reference(plugin, protocol, report: Progress, solvers) -> dict[str, Any]:
+    """``reference(protocol)``, with ``report`` and ``solvers`` (qcompile's reference solvers
+    by name, with the caller's replacements) if it takes them."""
     accepted = inspect.signature(plugin.reference).parameters
-    return dict(plugin.reference(protocol, **({"report": report} if "report" in accepted
-                                              else {})))  # fmt: skip
+    hooks = {"report": report, "solvers": solvers}
+    return dict(plugin.reference(protocol, **{k: v for k, v in hooks.items() if k in accepted}))
 
 
 def _exact(plugin, protocol, tasks, report: Progress) -> dict[str, Any]:
@@ -206,9 +211,10 @@ def _exact(plugin, protocol, tasks, report: Progress) -> dict[str, Any]:
     return _tolist(plugin.estimate_blochs(protocol, [e.mean for e in exact]))
 
 
-def _run(plugin, protocol, backend, run: RunContext, save, side, level, scales) -> RunResult:
+def _run(plugin, protocol, backend, run: RunContext, save, side, level, scales,
+         solvers) -> RunResult:  # fmt: skip
     """The body of a run (module docstring); ``save`` stores compiled circuits with it."""
-    reference = _reference(plugin, protocol, run.report)
+    reference = _reference(plugin, protocol, run.report, solvers)
     block = side.exact(run.report) if side is not None else None
     observables: dict[str, Any] = {}
     ideal: dict[str, Any] = {}
