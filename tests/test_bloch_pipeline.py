@@ -15,7 +15,7 @@ import pytest
 from qiskit import QuantumCircuit
 
 from qcompile.backends import ResultStore, get_backend
-from qcompile.errors import InvalidParameter
+from qcompile.errors import InvalidParameter, QCompileError
 from qcompile.protocols.homogenization import homogenization
 from qcompile.protocols.parameters import Parameter
 from qcompile.protocols.plugin import DataFlowPlugin, _missing_flow, get_protocol
@@ -204,3 +204,15 @@ def test_a_reference_that_takes_solvers_gets_the_defaults_with_replacements():
     assert seen["mine"] is marker and "lindblad_reference" in seen
     assert result.reference["z"] == pytest.approx(np.cos(THETAS), abs=1e-15)
     assert result.observables == {} and result.circuit == {}
+
+
+def test_a_side_experiment_may_fill_only_an_optional_block():
+    """A side experiment naming a block the result does not keep (or another stage's) is a
+    plugin error, said before anything is stored — not a block silently lost."""
+    side = SimpleNamespace(option="verbose", block="observables")
+    plugin = DataFlowPlugin(SimpleNamespace(**{**vars(ROTATIONS.module),
+                                               "side_experiment": lambda p, o: side}))  # fmt: skip
+    store = ResultStore()
+    with pytest.raises(QCompileError, match="side_experiment.*'observables'.*recoverability"):
+        plugin.run(Rotations(), get_backend("aer"), store=store)
+    assert store.list_runs() == []

@@ -19,7 +19,8 @@ and optionally
 * ``side_experiment(protocol, options)``: a further experiment asked for by one of the
   protocol's own ``RUN_OPTIONS`` (``None`` when not asked; built before anything is stored,
   so building it checks it) — an object with ``option`` (the run option that asks for it),
-  ``block`` (the field of :class:`~qcompile.results.RunResult` it fills), ``exact(report) ->
+  ``block`` (the field of :class:`~qcompile.results.RunResult` it fills, one of
+  :data:`SIDE_BLOCKS`), ``exact(report) ->
   dict`` (the block without a measurement), ``circuits()`` (measured circuits run in the same
   job, on the same layout, when the run samples) and ``measured(counts, rng, report) -> dict``
   (stored in the block as ``measured``). Homogenization's ``recoverability`` is one
@@ -42,12 +43,13 @@ the spread of its bootstrap resamples as standard error. Without shots, the idea
 from __future__ import annotations
 
 import inspect
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
 
 from qcompile.backends.estimator import physical_observables
-from qcompile.errors import InvalidParameter
+from qcompile.errors import InvalidParameter, QCompileError
 from qcompile.passes.compile import circuit_metrics, compile_circuits
 from qcompile.protocols.parameters import read_flag
 from qcompile.protocols.plugin import BLOCH_FLOW
@@ -74,8 +76,12 @@ from qcompile.states.tomography import (
     measurement_circuits,
 )
 
-__all__ = ["BLOCH_FLOW", "check_blochs", "run_blochs"]
+__all__ = ["BLOCH_FLOW", "SIDE_BLOCKS", "check_blochs", "run_blochs"]
 
+#: The result blocks a side experiment may fill: the optional ones of ``RunResult`` that are
+#: no other stage's (``recoverability``).
+SIDE_BLOCKS = tuple(f.name for f in fields(RunResult)
+                    if f.default is None and f.name not in ("run_id", "mitigation"))  # fmt: skip
 #: Run options every protocol on this path takes; its own are the others it declares.
 _MITIGATION = ("zne", "estimator", "resilience_level")
 
@@ -101,6 +107,9 @@ def _checked(plugin, protocol, backend, shots, seed, zne, estimator, resilience_
     own = _own_options(plugin, options)
     check_run(protocol, backend, shots, seed)
     side = plugin.side_experiment(protocol, own) if hasattr(plugin, "side_experiment") else None
+    if side is not None and side.block not in SIDE_BLOCKS:
+        raise QCompileError(f"{plugin.NAME}: side_experiment() fills the result's block "
+                            f"{side.block!r}; one of {', '.join(SIDE_BLOCKS)}")  # fmt: skip
     level = None
     if read_flag("estimator", estimator):
         level = check_estimator(backend, resilience_level, zne)
