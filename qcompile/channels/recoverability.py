@@ -26,6 +26,7 @@ N-qubit reservoir reached through a qubit isometry costs an SDP of size 8, not 2
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass
 from functools import cache
 
@@ -79,7 +80,9 @@ def _cvxpy():
 
 def _solve(problem, tol: float) -> float:
     # no warm start: a cached problem's previous solution must not change this one's
-    problem.solve(solver=SOLVER, warm_start=False, **solver_options(tol))
+    with warnings.catch_warnings():  # cvxpy's compile-speed hint is for us, not for a user
+        warnings.filterwarnings("ignore", "Constraint #.* too many subexpressions", UserWarning)
+        problem.solve(solver=SOLVER, warm_start=False, **solver_options(tol))
     if problem.status not in ("optimal", "optimal_inaccurate"):
         raise ArithmeticError(f"the SDP ended {problem.status!r} (solver {SOLVER})")
     return float(problem.value)
