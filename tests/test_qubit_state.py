@@ -31,7 +31,11 @@ def test_parse(text, bloch):
     assert np.allclose(parse_qubit_state(text).bloch, bloch, atol=1e-12)
 
 
-@pytest.mark.parametrize("text", ["foo", "1,2", "0.9,0.9,0", "polar:1", "nan,0,0", ""])
+@pytest.mark.parametrize(
+    "text",
+    # a negative polar radius ran before issue 32 (the state silently flipped through 0)
+    ["foo", "1,2", "0.9,0.9,0", "polar:1", "nan,0,0", "", "polar:1,0,-0.5", "polar:1,0,1.5"],
+)
 def test_malformed_state_names_the_parameter(text):
     with pytest.raises(InvalidParameter) as info:
         parse_qubit_state(text, "reservoir_state")

@@ -10,7 +10,6 @@ import sys
 import threading
 from functools import cache
 
-import click
 import typer
 
 # the command modules register their commands on the apps of qcompile.cli.common
@@ -21,7 +20,7 @@ from qcompile.cli import (  # noqa: F401
     store_commands,
     sweep,
 )
-from qcompile.cli.common import app
+from qcompile.cli.common import app, json_to_stdout, out
 from qcompile.cli.generated import register
 from qcompile.cli.numbers import guard_numbers
 from qcompile.errors import InvalidParameter, QCompileError, Terminated
@@ -41,7 +40,7 @@ def _terminate(signum, frame) -> None:
 
 
 @cache
-def command() -> click.Command:
+def command() -> typer.core.TyperGroup:
     """The click command tree of :data:`app`, built once per process (Typer's ``app()``
     rebuilds it from the signatures on every call: ~60 ms, paid once per invocation)."""
     return typer.main.get_command(app)
@@ -52,6 +51,10 @@ def main(argv: list[str] | None = None) -> None:
     SIGTERM stops the work with :class:`~qcompile.errors.Terminated`, so the run in progress
     is stored as ``failed`` (exit code 143), never left ``running``."""
     previous = None
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    redirected = json_to_stdout(arguments)
+    if redirected:  # stdout carries the JSON alone; the tables go to stderr
+        out.file = sys.stderr
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -70,5 +73,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"qcompile: stopped: {reason}", file=sys.stderr)
         sys.exit(128 + signal.SIGTERM)
     finally:
+        if redirected:
+            out.file = None  # follow sys.stdout again (as rich does by default)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -16,6 +16,7 @@ from qcompile.cli.common import (
     app,
     err,
     out,
+    write_json_output,
 )
 from qcompile.errors import InvalidParameter
 
@@ -80,7 +81,10 @@ def bench(
         if pytket_available():
             compilers += ["pytket", "pytket_ibm"]
         else:
-            err.print("pytket is not installed (pip install pytket pytket-qiskit): skipping it")
+            err.print(
+                "pytket is not installed (the bench extra: pip install 'qcompile[bench]'): "
+                "skipping it"
+            )
     with _progress() as progress:
         progress("building circuits", 0, 1)
         circuits = suite_circuits(quick=quick)
@@ -91,8 +95,7 @@ def bench(
     table = markdown_table(result)
     out.print(table, markup=False, highlight=False, soft_wrap=True)  # rows never wrapped
     if json_path:
-        write_atomic(json_path, json.dumps(result, indent=2).encode())
-        out.print(f"results: {json_path}")
+        write_json_output(json_path, json.dumps(result, indent=2).encode())
     if markdown:
         write_atomic(markdown, table.encode())
     if plot:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -32,6 +33,46 @@ jobs_app = typer.Typer(
     help="Jobs submitted to IBM Quantum (or runtime's local mode), kept in the store.",
     no_args_is_help=True,
 )
+
+
+def _versions() -> str:
+    """``qcompile X.Y.Z`` and the versions of the libraries a result depends on (what a bug
+    report needs)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from qcompile import __version__
+
+    parts = []
+    for name in ("qiskit", "qiskit-aer", "qiskit-ibm-runtime", "qutip"):
+        try:
+            parts.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            parts.append(f"{name} missing")
+    return f"qcompile {__version__} ({', '.join(parts)})"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(_versions())
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print qcompile's version (and its key libraries') and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Compile open-system protocols to hardware gates, run them, check them against
+    references."""
+
+
 app.add_typer(run_app, name="run")
 app.add_typer(compile_app, name="compile")
 app.add_typer(runs_app, name="runs")
@@ -45,8 +86,32 @@ Seed = Annotated[
     int | None, typer.Option(help="Seed for layout, simulation and bootstrap (recorded).")
 ]
 JsonPath = Annotated[
-    Path | None, typer.Option("--json", help="Write machine-readable results here.")
+    Path | None,
+    typer.Option("--json", help="Write machine-readable results here (- for stdout)."),
 ]
+#: ``--json -``: the JSON goes to stdout, everything else the command prints to stderr
+STDOUT = "-"
+
+
+def json_to_stdout(argv: list[str]) -> bool:
+    """Whether the command line asks for ``--json -`` (then its tables go to stderr)."""
+    return any(
+        (a == "--json" and i + 1 < len(argv) and argv[i + 1] == STDOUT) or a == "--json=-"
+        for i, a in enumerate(argv)
+    )
+
+
+def write_json_output(path: Path, data: bytes, label: str = "results") -> None:
+    """Write a command's JSON: to stdout for ``-`` (alone there: the command's tables went to
+    stderr), else atomically to the file, saying where."""
+    if str(path) == STDOUT:
+        sys.stdout.buffer.write(data.rstrip(b"\n") + b"\n")
+        sys.stdout.flush()
+        return
+    from qcompile.results import write_atomic
+
+    write_atomic(path, data)
+    out.print(f"{label}: {path}")
 
 
 Mode = Annotated[
@@ -120,7 +185,7 @@ def _check_output_path(name: str, path: Path | None) -> None:
     """Refuse an output path before any work is done, so nothing is lost at the end: its
     directory must exist and take a new file (tried: a probe file is created and removed),
     and its name must fit the file system."""
-    if path is None:
+    if path is None or (name == "json" and str(path) == STDOUT):
         return
     try:
         target = path.expanduser().resolve()

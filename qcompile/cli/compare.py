@@ -15,6 +15,7 @@ from qcompile.cli.common import (
     _fmt,
     app,
     out,
+    write_json_output,
 )
 from qcompile.errors import InvalidParameter, QCompileError
 
@@ -31,7 +32,6 @@ def compare(
     """Device vs ideal vs reference for one run: observables with errors, and a plot."""
     from qcompile.app.compare import compare_run
     from qcompile.backends import ResultStore
-    from qcompile.results import write_atomic
 
     _check_output_path("json", json_path)
     _check_output_path("plot", plot)
@@ -62,8 +62,7 @@ def compare(
         print_recoverability(result.recoverability, out)
         comparison["recoverability"] = result.recoverability
     if json_path:
-        write_atomic(json_path, json.dumps(comparison, indent=2).encode())
-        out.print(f"comparison: {json_path}")
+        write_json_output(json_path, json.dumps(comparison, indent=2).encode(), "comparison")
     if plot:
         from qcompile.app.plots import save_plot
 

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from qcompile.cli.common import out
+from qcompile.cli.common import out, write_json_output
 
 OutputPath = Annotated[
     Path | None,
@@ -111,4 +111,4 @@ def compile_and_report(
             "circuit": report.to_dict(),
             "compile_time_s": report.compile_time_s,
         }
-        write_atomic(json_path, json.dumps(payload, indent=2).encode())
+        write_json_output(json_path, json.dumps(payload, indent=2).encode(), "report")

@@ -37,6 +37,7 @@ from qcompile.cli.common import (
     compile_app,
     out,
     run_app,
+    write_json_output,
 )
 from qcompile.cli.compile_commands import InitialState, OutputPath, Target
 from qcompile.cli.declared_options import (
@@ -129,16 +130,14 @@ def _render(plugin, results: list) -> None:
 def _write(plugin, results: list, json_path: Path | None, plot: Path | None, store) -> None:
     """The JSON and plot where asked (paths checked before the run), and where runs are."""
     if json_path:
-        from qcompile.results import write_atomic
-
         if len(results) == 1:
-            results[0].write_json(json_path)
+            data = results[0].to_json().encode()
         else:
             summary = getattr(plugin, "sweep_summary", None)
             payload = {"sweep": [r.to_dict() for r in results]}
             payload.update(summary(results) if summary is not None else {})
-            write_atomic(json_path, json.dumps(payload, indent=2).encode())
-        out.print(f"results: {json_path}")
+            data = json.dumps(payload, indent=2).encode()
+        write_json_output(json_path, data)
     failed = None
     if plot:
         from qcompile.app.plots import save_plots

@@ -19,6 +19,7 @@ from qcompile.cli.common import (
     app,
     out,
     run_app,
+    write_json_output,
 )
 
 MarkdownPath = Annotated[
@@ -101,6 +102,4 @@ def protocols_command(json_path: JsonPath = None, markdown: MarkdownPath = None)
             "run_options": [p.__dict__ for p in run_options],
         }
     if json_path:
-        from qcompile.results import write_atomic
-
-        write_atomic(json_path, json.dumps(listing, indent=2).encode())
+        write_json_output(json_path, json.dumps(listing, indent=2).encode(), "protocols")

@@ -16,6 +16,7 @@ from qcompile.cli.common import (
     jobs_app,
     out,
     runs_app,
+    write_json_output,
 )
 from qcompile.errors import InvalidParameter
 
@@ -44,7 +45,6 @@ def runs_list(
     from datetime import datetime, timezone
 
     from qcompile.backends import ResultStore
-    from qcompile.results import write_atomic
 
     _check_output_path("json", json_path)
     if status is not None and status not in RUN_STATUSES:
@@ -61,8 +61,7 @@ def runs_list(
     store = ResultStore()
     rows = store.list_runs(limit, protocol=protocol, status=status, since=since)
     if json_path:
-        write_atomic(json_path, json.dumps(rows, indent=2).encode())
-        out.print(f"runs: {json_path}")
+        write_json_output(json_path, json.dumps(rows, indent=2).encode(), "runs")
         return
     table = Table(title=f"runs in {store.path}")
     for column in ("id", "created", "protocol", "backend", "status"):

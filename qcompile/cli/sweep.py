@@ -20,6 +20,7 @@ from qcompile.cli.common import (
     _progress,
     app,
     out,
+    write_json_output,
 )
 from qcompile.errors import InvalidParameter
 from qcompile.resources import check_number
@@ -63,7 +64,6 @@ def sweep(
     from qcompile.app.sweep import grid_points, open_executor, parse_grid, plan_sweep, run_sweep
     from qcompile.backends import ResultStore, ibm_options
     from qcompile.protocols import get_protocol
-    from qcompile.results import write_atomic
     from qcompile.run.runner import check_run
 
     _check_output_path("json", json_path)
@@ -120,8 +120,7 @@ def sweep(
             "backend": backend,
             "points": [r.to_dict() for r in result.results],
         }
-        write_atomic(json_path, json.dumps(payload, indent=2).encode())
-        out.print(f"results: {json_path}")
+        write_json_output(json_path, json.dumps(payload, indent=2).encode())
 
 
 def _check_names(plugin, grids, fixed: dict) -> None:

@@ -88,8 +88,17 @@ PARAMETERS = (
         "plant_hamiltonian", "str", "XX", "Pauli sum, e.g. 'XX' or '0.5*XZ+ZI' (qubit 1 leftmost)"
     ),
     Parameter("target", "str", "00", f"bit string |phi0>, 1..{MAX_PLANT_QUBITS} plant qubits"),
-    Parameter("sample_every", "float", 0.1, "a multiple of dt; spacing of reported times"),
+    Parameter(
+        "sample_every",
+        "float",
+        None,
+        "a multiple of dt; spacing of reported times (default 0.1, or the multiple of dt "
+        "nearest it when dt does not divide 0.1)",
+    ),
 )
+
+#: Spacing of the reported times when dt divides it (see :func:`_default_sample_every`).
+DEFAULT_SAMPLE_EVERY = 0.1
 
 #: Options of this protocol's run (``qcompile sweep --option name=value``, recipes).
 RUN_OPTIONS = (
@@ -404,7 +413,7 @@ def coherent_feedback(
     initial: str | None = None,
     plant_hamiltonian: str = "XX",
     target: str = "00",
-    sample_every: float = 0.1,
+    sample_every: float | None = None,
 ) -> CoherentFeedback:
     """Validate the physical parameters and build the protocol (defaults: the paper's Fig. 1
     set-up without the transient; ``initial`` defaults to ``imperfect`` with persistent noise)."""
@@ -446,12 +455,23 @@ def coherent_feedback(
             "persistent noise and the imperfect start (eqs. 86-88) need a two-qubit plant",
         )
     parse_pauli_sum(plant_hamiltonian, len(target))
+    if sample_every is None:
+        sample_every = _default_sample_every(dt)
     sample_every = _positive("sample_every", sample_every, f"a multiple of dt = {dt:g}")
     if abs(round(sample_every / dt) * dt - sample_every) > 1e-9 or sample_every < dt:
         raise InvalidParameter("sample_every", sample_every, f"a multiple of dt = {dt:g}")
     return CoherentFeedback(
         gamma, t_max, dt, transient_at, noise, initial, plant_hamiltonian, target, sample_every
     )
+
+
+def _default_sample_every(dt: float) -> float:
+    """Reported times every 0.1 when dt divides it, else every multiple of dt nearest 0.1
+    (every step when dt > 0.1): a coarse --dt needs no --sample-every of its own."""
+    steps = max(1, round(DEFAULT_SAMPLE_EVERY / dt))
+    if abs(steps * dt - DEFAULT_SAMPLE_EVERY) <= 1e-9:
+        return DEFAULT_SAMPLE_EVERY
+    return steps * dt
 
 
 def from_mapping(values) -> CoherentFeedback:

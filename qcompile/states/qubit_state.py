@@ -18,7 +18,10 @@ from qcompile.errors import InvalidParameter
 
 __all__ = ["QubitState", "parse_qubit_state", "bloch_fidelity", "bloch_vector"]
 
-STATE_FORMATS = "a label 0 1 + - +i -i, a Bloch vector x,y,z with |r| <= 1, or polar:theta,phi[,r]"
+STATE_FORMATS = (
+    "a label 0 1 + - +i -i, a Bloch vector x,y,z with |r| <= 1, or polar:theta,phi[,r] "
+    "with 0 <= r <= 1"
+)
 _LABELS = {
     "0": (0.0, 0.0, 1.0),
     "1": (0.0, 0.0, -1.0),
@@ -104,6 +107,8 @@ def parse_qubit_state(text: str | QubitState | tuple | list, name: str = "state"
                     raise ValueError
                 theta, phi = parts[0], parts[1]
                 radius = parts[2] if len(parts) == 3 else 1.0
+                if not 0 <= radius <= 1:  # a negative r would silently flip the state
+                    raise ValueError
                 values = [
                     radius * math.sin(theta) * math.cos(phi),
                     radius * math.sin(theta) * math.sin(phi),
