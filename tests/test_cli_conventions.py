@@ -67,3 +67,62 @@ def test_a_coarse_dt_reports_every_step(tmp_path):
     assert coherent_feedback(dt=0.03, t_max=0.9).sample_every == pytest.approx(0.09)
     with pytest.raises(qcompile.InvalidParameter, match="sample_every"):
         coherent_feedback(dt=0.2, t_max=1.2, sample_every=0.1)
+
+
+def test_progress_off_a_terminal_is_a_line_every_ten_seconds(capsys):
+    """In a log (no terminal) long work reports at its start, every ~10 s with the time left
+    at the pace so far, and at its end — not a line per step, not silence."""
+    from qcompile.cli.common import _PlainProgress
+
+    now = [0.0]
+    progress = _PlainProgress(clock=lambda: now[0], every=10.0)
+    with progress as update:
+        for step in range(101):
+            now[0] = step * 0.5  # 50 s of work, 101 reports
+            update("shots", step, 100)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0] == "qcompile: shots: 0/100"
+    assert lines[-1] == "qcompile: shots: 100/100 after 50 s"
+    assert len(lines) == 6  # at 0 (the start), 10, 20, 30, 40 and 50 s (the end)
+    assert lines[1] == "qcompile: shots: 20/100 after 10 s, ~40 s left"
+
+
+def test_third_party_warnings_do_not_reach_users():
+    """The CLI shows qcompile's own warnings only (SciPy's sparse-efficiency hints raised in
+    Qiskit's synthesis are not the user's to act on); -W/PYTHONWARNINGS still decide."""
+    import warnings
+
+    from qcompile.cli import _only_our_warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        _only_our_warnings()
+        warnings.warn_explicit("sparse", UserWarning, "x.py", 1, module="scipy.sparse._index")
+        warnings.warn_explicit("ours", UserWarning, "y.py", 1, module="qcompile.run.runner")
+    assert [str(w.message) for w in caught] == ["ours"]
+
+
+def test_a_sweep_table_shows_clean_parameters_and_the_main_result(tmp_path, monkeypatch,
+                                                                   capsys):  # fmt: skip
+    """alpha = 0.1:0.9:5 gives 0.30000000000000004 as a float; the table shows 0.3, and each
+    point's final system fidelity, checked against spec 000's exact map (eqs. 4-5): for
+    |0> against xi = |1>, F_N = 1 - (1 - p)^N with p = sin^2(pi alpha / 2)."""
+    import math
+
+    from test_cli import run_cli
+
+    monkeypatch.setenv("QCOMPILE_HOME", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    code = run_cli("sweep", "homogenization", "--grid", "alpha=0.1:0.9:5", "--param",
+                   "reservoir=3", "--param", "input_state=0", "--param", "reservoir_state=1",
+                   "--backend", "reference", "--workers", "1")  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "0.30000000000000004" not in printed and "system_fidelity" in printed
+    rows = {
+        cells[0]: cells[1:]
+        for line in printed.splitlines()
+        if len(cells := [c.strip() for c in line.split("│")[1:-1]]) > 2
+    }
+    for alpha in ("0.1", "0.3", "0.5", "0.7", "0.9"):
+        p = math.sin(math.pi * float(alpha) / 2) ** 2
+        assert float(rows[alpha][0]) == pytest.approx(1 - (1 - p) ** 3, abs=1e-5), rows[alpha]

@@ -20,7 +20,7 @@ import numpy as np
 
 from qcompile.results import RunResult
 
-__all__ = ["compare_run", "OBSERVABLES"]
+__all__ = ["compare_run", "headline", "OBSERVABLES"]
 
 #: The observables each protocol reports, with the axis they are indexed by.
 OBSERVABLES: dict[str, list[tuple[str, str]]] = {
@@ -133,3 +133,19 @@ def compare_run(result: RunResult) -> dict[str, Any]:
         }
         out["observables"][key] = {"axis": axis_name, "rows": rows, "summary": summary}
     return out
+
+
+def headline(result: RunResult) -> dict[str, Any] | None:
+    """The run's main result in one number, for a table of many runs (a sweep): the first
+    observable it reports, at its last point (the final time, the last collision), from the
+    device where the run measured one, else the ideal circuit, else the reference — with the
+    standard error where there is one. None for a run that reports no number."""
+    for key, entry in compare_run(result)["observables"].items():
+        for source in ("device", "ideal", "reference"):
+            rows = [r for r in entry["rows"] if r[source] is not None]
+            if rows:
+                last = rows[-1]
+                stderr = last["stderr"] if source == "device" else None
+                return {"observable": key, "source": source, "value": last[source],
+                        "stderr": stderr}  # fmt: skip
+    return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import warnings
 from functools import cache
 
 import typer
@@ -46,6 +47,16 @@ def command() -> typer.core.TyperGroup:
     return typer.main.get_command(app)
 
 
+def _only_our_warnings() -> None:
+    """Warnings raised inside the libraries qcompile drives (SciPy's sparse-efficiency hints
+    from Qiskit's synthesis, ...) are not the user's to act on: the CLI shows only qcompile's
+    own. ``python -W ...`` or ``PYTHONWARNINGS`` (``sys.warnoptions``) still decide."""
+    if sys.warnoptions:
+        return
+    warnings.simplefilter("ignore")
+    warnings.filterwarnings("default", module=r"qcompile(\.|$)")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; a :class:`QCompileError` becomes one line and exit code 2.
     SIGTERM stops the work with :class:`~qcompile.errors.Terminated`, so the run in progress
@@ -58,7 +69,9 @@ def main(argv: list[str] | None = None) -> None:
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        command()(args=argv, prog_name="qcompile")
+        with warnings.catch_warnings():
+            _only_our_warnings()
+            command()(args=argv, prog_name="qcompile")
     except InvalidParameter as exc:
         print(f"qcompile: error: {exc.as_flag(FLAGS)}", file=sys.stderr)
         sys.exit(2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -78,8 +79,22 @@ app.add_typer(compile_app, name="compile")
 app.add_typer(runs_app, name="runs")
 app.add_typer(jobs_app, name="jobs")
 
-out = Console()
-err = Console(stderr=True)
+#: Width of a console that is not a terminal (a pipe, a file, a CI log): wide enough that no
+#: table is cut to 80 columns with "…" — a table keeps its natural width there.
+PIPED_WIDTH = 1000
+
+
+def _console(stderr: bool = False) -> Console:
+    """A console at the terminal's width; elsewhere, unless ``COLUMNS`` says otherwise, wide
+    enough that tables are never truncated."""
+    console = Console(stderr=stderr)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = PIPED_WIDTH
+    return console
+
+
+out = _console()
+err = _console(stderr=True)
 
 # -- shared options --------------------------------------------------------------------------
 Seed = Annotated[
@@ -232,8 +247,19 @@ def _float_list(name: str, text: str) -> list[float]:
     return values
 
 
+#: Seconds between two progress lines when stderr is not a terminal.
+PROGRESS_EVERY_S = 10.0
+
+
 def _progress():
-    """A rich progress display on stderr; returns (context, callback)."""
+    """Progress of long work on stderr; a context whose value is the callback
+    ``update(stage, done, total)``. On a terminal, rich's bars (shown from the first report
+    on: a check that fails before any work leaves the terminal as it was); elsewhere (a CI
+    log, a file, nohup) one plain line per stage at its start and end, and every
+    :data:`PROGRESS_EVERY_S` seconds, with the time elapsed and the time left at the pace so
+    far."""
+    if not err.is_terminal:
+        return _PlainProgress()
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -246,9 +272,6 @@ def _progress():
     started = []
 
     class _Context:
-        """Shown from the first report on: a check that fails before any work leaves the
-        terminal as it was."""
-
         def __enter__(self):
             return self.update
 
@@ -265,6 +288,36 @@ def _progress():
             bar.update(tasks[stage], completed=done)
 
     return _Context()
+
+
+class _PlainProgress:
+    """Progress lines for a log: ``qcompile: <stage>: 3/10 after 12 s, ~28 s left``."""
+
+    def __init__(self, clock=time.monotonic, every: float = PROGRESS_EVERY_S) -> None:
+        self.clock, self.every = clock, every
+        self.started: dict[str, float] = {}
+        self.last = -float("inf")
+
+    def __enter__(self):
+        return self.update
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        now = self.clock()
+        first = stage not in self.started
+        start = self.started.setdefault(stage, now)
+        if not (first or done >= total or now - self.last >= self.every):
+            return
+        self.last = now
+        elapsed = now - start
+        line = f"qcompile: {stage}: {done}/{total}"
+        if done and not first:
+            line += f" after {elapsed:.0f} s"
+            if done < total:
+                line += f", ~{elapsed * (total - done) / done:.0f} s left"
+        err.print(line, markup=False, highlight=False)
 
 
 def _param_value(text: str):

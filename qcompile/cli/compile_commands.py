@@ -25,10 +25,21 @@ Target = Annotated[
 InitialState = Annotated[
     str,
     typer.Option(
-        help="What the compiler may assume of the inputs: zero (run from |0…0⟩: fewer "
-        "two-qubit gates), any (an operator), auto (zero if the circuit measures)."
+        help="What the compiler may assume of the inputs: run (default: as `qcompile run` "
+        "compiles it — from |0…0⟩, or a repeated step as an operator), zero (from |0…0⟩: "
+        "fewer two-qubit gates), any (an operator), auto (zero if the circuit measures)."
     ),
 ]
+#: ``--initial-state run``: what ``qcompile run`` assumes (resolved per protocol)
+AS_RUN = "run"
+
+
+def run_initial_state(plugin) -> str:
+    """The initial state ``qcompile run`` compiles a protocol's circuits for: its circuits
+    start from |0…0⟩ (``zero``) — except a protocol run as a repeated step (the step path:
+    ``lower_step``, GKP and the cat), whose step acts on any oscillator state and is compiled
+    as an operator with its ancillas known after each reset (``auto``)."""
+    return "auto" if hasattr(plugin, "lower_step") else "zero"
 
 
 def circuit_bytes(circuit, path: Path) -> bytes:
@@ -54,11 +65,14 @@ def compile_and_report(
     json_path,
     initial_state: str = "auto",
     circuits: list | None = None,
+    note: str | None = None,
+    check_register: bool = True,
 ) -> None:
     """Compile ``protocol.circuit()`` — or ``circuits``, a data-flow protocol's lowered
-    circuits — for ``target``; print the report (of the largest), write what was asked (QPY
-    holds every circuit, OpenQASM 3 one)."""
-    from qcompile.errors import BackendUnavailable, InvalidParameter
+    circuits — for ``target``; print the report (of the largest) and ``note`` (what was
+    compiled, where it is not what the parameters say), write what was asked (QPY holds every
+    circuit, OpenQASM 3 one)."""
+    from qcompile.errors import BackendUnavailable, InvalidParameter, ResourceLimit
     from qcompile.passes import INITIAL_STATES
     from qcompile.passes.compile import compile_circuits, compile_protocol
     from qcompile.passes.targets import GENERIC_TARGETS, fake_backend, fake_backend_names
@@ -83,8 +97,13 @@ def compile_and_report(
             + ", ".join(fake_backend_names())
         ) from None  # fmt: skip
     fits = getattr(protocol, "check_fits", None)  # a fixed register refused before compiling
-    if resolved is not None and fits is not None:
+    if resolved is not None and fits is not None and check_register:
         fits(resolved.num_qubits, f"{target} ({resolved.num_qubits} qubits)")
+    widest = max((c.num_qubits for c in circuits or ()), default=0)
+    if resolved is not None and widest > resolved.num_qubits:
+        raise ResourceLimit(
+            f"the circuits need {widest} qubits; {target} has {resolved.num_qubits}"
+        )
     if circuits is None:
         circuit, report = compile_protocol(protocol, resolved, seed=seed,
                                            initial_state=initial_state)  # fmt: skip
@@ -98,6 +117,8 @@ def compile_and_report(
     for key, value in report.to_dict().items():
         table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
     out.print(table)
+    if note:
+        out.print(note)
     if output:
         write_atomic(output, circuit_bytes(compiled, output))
         kind = "OpenQASM 3" if output.suffix.lower() == ".qasm" else "QPY"
@@ -109,6 +130,7 @@ def compile_and_report(
             "seed": seed,
             "initial_state": initial_state,
             "circuit": report.to_dict(),
+            **({"note": note} if note else {}),
             "compile_time_s": report.compile_time_s,
         }
         write_json_output(json_path, json.dumps(payload, indent=2).encode(), "report")

@@ -39,7 +39,7 @@ from qcompile.cli.common import (
     run_app,
     write_json_output,
 )
-from qcompile.cli.compile_commands import InitialState, OutputPath, Target
+from qcompile.cli.compile_commands import AS_RUN, InitialState, OutputPath, Target
 from qcompile.cli.declared_options import (
     PREFIX,
     declared_options,
@@ -73,7 +73,7 @@ def _compile_options() -> list[inspect.Parameter]:
     return [
         option("target", Target, "fake_torino"),
         option("seed", Annotated[int, typer.Option(help="Layout seed.")], 0),
-        option("initial_state", InitialState, "auto"),
+        option("initial_state", InitialState, AS_RUN),
         option("output", OutputPath, None),
         option("json_path", JsonPath, None),
     ]
@@ -238,7 +238,7 @@ def compile_command(name: str, plugin):
     compile_options = tuple(getattr(plugin, "COMPILE_OPTIONS", ()))
 
     def command(**kwargs: Any) -> None:
-        from qcompile.cli.compile_commands import compile_and_report
+        from qcompile.cli.compile_commands import compile_and_report, run_initial_state
 
         _check_output_path("output", kwargs["output"])
         _check_output_path("json", kwargs["json_path"])
@@ -247,8 +247,14 @@ def compile_command(name: str, plugin):
         given = protocol_values(kwargs, compile_options)
         if hasattr(plugin, "for_compile"):  # the plugin's own compile options applied
             protocol = plugin.for_compile(protocol, given)
-        circuits = None
-        if not _has_single_circuit(protocol) and hasattr(plugin, "lower"):
+        circuits, note = None, None
+        initial_state = kwargs["initial_state"]
+        if initial_state == AS_RUN:
+            initial_state = run_initial_state(plugin)
+        if hasattr(plugin, "compile_circuit"):  # the plugin says what a compile shows
+            circuit, note = plugin.compile_circuit(protocol)
+            circuits = [circuit]
+        elif not _has_single_circuit(protocol) and hasattr(plugin, "lower"):
             circuits = list(plugin.lower(protocol))  # a data-flow protocol's circuits
         elif not _has_single_circuit(protocol) and hasattr(plugin, "lower_evolution"):
             circuits = _evolution_circuits(plugin, protocol, given)
@@ -259,7 +265,8 @@ def compile_command(name: str, plugin):
                 "reports their cost"
             )
         compile_and_report(protocol, kwargs["target"], kwargs["output"], kwargs["seed"],
-                           kwargs["json_path"], kwargs["initial_state"], circuits)  # fmt: skip
+                           kwargs["json_path"], initial_state, circuits, note,
+                           check_register=not hasattr(plugin, "compile_circuit"))  # fmt: skip
 
     options = declared_options(plugin.PARAMETERS, _COMPILE_OPTIONS, lists=False)
     options += declared_options(compile_options, _COMPILE_OPTIONS, lists=False)

@@ -1,8 +1,8 @@
 """``qcompile protocols``: every registered protocol with its parameters and run options —
-as tables, as JSON (``--json``), or as the Markdown reference the README carries
-(``--markdown``), each generated from the plugins' declarations
-(:class:`~qcompile.protocols.parameters.Parameter`) and the flags of the generated
-``qcompile run`` commands, so the docs cannot drift from what runs."""
+as tables, as JSON (``--json``), or as the Markdown reference of the docs site
+(``--markdown``; ``docs/hooks.py`` builds the docs' tables from it), each generated from the
+plugins' declarations (:class:`~qcompile.protocols.parameters.Parameter`) and the flags of
+the generated ``qcompile run`` commands, so the docs cannot drift from what runs."""
 
 from __future__ import annotations
 
@@ -26,10 +26,6 @@ MarkdownPath = Annotated[
     Path | None,
     typer.Option("--markdown", help="Write the Markdown reference of every protocol here."),
 ]
-
-#: Where the README's generated reference starts and ends.
-README_MARKERS = ("<!-- protocols:begin (qcompile protocols --markdown) -->",
-                  "<!-- protocols:end -->")  # fmt: skip
 
 
 def _cell(value: object) -> str:

@@ -29,6 +29,40 @@ from qcompile.resources import check_number
 MAX_WORKERS = 256
 
 
+def _number(value) -> str:
+    """A parameter as a person writes it: 0.3, not 0.30000000000000004 (a grid's linspace)."""
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    return str(value)
+
+
+def sweep_table(protocol: str, backend: str, swept: list[str], results: list) -> Table:
+    """One row per point: the swept parameters, the run's main result (its first observable
+    at the last point, ± its standard error) and the run's id (for `runs show`)."""
+    from qcompile.app.compare import headline
+
+    heads = [headline(r) for r in results]
+    first = next((h for h in heads if h is not None), None)
+    with_error = any(h is not None and h["stderr"] is not None for h in heads)
+    table = Table(title=f"{protocol} sweep on {backend}")
+    for column in swept:
+        table.add_column(column, justify="right")
+    if first is not None:
+        table.add_column(f"{first['observable']} (last, {first['source']})", justify="right")
+        if with_error:
+            table.add_column("± stderr", justify="right")
+    table.add_column("run")
+    for run, head in zip(results, heads, strict=True):
+        cells = [_number(run.parameters.get(n)) for n in swept]
+        if first is not None:
+            cells.append("—" if head is None else f"{head['value']:.6g}")
+            if with_error:
+                error = None if head is None else head["stderr"]
+                cells.append("—" if error is None else f"{error:.2g}")
+        table.add_row(*cells, run.run_id)
+    return table
+
+
 # -- sweep -----------------------------------------------------------------------------------
 @app.command("sweep")
 def sweep(
@@ -106,13 +140,7 @@ def sweep(
         f"sweep {result.sweep_id}: {len(result.results)} points "
         f"({result.skipped} read from the store, {result.ran} run)"
     )
-    table = Table(title=f"{protocol} sweep on {backend}")
-    swept = [parse_grid(g).name for g in grid]
-    for column in (*swept, "run"):
-        table.add_column(column)
-    for run in result.results:
-        table.add_row(*(f"{run.parameters.get(n)!s}" for n in swept), run.run_id)
-    out.print(table)
+    out.print(sweep_table(protocol, backend, [parse_grid(g).name for g in grid], result.results))
     if json_path:
         payload = {
             "sweep_id": result.sweep_id,

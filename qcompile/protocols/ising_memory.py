@@ -397,6 +397,28 @@ def ideal(protocol: IsingMemory) -> dict:
     }
 
 
+def compile_circuit(protocol: IsingMemory) -> tuple[QuantumCircuit, str | None]:
+    """What ``qcompile compile ising-memory`` compiles (plugin interface): the circuit
+    ``run --backend aer`` would run — the collision rounds that reach ``time`` — or, when those
+    are more than a circuit backend runs (the default T = 800 is 1600 rounds), one round,
+    with a note saying so. M > 3 is refused as for a run."""
+    rounds = max(1, round(protocol.time / protocol.dt))
+    try:
+        protocol.check_fits(None, "a circuit")
+    except ResourceLimit:
+        if protocol.size > MAX_CIRCUIT_SIZE:
+            raise
+        most = MAX_CIRCUIT_COLLISIONS // protocol.sites
+        note = (
+            f"compiled one collision round (dt = {protocol.dt:g}): T = {protocol.time:g} is "
+            f"{rounds} rounds, more than a circuit backend runs ({most} for M = "
+            f"{protocol.size}); give --time <= {most * protocol.dt:g} to compile what "
+            "`qcompile run ising-memory --backend aer` runs"
+        )
+        return protocol.circuit(steps=1), note
+    return protocol.circuit(), None
+
+
 def circuit_info(protocol: IsingMemory) -> dict:
     """The collision rounds and their step, beside the compiled circuit's metrics."""
     return {
