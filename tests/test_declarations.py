@@ -83,23 +83,33 @@ def test_every_flag_that_worked_still_works(command):
     assert set(json.loads(FLAGS.read_text())[command]) <= flags
 
 
-def test_the_readme_reference_is_generated_from_the_declarations(tmp_path, capsys):
-    """The README's protocol reference is exactly what `qcompile protocols --markdown`
-    writes from the declarations: every parameter and run option of every protocol, with the
-    flag its generated `run` command takes (a flag that parses: checked against the command)."""
+def test_the_docs_reference_is_generated_from_the_declarations(tmp_path, capsys):
+    """The docs' parameter tables are what `qcompile protocols --markdown` writes from the
+    declarations (the docs hook generates them when the site is built): every parameter and
+    run option of every protocol, with the flag its generated `run` command takes (a flag
+    that parses: checked against the command), and every protocol has its page."""
+    import importlib.util
+
     from test_cli import run_cli
 
-    from qcompile.cli.protocols import README_MARKERS
-
+    root = Path(__file__).parent.parent
     path = tmp_path / "reference.md"
     assert run_cli("protocols", "--markdown", str(path)) == 0
     generated = path.read_text()
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    begin, end = (readme.index(marker) for marker in README_MARKERS)
-    copy = readme[begin + len(README_MARKERS[0]) : end].strip()
-    assert copy == generated.strip(), "README reference drifted: regenerate it with " + (
-        "`qcompile protocols --markdown reference.md` and paste it between the markers"
-    )
+    spec = importlib.util.spec_from_file_location("docs_hooks", root / "docs" / "hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+
+    class Page:
+        class file:
+            src_path = "protocols/reference.md"
+
+    assert hooks.on_page_markdown("<!-- parameters: all -->", Page, None, None) == generated
+    pages = "\n".join(p.read_text() for p in (root / "docs" / "protocols").glob("*.md"))
+    for name in PROTOCOLS:
+        assert f"<!-- parameters: {name} -->" in pages, f"no docs page shows {name}'s table"
+        table = hooks.on_page_markdown(f"<!-- parameters: {name} -->", Page, None, None)
+        assert table.startswith("| flag |") and table.strip() in generated
     commands = typer.main.get_command(run_app).commands
     for name, plugin in PROTOCOLS.items():
         section = generated.split(f"#### `{name}` ")[1].split("#### ")[0]
