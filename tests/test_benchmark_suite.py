@@ -92,6 +92,7 @@ def test_bench_bad_input(args, flag, capsys):
 
 
 def test_compile_cli_reports_48_for_n16_on_torino(tmp_path):
+    """As an operator (`--initial-state any`; the default compiles what run runs: 31)."""
     path = tmp_path / "c.json"
     assert (
         run_cli(
@@ -103,6 +104,8 @@ def test_compile_cli_reports_48_for_n16_on_torino(tmp_path):
             "16",
             "--target",
             "fake_torino",
+            "--initial-state",
+            "any",
             "--json",
             str(path),
         )

@@ -25,6 +25,8 @@ def _layer(module: str) -> str | None:
         return None
     if len(parts) == 1 or parts[1] in CORE:
         return "core"
+    if parts[1] == "__main__":  # `python -m qcompile`: the command line
+        return "cli"
     return parts[1] if parts[1] in RANK else None
 
 

@@ -87,7 +87,7 @@ def compile_and_report(
         )  # fmt: skip
     if initial_state not in INITIAL_STATES:
         raise InvalidParameter(
-            "initial_state", initial_state, "one of " + ", ".join(INITIAL_STATES)
+            "initial_state", initial_state, "one of " + ", ".join((AS_RUN, *INITIAL_STATES))
         )
     try:
         resolved = None if target in GENERIC_TARGETS else fake_backend(target)

@@ -89,16 +89,9 @@ PARAMETERS = (
     ),
     Parameter("target", "str", "00", f"bit string |phi0>, 1..{MAX_PLANT_QUBITS} plant qubits"),
     Parameter(
-        "sample_every",
-        "float",
-        None,
-        "a multiple of dt; spacing of reported times (default 0.1, or the multiple of dt "
-        "nearest it when dt does not divide 0.1)",
+        "sample_every", "float", None, "a multiple of dt; reported spacing (default: nearest 0.1)"
     ),
 )
-
-#: Spacing of the reported times when dt divides it (see :func:`_default_sample_every`).
-DEFAULT_SAMPLE_EVERY = 0.1
 
 #: Options of this protocol's run (``qcompile sweep --option name=value``, recipes).
 RUN_OPTIONS = (
@@ -455,23 +448,15 @@ def coherent_feedback(
             "persistent noise and the imperfect start (eqs. 86-88) need a two-qubit plant",
         )
     parse_pauli_sum(plant_hamiltonian, len(target))
-    if sample_every is None:
-        sample_every = _default_sample_every(dt)
+    if sample_every is None:  # 0.1, or the multiple of dt nearest it (every step if dt > 0.1)
+        steps = max(1, round(0.1 / dt))
+        sample_every = 0.1 if abs(steps * dt - 0.1) <= 1e-9 else steps * dt
     sample_every = _positive("sample_every", sample_every, f"a multiple of dt = {dt:g}")
     if abs(round(sample_every / dt) * dt - sample_every) > 1e-9 or sample_every < dt:
         raise InvalidParameter("sample_every", sample_every, f"a multiple of dt = {dt:g}")
     return CoherentFeedback(
         gamma, t_max, dt, transient_at, noise, initial, plant_hamiltonian, target, sample_every
     )
-
-
-def _default_sample_every(dt: float) -> float:
-    """Reported times every 0.1 when dt divides it, else every multiple of dt nearest 0.1
-    (every step when dt > 0.1): a coarse --dt needs no --sample-every of its own."""
-    steps = max(1, round(DEFAULT_SAMPLE_EVERY / dt))
-    if abs(steps * dt - DEFAULT_SAMPLE_EVERY) <= 1e-9:
-        return DEFAULT_SAMPLE_EVERY
-    return steps * dt
 
 
 def from_mapping(values) -> CoherentFeedback:
