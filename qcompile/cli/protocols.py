@@ -28,6 +28,12 @@ MarkdownPath = Annotated[
 ]
 
 
+#: Where the README's generated reference started and ended. Deprecated: the reference moved
+#: to the docs site (``docs/hooks.py``); kept so that scripts reading it keep working.
+README_MARKERS = ("<!-- protocols:begin (qcompile protocols --markdown) -->",
+                  "<!-- protocols:end -->")  # fmt: skip
+
+
 def _cell(value: object) -> str:
     text = "—" if value in (None, "") else str(value)
     return text.replace("|", "\\|")
