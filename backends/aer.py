@@ -12,16 +12,17 @@ first. On a 133-qubit device this skips building ~1000 unused gate errors
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cache
 
 import numpy as np
-from qiskit import transpile
 from qiskit.circuit import CircuitInstruction, QuantumCircuit
 from qiskit.providers import BackendV2, Options
 from qiskit.quantum_info import SparsePauliOp
-from qiskit.transpiler import Target
+from qiskit.transpiler import PassManager, Target, generate_preset_pass_manager
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel
 
+from qcompile.backends.checkpoint_sampling import sample_cuts
 from qcompile.backends.error_suppression import (
     RANDOMIZATIONS,
     Suppression,
@@ -36,8 +37,15 @@ from qcompile.backends.readout_mitigation import (
     measured_qubits,
     mitigate_counts,
 )
+from qcompile.backends.restricted_noise import (
+    active_qubits,
+    compact,
+    restrict_target,
+    restricted_noise_model,
+)
 from qcompile.backends.simulation_method import simulation_method
 from qcompile.errors import InvalidParameter
+from qcompile.passes.checkpoint_cuts import CutProgram
 from qcompile.passes.targets import fake_backend
 from qcompile.states.circuit_states import MAX_STATEVECTOR_QUBITS
 
@@ -57,110 +65,6 @@ READOUT_MITIGATION_SUFFIX = "+readout-mitigation"
 
 #: Largest register simulated: a statevector of 2^26 amplitudes is 1 GiB.
 MAX_SIMULATED_QUBITS = MAX_STATEVECTOR_QUBITS
-
-
-def active_qubits(circuits: Sequence[QuantumCircuit]) -> list[int]:
-    """Sorted physical qubits that any instruction (barriers and delays aside) touches."""
-    used: set[int] = set()
-    for circuit in circuits:
-        for inst in circuit.data:
-            if inst.operation.name not in ("barrier", "delay"):
-                used.update(circuit.find_bit(q).index for q in inst.qubits)
-    return sorted(used)
-
-
-def restrict_target(target: Target, qubits: Sequence[int]) -> Target:
-    """``target`` cut down to ``qubits``, relabelled 0..len(qubits)−1 in that order.
-
-    Keeps the gate and measurement properties (errors, durations, readout assignment
-    probabilities) and the qubit properties (T1, T2, frequency) of those qubits.
-    """
-    index = {q: i for i, q in enumerate(qubits)}
-    props = target.qubit_properties
-    small = Target(
-        description=f"{target.description or 'target'} on qubits {list(qubits)}",
-        num_qubits=len(qubits),
-        dt=target.dt,
-        qubit_properties=[props[q] for q in qubits] if props else None,
-    )
-    for name, qarg_props in target.items():
-        if qarg_props is None or name in (
-            "for_loop",
-            "if_else",
-            "switch_case",
-            "while_loop",
-            "box",
-        ):
-            continue
-        kept = {
-            tuple(index[q] for q in qargs): prop
-            for qargs, prop in qarg_props.items()
-            if qargs is not None and all(q in index for q in qargs)
-        }
-        if kept:
-            small.add_instruction(target.operation_from_name(name), kept, name=name)
-    return small
-
-
-class _CalibrationSnapshot(BackendV2):
-    """A stand-in backend that only carries a target, for ``NoiseModel.from_backend``."""
-
-    def __init__(self, target: Target, name: str) -> None:
-        super().__init__(name=name)
-        self._target = target
-
-    @property
-    def target(self) -> Target:
-        return self._target
-
-    @property
-    def max_circuits(self) -> None:
-        return None
-
-    @classmethod
-    def _default_options(cls) -> Options:
-        return Options()
-
-    def run(self, run_input, **options):  # pragma: no cover - never run
-        raise NotImplementedError("a calibration snapshot cannot run circuits")
-
-
-def restricted_noise_model(device: BackendV2, qubits: Sequence[int]) -> NoiseModel:
-    """The device noise model of ``NoiseModel.from_backend`` on ``qubits`` only (relabelled)."""
-    snapshot = _CalibrationSnapshot(
-        restrict_target(device.target, qubits), f"{device.name}[active]"
-    )
-    return NoiseModel.from_backend(snapshot)
-
-
-def compact(
-    circuit: QuantumCircuit, qubits: Sequence[int], *, keep_barriers: bool = False
-) -> QuantumCircuit:
-    """``circuit`` with physical qubit ``qubits[i]`` relabelled to qubit i (others dropped).
-    Delays on those qubits stay (idle time decoheres, :mod:`~qcompile.backends.error_suppression`);
-    barriers only with ``keep_barriers`` (a schedule must respect them; Aer needs none)."""
-    index = {q: i for i, q in enumerate(qubits)}
-    small = QuantumCircuit(
-        len(qubits), circuit.num_clbits, name=circuit.name, global_phase=circuit.global_phase
-    )
-    position = {bit: i for i, bit in enumerate(circuit.qubits)}
-    clbit = dict(zip(circuit.clbits, small.clbits, strict=True))
-    for inst in circuit.data:
-        name = inst.operation.name
-        positions = [position[q] for q in inst.qubits]
-        if name == "barrier":
-            kept = [small.qubits[index[q]] for q in positions if q in index]
-            if keep_barriers and kept:
-                small.barrier(kept)
-            continue
-        if name == "delay" and any(q not in index for q in positions):
-            continue
-        qargs = tuple(small.qubits[index[q]] for q in positions)
-        # a valid instruction of a valid circuit, on valid bits: Qiskit's unchecked append
-        small._append(
-            CircuitInstruction(inst.operation, qargs, tuple(clbit[c] for c in inst.clbits))
-        )
-    return small
 
 
 class AerBackend:
@@ -299,6 +203,30 @@ class AerBackend:
                 progress(len(batch) // per)
         return counts
 
+    def run_cuts(
+        self,
+        program: CutProgram,
+        shots: int,
+        *,
+        seed: int | None = None,
+        progress: Progress | None = None,
+        run_id: str | None = None,
+    ) -> list[dict[str, int]]:
+        """Counts of ``program``'s circuits, each compiled evolution simulated once with its
+        states saved at the checkpoints (:mod:`qcompile.backends.checkpoint_sampling`: the
+        same distributions as :meth:`run` of its circuits, in O(T)); :meth:`run` of the
+        circuits where that does not apply — twirled or scheduled circuits, too many active
+        qubits, a mid-circuit measurement."""
+        counts = None
+        if not self.suppression.active:
+            counts = sample_cuts(program, self.device, shots, seed=seed,
+                                 mitigate_readout=self.readout_mitigation,
+                                 progress=progress)  # fmt: skip
+        if counts is None:
+            counts = self.run(program.circuits, shots, seed=seed, progress=progress,
+                              run_id=run_id)  # fmt: skip
+        return counts
+
     def _instances(
         self, circuits: list[QuantumCircuit], target: Target | None, rng: np.random.Generator
     ) -> tuple[list[QuantumCircuit], list[list[int]], int]:
@@ -378,6 +306,14 @@ def density_matrices_at(
             qc.save_density_matrix(qubits=list(qubits), label=names[label])
         if i < len(circuit.data):
             qc.append(circuit.data[i])
-    simulator = AerSimulator(method="density_matrix")
-    data = simulator.run(transpile(qc, simulator, optimization_level=0)).result().data(0)
+    simulator, translate = _density_matrix_simulator()
+    data = simulator.run(translate.run(qc)).result().data(0)
     return {label: np.asarray(data[name]) for label, name in names.items()}
+
+
+@cache
+def _density_matrix_simulator() -> tuple[AerSimulator, PassManager]:
+    """Aer's noiseless density-matrix simulator and the level-0 pass manager that
+    translates a circuit to its instructions (built once: building it costs ~40 ms)."""
+    simulator = AerSimulator(method="density_matrix")
+    return simulator, generate_preset_pass_manager(optimization_level=0, backend=simulator)

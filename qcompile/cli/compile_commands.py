@@ -67,11 +67,12 @@ def compile_and_report(
     circuits: list | None = None,
     note: str | None = None,
     check_register: bool = True,
+    compiled: tuple[list, object] | None = None,
 ) -> None:
     """Compile ``protocol.circuit()`` — or ``circuits``, a data-flow protocol's lowered
-    circuits — for ``target``; print the report (of the largest) and ``note`` (what was
-    compiled, where it is not what the parameters say), write what was asked (QPY holds every
-    circuit, OpenQASM 3 one)."""
+    circuits; or take them ``compiled`` (with their report) — for ``target``; print the
+    report (of the largest) and ``note`` (what was compiled, where it is not what the
+    parameters say), write what was asked (QPY holds every circuit, OpenQASM 3 one)."""
     from qcompile.errors import BackendUnavailable, InvalidParameter, ResourceLimit
     from qcompile.passes import INITIAL_STATES
     from qcompile.passes.compile import compile_circuits, compile_protocol
@@ -104,7 +105,9 @@ def compile_and_report(
         raise ResourceLimit(
             f"the circuits need {widest} qubits; {target} has {resolved.num_qubits}"
         )
-    if circuits is None:
+    if compiled is not None:  # compiled as the run compiles them (``compiled``: with a report)
+        compiled, report = compiled
+    elif circuits is None:
         circuit, report = compile_protocol(protocol, resolved, seed=seed,
                                            initial_state=initial_state)  # fmt: skip
         compiled = [circuit]

@@ -215,9 +215,37 @@ def _has_single_circuit(protocol) -> bool:
     return True
 
 
-def _evolution_circuits(plugin, protocol, options: dict[str, Any]) -> list:
-    """The whole circuit of every evolution a states-path protocol lowers to, its
-    ``options`` (``COMPILE_OPTIONS``) resolved as a run resolves them."""
+def _run_prefixes(plugin, protocol, options: dict[str, Any], target: str, seed):
+    """What ``run`` compiles for a states-path protocol on ``target`` at its default
+    ``device_every`` (compiler revision ≥ 4): ``(compiled evolutions with their checkpoint
+    barriers, the report of the largest circuit the run submits, a note)``; ``None`` where
+    the run compiles every prefix on its own (then the evolutions are compiled whole)."""
+    from qcompile.passes.checkpoint_cuts import CutProgram
+    from qcompile.passes.compile import CompileReport
+    from qcompile.passes.targets import GENERIC_TARGETS, fake_backend
+    from qcompile.run.prefix_tomography import compile_prefixes
+    from qcompile.run.state_pipeline import default_device_every, evolutions_of
+    from qcompile.run.state_pipeline import tomographed_times as chosen_times
+
+    resolved = None if target in GENERIC_TARGETS else fake_backend(target)
+    evolutions = evolutions_of(plugin.lower_evolution(protocol, _resolved_options(
+        plugin, protocol, options)))  # fmt: skip
+    times = list(evolutions[0].checkpoints)
+    chosen = chosen_times(plugin, protocol, times, default_device_every(plugin))
+    qubits = list(plugin.measured_qubits(protocol))
+    program, info = compile_prefixes(resolved, evolutions, chosen, qubits, seed or 0, False)
+    if not isinstance(program, CutProgram):
+        return None
+    sources = list({id(s): s for s in program.sources}.values())
+    report = CompileReport(**{k: info[k] for k in CompileReport.__dataclass_fields__})
+    note = (f"the run's {info['circuits']} circuits are cuts of these {len(sources)} compiled "
+            f"evolution(s) at their checkpoint barriers, each followed by a measurement "
+            f"setting; the report is of the largest")  # fmt: skip
+    return sources, report, note
+
+
+def _resolved_options(plugin, protocol, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` (``COMPILE_OPTIONS``) resolved as a run resolves them."""
     from qcompile.run.pipeline import reference_solvers
 
     given = {k: v for k, v in options.items() if v is not None}
@@ -225,7 +253,13 @@ def _evolution_circuits(plugin, protocol, options: dict[str, Any]) -> list:
         takes = inspect.signature(plugin.resolve_options).parameters
         extra = {"solvers": reference_solvers()} if "solvers" in takes else {}
         given = dict(plugin.resolve_options(protocol, given, **extra))
-    lowered = plugin.lower_evolution(protocol, given)
+    return given
+
+
+def _evolution_circuits(plugin, protocol, options: dict[str, Any]) -> list:
+    """The whole circuit of every evolution a states-path protocol lowers to, its
+    ``options`` (``COMPILE_OPTIONS``) resolved as a run resolves them."""
+    lowered = plugin.lower_evolution(protocol, _resolved_options(plugin, protocol, options))
     return [e.circuit for e in (lowered.values() if isinstance(lowered, Mapping) else [lowered])]
 
 
@@ -247,7 +281,7 @@ def compile_command(name: str, plugin):
         given = protocol_values(kwargs, compile_options)
         if hasattr(plugin, "for_compile"):  # the plugin's own compile options applied
             protocol = plugin.for_compile(protocol, given)
-        circuits, note = None, None
+        circuits, note, precompiled = None, None, None
         initial_state = kwargs["initial_state"]
         if initial_state == AS_RUN:
             initial_state = run_initial_state(plugin)
@@ -256,8 +290,14 @@ def compile_command(name: str, plugin):
             circuits = [circuit]
         elif not _has_single_circuit(protocol) and hasattr(plugin, "lower"):
             circuits = list(plugin.lower(protocol))  # a data-flow protocol's circuits
-        elif not _has_single_circuit(protocol) and hasattr(plugin, "lower_evolution"):
+        elif hasattr(plugin, "lower_evolution") and kwargs["initial_state"] == AS_RUN:
+            # the run's circuits, compiled as it compiles them
+            precompiled = _run_prefixes(plugin, protocol, given, kwargs["target"], kwargs["seed"])
+        if circuits is None and precompiled is None and not _has_single_circuit(protocol) \
+                and hasattr(plugin, "lower_evolution"):  # fmt: skip
             circuits = _evolution_circuits(plugin, protocol, given)
+        if precompiled is not None:
+            circuits, note = precompiled[0], precompiled[2]
         if not _has_single_circuit(protocol) and not circuits:
             raise QCompileError(
                 f"protocol {name!r} defines no single circuit to compile (protocol.circuit()); "
@@ -266,7 +306,8 @@ def compile_command(name: str, plugin):
             )
         compile_and_report(protocol, kwargs["target"], kwargs["output"], kwargs["seed"],
                            kwargs["json_path"], initial_state, circuits, note,
-                           check_register=not hasattr(plugin, "compile_circuit"))  # fmt: skip
+                           check_register=not hasattr(plugin, "compile_circuit"),
+                           compiled=None if precompiled is None else precompiled[:2])  # fmt: skip
 
     options = declared_options(plugin.PARAMETERS, _COMPILE_OPTIONS, lists=False)
     options += declared_options(compile_options, _COMPILE_OPTIONS, lists=False)

@@ -83,6 +83,9 @@ class LoweredDynamics:
     report: LoweringReport
     system_qubits: tuple[int, ...]
 
+    #: What every prefix ends with after the checkpoint: nothing (the circuit up to it).
+    readout = None
+
     def prefix(self, time: float) -> QuantumCircuit:
         """The circuit up to ``time`` (a checkpoint)."""
         end = self.checkpoints[time]

@@ -46,9 +46,13 @@ __all__ = [
     "compiler_revision",
     "current_compiler_revision",
     "CompileReport",
+    "compile_alike",
     "compile_best",
     "compile_circuits",
     "compile_protocol",
+    "check_width",
+    "target_name",
+    "shared_layout",
     "circuit_metrics",
 ]
 
@@ -61,8 +65,10 @@ CANDIDATES = 3
 #: circuits the jobs ran): 1 — the circuits as given, best of the seeds; 2 — the circuits
 #: as given with the first seed, then their logical optimization with the other candidates;
 #: 3 — as 2, and a shared layout is chosen on ``layout_from`` as an operator (its inputs
-#: unknown) whatever the circuits' ``initial_state`` (:func:`compile_circuits`).
-COMPILER_REVISION = 3
+#: unknown) whatever the circuits' ``initial_state`` (:func:`compile_circuits`); 4 — as 3,
+#: and the prefixes of an evolution are cuts of the evolution compiled once
+#: (:mod:`qcompile.passes.checkpoint_cuts`; the runners ask :func:`current_compiler_revision`).
+COMPILER_REVISION = 4
 
 _revision: ContextVar[int] = ContextVar("qcompile_compiler_revision", default=COMPILER_REVISION)
 
@@ -194,6 +200,36 @@ def compile_best(
     return best
 
 
+def compile_alike(
+    circuits: Sequence[QuantumCircuit],
+    target: Target,
+    *,
+    seed: int | None = 0,
+    initial_layout: Sequence[int],
+    initial_state: str = "auto",
+) -> list[QuantumCircuit]:
+    """Circuits of one experiment on a shared layout — the same evolution from different
+    inputs — compiled as :func:`compile_best` with ``candidates=1`` would, with its
+    candidates tried on the first circuit only: if the circuit as given wins there (on the
+    dissipative-qubit encodings it always does, and the logical candidate costs 2.5× its
+    compile time), every circuit is compiled as given, else every one by
+    :func:`compile_best`."""
+    circuits = list(circuits)
+    base = 0 if seed is None else seed
+    manager = build_pass_manager(target, seed=base % 2**63, initial_layout=initial_layout,
+                                 initial_state=initial_state)  # fmt: skip
+    as_given = manager.run(circuits)
+    (probe,) = compile_best(circuits[:1], target, seed=seed, initial_layout=initial_layout,
+                            initial_state=initial_state, candidates=1)  # fmt: skip
+    if _Cost(probe, target) < _Cost(as_given[0], target):
+        return compile_best(circuits, target, seed=seed, initial_layout=initial_layout,
+                            initial_state=initial_state, candidates=1)  # fmt: skip
+    for circuit in as_given:
+        if circuit.metadata:
+            circuit.metadata.pop(SEED_INDEPENDENT, None)
+    return as_given
+
+
 def _seedless(compiled: list[QuantumCircuit]) -> bool:
     """Every circuit chain-routed or routed without a SWAP: every seed gives the same cost."""
     return all((c.metadata or {}).get(SEED_INDEPENDENT) for c in compiled)
@@ -214,12 +250,38 @@ class CompileReport:
         return asdict(self)
 
 
-def _target_name(target: str | Target | BackendV2 | None) -> str:
+def check_width(width: int, resolved: Target | None, target: object = None) -> None:
+    """Refuse a ``width``-qubit circuit on a smaller target (``resolved``, named after
+    ``target``)."""
+    if resolved is not None and width > resolved.num_qubits:
+        raise ResourceLimit(
+            f"the circuit needs {width} qubits; target {target_name(target or resolved)} has "
+            f"{resolved.num_qubits}"
+        )
+
+
+def target_name(target: str | Target | BackendV2 | None) -> str:
+    """How reports name a target: its name (``None``: ``all_to_all_cx``)."""
     if target is None:
         return "all_to_all_cx"
     if isinstance(target, str):
         return target
     return getattr(target, "name", None) or type(target).__name__
+
+
+def shared_layout(
+    layout_from: QuantumCircuit,
+    target: Target,
+    *,
+    seed: int | None = 0,
+    initial_state: str = "auto",
+) -> list[int]:
+    """The physical qubits an experiment's circuits share: ``layout_from`` compiled by
+    :func:`compile_best` as an operator (revision ≥ 3; before, with ``initial_state``),
+    its initial layout."""
+    as_given = initial_state if _revision.get() < 3 else "any"
+    (placed,) = compile_best([layout_from], target, seed=seed, initial_state=as_given)
+    return placed.layout.initial_index_layout(filter_ancillas=True)
 
 
 def compile_circuits(
@@ -243,20 +305,13 @@ def compile_circuits(
     with 102 CZ each; revisions 1 and 2 chose it so).
     """
     resolved = resolve_target(target)
-    widest = max(c.num_qubits for c in circuits)
-    if resolved is not None and widest > resolved.num_qubits:
-        raise ResourceLimit(
-            f"the circuit needs {widest} qubits; target {_target_name(target)} has "
-            f"{resolved.num_qubits}"
-        )
+    check_width(max(c.num_qubits for c in circuits), resolved, target)
     start = time.perf_counter()
     layout = None
     if layout_from is not None and resolved is not None:
         if any(c.num_qubits != layout_from.num_qubits for c in circuits):
             raise ValueError("layout_from must act on the same register as every circuit")
-        as_given = initial_state if _revision.get() < 3 else "any"
-        (placed,) = compile_best([layout_from], resolved, seed=seed, initial_state=as_given)
-        layout = placed.layout.initial_index_layout(filter_ancillas=True)
+        layout = shared_layout(layout_from, resolved, seed=seed, initial_state=initial_state)
     compiled = compile_best(
         circuits,
         resolved,
@@ -268,7 +323,7 @@ def compile_circuits(
     elapsed = time.perf_counter() - start
     largest = max(compiled, key=lambda c: c.size())
     report = CompileReport(
-        target=_target_name(target), compile_time_s=elapsed, **circuit_metrics(largest)
+        target=target_name(target), compile_time_s=elapsed, **circuit_metrics(largest)
     )
     return compiled, report
 

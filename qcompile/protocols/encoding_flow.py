@@ -62,8 +62,9 @@ def ensemble(encoding) -> list[np.ndarray]:
 class EncodedEvolution:
     """One encoded state ``psi`` through ``collisions`` collisions of ``collision_dt``: the
     whole circuit (with the readout unitary), the instructions done after each collision
-    (keyed by time), and the circuit of each time (:meth:`prefix`); ``decoding`` is the
-    readout unitary the ideal states get (the change of basis the prefixes end with)."""
+    (keyed by time), and the circuit of each time (:meth:`prefix`: the circuit up to the
+    checkpoint, then :attr:`readout`); ``decoding`` is the readout unitary the ideal states
+    get (the change of basis the prefixes end with)."""
 
     protocol: Any
     psi: np.ndarray
@@ -82,6 +83,14 @@ class EncodedEvolution:
     @cached_property
     def decoding(self) -> np.ndarray:
         return self.protocol.readout_unitary()
+
+    @cached_property
+    def readout(self) -> QuantumCircuit:
+        """What every prefix ends with after its checkpoint: the change of basis back to
+        the lab frame (the circuit's last instruction)."""
+        readout = self.circuit.copy_empty_like(name="readout")
+        readout.append(self.circuit.data[-1])
+        return readout
 
     def prefix(self, time: float) -> QuantumCircuit:
         """The state after the collisions up to ``time``, read out."""

@@ -12,17 +12,27 @@ unmeasured through the Estimator (:func:`estimated_states`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit
+from qiskit.providers import BackendV2
+from qiskit.transpiler import Target
 
 from qcompile.backends.estimator import physical_observables
 from qcompile.lowering.dynamics import LoweredDynamics
 from qcompile.metrics import circuit_metrics
-from qcompile.passes.compile import compile_circuits
+from qcompile.passes.checkpoint_cuts import CutProgram, TailCompiler, compile_cuts
+from qcompile.passes.compile import (
+    check_width,
+    compile_circuits,
+    current_compiler_revision,
+    target_name,
+)
+from qcompile.passes.targets import resolve_target
 from qcompile.run.runner import Backend, Progress, run_with_progress
 from qcompile.run.zne import extrapolate_states, fold
 from qcompile.states.mitigated_counts import MitigatedCounts
@@ -36,7 +46,9 @@ from qcompile.states.tomography import (
 
 __all__ = [
     "TomographyStates",
+    "compile_prefixes",
     "counted_states",
+    "cuttable",
     "estimated_states",
     "tomograph_evolutions",
     "tomograph_prefixes",
@@ -94,42 +106,106 @@ def tomograph_evolutions(
     number of circuits. With a ``resilience_level`` the states come from an Estimator
     instead (:func:`estimated_states`); with ``zne`` scale factors they are extrapolated
     (:func:`counted_states`)."""
-    layout = evolutions[0].circuit
     estimated = resilience_level is not None
-    circuits = []
-    for evolution in evolutions:
-        for t in times:
-            prefix = evolution.prefix(t)
-            circuits.extend(
-                [prefix] if estimated else state_tomography_circuits(prefix, list(qubits))
-            )
     report("compiling", 0, 1)
-    compiled, compile_report = compile_circuits(
-        circuits, backend.compile_target, seed=seed, layout_from=layout,
-        initial_state="zero" if estimated else "auto",
-    )  # fmt: skip
+    compiled, info = compile_prefixes(backend.compile_target, evolutions, times, qubits, seed,
+                                      estimated)  # fmt: skip
     report("compiling", 1, 1)
+    program = compiled if isinstance(compiled, CutProgram) else None
+    if program is not None:
+        compiled = program.circuits
     if estimated:
         estimates = TomographyStates(estimated_states(
-            backend, compiled, layout.num_qubits, qubits, shots, seed, resilience_level,
-            report, run_id, bootstrap=bootstrap,
+            backend, compiled, evolutions[0].circuit.num_qubits, qubits, shots, seed,
+            resilience_level, report, run_id, bootstrap=bootstrap,
         ))  # fmt: skip
     else:
         groups = len(evolutions) * len(times)
         estimates = counted_states(backend, compiled, groups, len(qubits), shots, seed, report,
-                                   run_id, bootstrap=bootstrap, zne=zne)  # fmt: skip
-    return estimates, _compiled_info(compiled, compile_report)
+                                   run_id, bootstrap=bootstrap, zne=zne,
+                                   program=program)  # fmt: skip
+    return estimates, info
 
 
-def _compiled_info(compiled, compile_report) -> dict[str, Any]:
-    """Metrics of the largest compiled circuit, with the target, the compile time and the
-    number of circuits."""
-    largest = max(compiled, key=lambda c: c.size())
-    return circuit_metrics(largest) | {
-        "target": compile_report.target,
-        "compile_time_s": compile_report.compile_time_s,
-        "circuits": len(compiled),
+def cuttable(evolutions: Sequence[Any]) -> bool:
+    """Whether every evolution says what its prefixes end with after the checkpoint
+    (``readout``: ``None`` or a circuit), so that ``prefix(t)`` is the circuit up to
+    ``checkpoints[t]`` followed by it — and its prefixes can be cut from it compiled once."""
+    return all(hasattr(e, "readout") for e in evolutions)
+
+
+def compile_prefixes(
+    target: str | Target | BackendV2 | None,
+    evolutions: Sequence[Any],
+    times: Sequence[float],
+    qubits: Sequence[int],
+    seed: int,
+    estimated: bool,
+) -> tuple[list[QuantumCircuit] | CutProgram, dict[str, Any]]:
+    """The circuits that tomograph ``qubits`` after each evolution's prefix at each time
+    (evolution-major; the prefixes unmeasured when ``estimated``, else followed by the 3^k
+    settings of :func:`state_tomography_circuits`), compiled for ``target`` (a backend's
+    ``compile_target``); and the
+    metrics of the largest with the target, the compile time, the number of circuits and
+    the strategy: ``"cuts"`` — each evolution compiled once and cut at its checkpoints
+    (:mod:`qcompile.passes.checkpoint_cuts`, compiler revision ≥ 4, evolutions that are
+    :func:`cuttable`) — or ``"prefixes"``, every circuit compiled on its own on the layout
+    of the first evolution's circuit. The cuts come as a :class:`CutProgram` (its
+    ``circuits`` are the compiled circuits), which a simulator can run in O(T)."""
+    initial_state = "zero" if estimated else "auto"
+    start = time.perf_counter()
+    if current_compiler_revision() >= 4 and cuttable(evolutions):
+        compiled, compilations = _cut_circuits(target, evolutions, times, qubits, seed,
+                                               estimated, initial_state)  # fmt: skip
+        strategy = "cuts"
+    else:
+        circuits = []
+        for evolution in evolutions:
+            for t in times:
+                prefix = evolution.prefix(t)
+                circuits.extend(
+                    [prefix] if estimated else state_tomography_circuits(prefix, list(qubits))
+                )
+        compiled, _ = compile_circuits(
+            circuits, target, seed=seed, layout_from=evolutions[0].circuit,
+            initial_state=initial_state,
+        )  # fmt: skip
+        strategy, compilations = "prefixes", len(circuits)
+    circuits = compiled.circuits if isinstance(compiled, CutProgram) else compiled
+    largest = max(circuits, key=lambda c: len(c.data))  # (size() would skip barriers: slow)
+    return compiled, circuit_metrics(largest) | {
+        "target": target_name(target),
+        "compile_time_s": time.perf_counter() - start,
+        "circuits": len(circuits),
+        "strategy": strategy,
+        "compiled_circuits": compilations,
     }
+
+
+def _cut_circuits(given, evolutions, times, qubits, seed, estimated, initial_state):
+    """``(program, circuits compiled)`` of the ``"cuts"`` strategy (:func:`compile_prefixes`)."""
+    target = resolve_target(given)
+    check_width(evolutions[0].circuit.num_qubits, target, given)
+    ends = [[e.checkpoints[t] for t in times] for e in evolutions]
+    cuts = compile_cuts([e.circuit for e in evolutions], ends, target, seed=seed,
+                        initial_state=initial_state)  # fmt: skip
+    tails = TailCompiler(target, seed=seed)
+    planned = []  # (cut, tail, name), in the order of the circuits
+    for evolution, by_end in zip(evolutions, cuts, strict=True):
+        readout = evolution.readout
+        if readout is None:
+            readout = evolution.circuit.copy_empty_like(name="readout")
+        settings = [readout] if estimated else state_tomography_circuits(readout, list(qubits))
+        for t in times:
+            cut = by_end[evolution.checkpoints[t]]
+            for tail in settings:
+                setting = "" if estimated else ":" + tail.name.rsplit(":", 1)[-1]
+                planned.append((cut, tail, f"{evolution.circuit.name}@t={t:g}{setting}"))
+    tails.prepare([(tail, cut.positions, cut.circuit.num_qubits) for cut, tail, _ in planned])
+    program = CutProgram()
+    for cut, tail, name in planned:
+        program.add(cut, tail, tails, name)
+    return program, len(evolutions) + tails.compiled
 
 
 def estimated_states(
@@ -170,18 +246,21 @@ def counted_states(
     *,
     bootstrap: int = 200,
     zne: tuple[int, ...] | None = None,
+    program: CutProgram | None = None,
 ) -> TomographyStates:
     """Run the compiled tomography circuits (``groups`` equal consecutive groups, the 3^k
     settings of :func:`state_tomography_circuits` each) with progress; one state per group
     (and, for readout-mitigated counts, the raw ones beside them). With ``zne`` scale
     factors every circuit also runs folded (:func:`qcompile.run.zne.fold`, in the same job)
     and each state is extrapolated to zero noise
-    (:func:`qcompile.run.zne.extrapolate_states`); the scale-1 states are kept."""
+    (:func:`qcompile.run.zne.extrapolate_states`); the scale-1 states are kept. With the
+    ``program`` they were cut from, a backend that can runs it in O(T)
+    (:func:`~qcompile.run.runner.run_with_progress`)."""
     scales = zne or (1,)
     submitted = list(compiled)
     for scale in scales[1:]:
         submitted += [fold(c, scale, backend.compile_target) for c in compiled]
-    counts = run_with_progress(backend, submitted, shots, seed, report, run_id)
+    counts = run_with_progress(backend, submitted, shots, seed, report, run_id, program)
     n = len(compiled)
     size = n // groups
 

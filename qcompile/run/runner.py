@@ -23,6 +23,7 @@ from qiskit.providers import BackendV2
 from qiskit.transpiler import Target
 
 from qcompile.errors import InvalidParameter, Terminated
+from qcompile.passes.checkpoint_cuts import CutProgram
 from qcompile.passes.compile import current_compiler_revision
 from qcompile.results import RunResult
 
@@ -103,8 +104,12 @@ def run_with_progress(
     seed: int | None,
     report: Progress,
     run_id: str | None = None,
+    program: CutProgram | None = None,
 ) -> list[dict[str, int]]:
-    """``backend.run`` with the circuits done so far reported as the ``shots`` stage."""
+    """``backend.run`` with the circuits done so far reported as the ``shots`` stage. When
+    the first circuits are a :class:`~qcompile.passes.checkpoint_cuts.CutProgram`'s and the
+    backend can run one (``run_cuts``: a simulator, in one pass per compiled evolution),
+    they run so, and the rest (e.g. folded copies) as circuits, seeded apart."""
     done = 0
     report("shots", 0, len(circuits))
 
@@ -113,7 +118,16 @@ def run_with_progress(
         done += n
         report("shots", done, len(circuits))
 
-    return backend.run(circuits, shots, seed=seed, progress=advance, run_id=run_id)
+    if program is None or not hasattr(backend, "run_cuts"):
+        return backend.run(circuits, shots, seed=seed, progress=advance, run_id=run_id)
+    if any(a is not b for a, b in zip(circuits, program.circuits, strict=False)):
+        raise ValueError("the program's circuits must come first")
+    counts = backend.run_cuts(program, shots, seed=seed, progress=advance, run_id=run_id)
+    rest = list(circuits[len(program.circuits) :])
+    if rest:
+        apart = None if seed is None else (seed + 1) % 2**63
+        counts += backend.run(rest, shots, seed=apart, progress=advance, run_id=run_id)
+    return counts
 
 
 def runs_circuits(backend) -> bool:

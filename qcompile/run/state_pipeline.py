@@ -61,7 +61,14 @@ from qcompile.run.runner import (
 )
 from qcompile.run.zne import check_zne, folding_of, zne_record
 
-__all__ = ["STATE_FLOW", "check_states", "run_states"]
+__all__ = ["STATE_FLOW", "check_states", "default_device_every", "evolutions_of", "run_states",
+           "tomographed_times"]  # fmt: skip
+
+
+def default_device_every(plugin) -> int:
+    """The protocol's declared default ``device_every`` (1 if it declares none)."""
+    declared = {p.name: p for p in getattr(plugin, "RUN_OPTIONS", ())}
+    return declared["device_every"].default if "device_every" in declared else 1
 
 
 def _device_every(plugin, options: dict[str, Any]) -> int:
@@ -69,12 +76,24 @@ def _device_every(plugin, options: dict[str, Any]) -> int:
     default (1)."""
     value = options.pop("device_every", None)
     if value is None:
-        declared = {p.name: p for p in getattr(plugin, "RUN_OPTIONS", ())}
-        value = declared["device_every"].default if "device_every" in declared else 1
+        value = default_device_every(plugin)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value \
             or value < 1:  # fmt: skip
         raise InvalidParameter("device_every", value, "an integer >= 1")
     return int(value)
+
+
+def tomographed_times(plugin, protocol, times: list[float], device_every: int) -> list[float]:
+    """The checkpoint times a run tomographs: the plugin's ``tomographed_times``, else every
+    ``device_every``-th and the last."""
+    if hasattr(plugin, "tomographed_times"):
+        return list(plugin.tomographed_times(protocol, times, device_every))
+    return sorted(set(times[::device_every]) | {times[-1]})
+
+
+def evolutions_of(lowered) -> list[Any]:
+    """``lower_evolution``'s answer as a list of evolutions."""
+    return list(_evolutions(lowered).values())
 
 
 def _resolved(plugin, protocol, options: dict[str, Any], solvers) -> dict[str, Any]:
@@ -236,10 +255,7 @@ def _circuit_answers(plugin, protocol, backend, lowered, device_every, mitigate,
         zeros = {f"{k}_stderr": [0.0] * len(times) for k, v in ideal.items()
                  if k != "times" and isinstance(v, list)}  # fmt: skip
         return dict(ideal) | zeros, ideal, {}
-    if hasattr(plugin, "tomographed_times"):
-        chosen = list(plugin.tomographed_times(protocol, times, device_every))
-    else:
-        chosen = sorted(set(times[::device_every]) | {times[-1]})
+    chosen = tomographed_times(plugin, protocol, times, device_every)
     tomography, circuit["compiled"] = tomograph_evolutions(
         backend, list(evolutions.values()), chosen, qubits, run.shots, run.seed, run.report,
         run.run_id, level, bootstrap=getattr(plugin, "BOOTSTRAP", 200), zne=scales,
