@@ -280,6 +280,10 @@ def _progress():
 
         @staticmethod
         def update(stage: str, done: int, total: int) -> None:
+            if total == 0:  # a note (the cost of what is about to run)
+                (bar.console if started else err).print(f"qcompile: {stage}", markup=False,
+                                                        highlight=False)  # fmt: skip
+                return
             if not started:
                 bar.__enter__()
                 started.append(True)
@@ -305,6 +309,9 @@ class _PlainProgress:
         return None
 
     def update(self, stage: str, done: int, total: int) -> None:
+        if total == 0:  # a note (the cost of what is about to run)
+            err.print(f"qcompile: {stage}", markup=False, highlight=False)
+            return
         now = self.clock()
         first = stage not in self.started
         start = self.started.setdefault(stage, now)

@@ -220,9 +220,9 @@ def _run_prefixes(plugin, protocol, options: dict[str, Any], target: str, seed):
     ``device_every`` (compiler revision ≥ 4): ``(compiled evolutions with their checkpoint
     barriers, the report of the largest circuit the run submits, a note)``; ``None`` where
     the run compiles every prefix on its own (then the evolutions are compiled whole)."""
-    from qcompile.passes.checkpoint_cuts import CutProgram
+    from qcompile.passes.checkpoint_cuts import CutProgram, whole_evolutions
     from qcompile.passes.compile import CompileReport
-    from qcompile.passes.targets import GENERIC_TARGETS, fake_backend
+    from qcompile.passes.targets import GENERIC_TARGETS, fake_backend, resolve_target
     from qcompile.run.prefix_tomography import compile_prefixes
     from qcompile.run.state_pipeline import default_device_every, evolutions_of
     from qcompile.run.state_pipeline import tomographed_times as chosen_times
@@ -236,12 +236,13 @@ def _run_prefixes(plugin, protocol, options: dict[str, Any], target: str, seed):
     program, info = compile_prefixes(resolved, evolutions, chosen, qubits, seed or 0, False)
     if not isinstance(program, CutProgram):
         return None
-    sources = list({id(s): s for s in program.sources}.values())
+    whole = whole_evolutions(program, [getattr(e, "readout", None) for e in evolutions],
+                             resolve_target(resolved), seed or 0)  # fmt: skip
     report = CompileReport(**{k: info[k] for k in CompileReport.__dataclass_fields__})
-    note = (f"the run's {info['circuits']} circuits are cuts of these {len(sources)} compiled "
-            f"evolution(s) at their checkpoint barriers, each followed by a measurement "
-            f"setting; the report is of the largest")  # fmt: skip
-    return sources, report, note
+    note = (f"written: the {len(whole)} compiled evolution(s) with checkpoint barriers; the "
+            f"run's {info['circuits']} circuits are their prefixes up to a barrier, each read "
+            f"out in a measurement setting (the report is of the largest)")  # fmt: skip
+    return whole, report, note
 
 
 def _resolved_options(plugin, protocol, options: dict[str, Any]) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from qcompile.passes.compile import CANDIDATES, compile_alike, compile_best, sha
 
 __all__ = ["CHECKPOINT", "Cut", "CutProgram", "TailCompiler", "append_tail",
            "checkpoint_index", "compile_cuts", "cut_at_checkpoints",
-           "mark_checkpoints"]  # fmt: skip
+           "mark_checkpoints", "whole_evolutions"]  # fmt: skip
 
 #: Label of the barriers :func:`mark_checkpoints` inserts (``"<CHECKPOINT>:<index>"``).
 CHECKPOINT = "qcompile.checkpoint"
@@ -304,3 +304,21 @@ def compile_cuts(
         distinct = sorted(set(int(e) for e in circuit_ends))
         out.append(dict(zip(distinct, cut_at_checkpoints(body), strict=True)))
     return out
+
+
+def whole_evolutions(program: CutProgram, readouts: Sequence[QuantumCircuit | None],
+                     target: Target | None, seed: int = 0) -> list[QuantumCircuit]:  # fmt: skip
+    """Each compiled evolution of ``program`` (its checkpoint barriers kept) followed by its
+    readout (``readouts[i]`` for the i-th distinct source, ``None``: none) at its last
+    checkpoint: the circuits every cut of ``program`` is a prefix of."""
+    sources = list({id(s): s for s in program.sources}.values())
+    tails = TailCompiler(target, seed=seed)
+    whole = []
+    for source, readout in zip(sources, readouts, strict=True):
+        last = cut_at_checkpoints(source)[-1]
+        if readout is None:
+            whole.append(source)
+            continue
+        whole.append(append_tail(Cut(source, last.positions, source, last.checkpoint),
+                                 readout, tails, name=source.name))  # fmt: skip
+    return whole

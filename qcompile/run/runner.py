@@ -26,6 +26,7 @@ from qcompile.errors import InvalidParameter, Terminated
 from qcompile.passes.checkpoint_cuts import CutProgram
 from qcompile.passes.compile import current_compiler_revision
 from qcompile.results import RunResult
+from qcompile.run.run_cost import estimate_cost
 
 __all__ = [
     "Backend",
@@ -45,6 +46,7 @@ __all__ = [
 
 DEFAULT_SHOTS = 4000
 MAX_SHOTS = 10_000_000
+#: ``report(stage, done, total)``; ``total == 0`` makes ``stage`` a note to show as it is.
 Progress = Callable[[str, int, int], None]
 
 
@@ -106,10 +108,12 @@ def run_with_progress(
     run_id: str | None = None,
     program: CutProgram | None = None,
 ) -> list[dict[str, int]]:
-    """``backend.run`` with the circuits done so far reported as the ``shots`` stage. When
+    """``backend.run`` with the circuits done so far reported as the ``shots`` stage, the
+    cost said first (:func:`~qcompile.run.run_cost.estimate_cost`, as a note). When
     the first circuits are a :class:`~qcompile.passes.checkpoint_cuts.CutProgram`'s and the
     backend can run one (``run_cuts``: a simulator, in one pass per compiled evolution),
     they run so, and the rest (e.g. folded copies) as circuits, seeded apart."""
+    report(estimate_cost(backend, circuits, shots, program).describe(), 0, 0)  # a note
     done = 0
     report("shots", 0, len(circuits))
 
