@@ -223,7 +223,7 @@ def _run_prefixes(plugin, protocol, options: dict[str, Any], target: str, seed):
     from qcompile.passes.checkpoint_cuts import CutProgram, whole_evolutions
     from qcompile.passes.compile import CompileReport
     from qcompile.passes.targets import GENERIC_TARGETS, fake_backend, resolve_target
-    from qcompile.run.prefix_tomography import compile_prefixes
+    from qcompile.run.prefix_tomography import compile_prefixes, decoded
     from qcompile.run.state_pipeline import default_device_every, evolutions_of
     from qcompile.run.state_pipeline import tomographed_times as chosen_times
 
@@ -236,7 +236,8 @@ def _run_prefixes(plugin, protocol, options: dict[str, Any], target: str, seed):
     program, info = compile_prefixes(resolved, evolutions, chosen, qubits, seed or 0, False)
     if not isinstance(program, CutProgram):
         return None
-    whole = whole_evolutions(program, [getattr(e, "readout", None) for e in evolutions],
+    readouts = [None if decoded(e) is not None else e.readout for e in evolutions]
+    whole = whole_evolutions(program, readouts,
                              resolve_target(resolved), seed or 0)  # fmt: skip
     report = CompileReport(**{k: info[k] for k in CompileReport.__dataclass_fields__})
     note = (f"written: the {len(whole)} compiled evolution(s) with checkpoint barriers; the "

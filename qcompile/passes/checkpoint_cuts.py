@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from qiskit.circuit import Barrier, CircuitInstruction, QuantumCircuit
@@ -61,39 +62,103 @@ def mark_checkpoints(circuit: QuantumCircuit, ends: Sequence[int]) -> QuantumCir
 
 @dataclass(frozen=True)
 class Cut:
-    """The compiled evolution up to one checkpoint: ``circuit`` (physical qubits,
-    unmeasured; its layout's final permutation is the one at the checkpoint) and
-    ``positions[v]``, the physical qubit that holds virtual qubit v there; ``source`` is the
-    compiled evolution with its checkpoint barriers, ``checkpoint`` the barrier's index."""
+    """The compiled evolution up to one checkpoint: the first ``end`` instructions of
+    ``source`` (the compiled evolution with its checkpoint barriers), whose barrier
+    ``checkpoint`` ends there; ``positions[v]`` is the physical qubit that holds virtual qubit
+    v at it. :attr:`circuit` is that prefix without the checkpoint barriers (made when first
+    asked for: a simulator that runs the source once never needs it)."""
 
-    circuit: QuantumCircuit
     positions: tuple[int, ...]
     source: QuantumCircuit = field(repr=False, compare=False)
     checkpoint: int = 0
+    end: int = 0
+
+    @cached_property
+    def circuit(self) -> QuantumCircuit:
+        """The cut as a circuit (physical qubits, unmeasured; its layout's final permutation
+        is the one at the checkpoint)."""
+        body = self.source.copy_empty_like(name=f"{self.source.name}@checkpoint{self.checkpoint}")
+        data = self.source.data
+        for i in range(self.end):
+            inst = data[i]
+            if inst.operation.name != "barrier" or checkpoint_index(inst.operation.label) is None:
+                body._append(inst)
+        body._layout = _layout_at(self.source, self.positions)
+        return body
+
+
+class _Circuits(Sequence):
+    """A :class:`CutProgram`'s circuits, each made when first asked for."""
+
+    def __init__(self, program: CutProgram) -> None:
+        self._program = program
+        self._made: dict[int, QuantumCircuit] = {}
+
+    def __len__(self) -> int:
+        return len(self._program.cuts)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        index = range(len(self))[index]
+        if index not in self._made:
+            program = self._program
+            self._made[index] = append_tail(program.cuts[index], program.logical_tails[index],
+                                            program.compile_tail, program.names[index])  # fmt: skip
+        return self._made[index]
 
 
 @dataclass
 class CutProgram:
-    """Circuits cut from compiled evolutions: ``circuits[i]`` is the cut of
-    ``sources[i]`` at its checkpoint barrier ``checkpoints[i]`` followed by ``tails[i]`` (a
-    compiled circuit on the same physical qubits). What a device runs is ``circuits``; a
-    simulator may instead run each source once and apply the tails to the states saved at
-    its checkpoints (:mod:`qcompile.backends.checkpoint_sampling`)."""
+    """Circuits cut from compiled evolutions: circuit i is ``cuts[i]`` followed by
+    ``tails[i]`` (compiled on the same physical qubits). What a device runs is
+    :attr:`circuits` (made on demand); a simulator may instead run each source once and apply
+    the tails to the states saved at its checkpoints
+    (:mod:`qcompile.backends.checkpoint_sampling`)."""
 
-    circuits: list[QuantumCircuit] = field(default_factory=list)
-    sources: list[QuantumCircuit] = field(default_factory=list)
-    checkpoints: list[int] = field(default_factory=list)
+    compile_tail: TailCompiler
+    cuts: list[Cut] = field(default_factory=list)
     tails: list[QuantumCircuit] = field(default_factory=list)
+    logical_tails: list[QuantumCircuit] = field(default_factory=list, repr=False)
+    names: list[str | None] = field(default_factory=list, repr=False)
 
-    def add(self, cut: Cut, tail: QuantumCircuit, compile_tail: TailCompiler,
-            name: str | None = None) -> QuantumCircuit:  # fmt: skip
-        """Append ``cut`` followed by ``tail`` (:func:`append_tail`); the circuit."""
-        circuit = append_tail(cut, tail, compile_tail, name)
-        self.circuits.append(circuit)
-        self.sources.append(cut.source)
-        self.checkpoints.append(cut.checkpoint)
-        self.tails.append(compile_tail(tail, cut.positions, circuit.num_qubits)[0])
-        return circuit
+    def add(self, cut: Cut, tail: QuantumCircuit, name: str | None = None) -> None:
+        """Append ``cut`` followed by ``tail`` (a circuit on the evolution's virtual qubits:
+        :func:`append_tail`)."""
+        self.cuts.append(cut)
+        self.logical_tails.append(tail)
+        self.names.append(name)
+        self.tails.append(self.compile_tail(tail, cut.positions, cut.source.num_qubits)[0])
+
+    @cached_property
+    def circuits(self) -> Sequence[QuantumCircuit]:
+        return _Circuits(self)
+
+    @property
+    def sources(self) -> list[QuantumCircuit]:
+        return [cut.source for cut in self.cuts]
+
+    @property
+    def checkpoints(self) -> list[int]:
+        return [cut.checkpoint for cut in self.cuts]
+
+    def largest(self) -> QuantumCircuit:
+        """The circuit with the most instructions."""
+        sizes = [cut.end + len(tail.data) for cut, tail in zip(self.cuts, self.tails, strict=True)]
+        return self.circuits[int(np.argmax(sizes))]
+
+    def count(self, names: set[str]) -> int:
+        """Instructions named in ``names`` over all the circuits (without making them)."""
+        prefix_counts: dict[int, np.ndarray] = {}
+        total = 0
+        for cut, tail in zip(self.cuts, self.tails, strict=True):
+            counts = prefix_counts.get(id(cut.source))
+            if counts is None:
+                hits = [inst.operation.name in names for inst in cut.source.data]
+                counts = prefix_counts[id(cut.source)] = np.concatenate([[0], np.cumsum(hits)])
+            total += int(counts[cut.end]) + sum(n for k, n in tail.count_ops().items()
+                                                 if k in names)  # fmt: skip
+        return total
 
 
 def checkpoint_index(label: str | None) -> int | None:
@@ -115,22 +180,7 @@ def cut_at_checkpoints(compiled: QuantumCircuit) -> list[Cut]:
                 found[j] = (i, tuple(compiled.find_bit(q).index for q in inst.qubits))
     if sorted(found) != list(range(len(found))):
         raise ValueError("the compiled circuit lost checkpoint barriers: " + str(sorted(found)))
-    cuts = []
-    body = compiled.copy_empty_like()
-    data = compiled.data
-    done = 0
-    for j in range(len(found)):
-        end, positions = found[j]
-        for i in range(done, end):
-            inst = data[i]
-            if inst.operation.name != "barrier" or checkpoint_index(inst.operation.label) is None:
-                body._append(inst)
-        done = end
-        circuit = body.copy()
-        circuit.name = f"{compiled.name}@checkpoint{j}"
-        circuit._layout = _layout_at(compiled, positions)
-        cuts.append(Cut(circuit, positions, compiled, j))
-    return cuts
+    return [Cut(positions, compiled, j, end) for j, (end, positions) in sorted(found.items())]
 
 
 def _layout_at(compiled: QuantumCircuit, positions: Sequence[int]) -> TranspileLayout | None:
@@ -319,6 +369,14 @@ def whole_evolutions(program: CutProgram, readouts: Sequence[QuantumCircuit | No
         if readout is None:
             whole.append(source)
             continue
-        whole.append(append_tail(Cut(source, last.positions, source, last.checkpoint),
+        whole.append(append_tail(_Whole(last.positions, source, last.checkpoint, last.end),
                                  readout, tails, name=source.name))  # fmt: skip
     return whole
+
+
+class _Whole(Cut):
+    """A cut at the last checkpoint that keeps the source whole, barriers included."""
+
+    @cached_property
+    def circuit(self) -> QuantumCircuit:
+        return self.source

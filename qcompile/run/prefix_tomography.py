@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -64,6 +64,11 @@ class TomographyStates:
     states: list[StateEstimate]
     raw: list[StateEstimate] | None = None
     unextrapolated: list[StateEstimate] | None = None
+
+
+#: ``circuit.compiled.readout``: the prefixes' readout ran on the device, or the estimated
+#: states were rotated by the evolutions' ``decoding`` instead (:func:`decoded`).
+ON_DEVICE, DECODED = "on the device", "applied to the estimated states"
 
 
 def tomograph_prefixes(
@@ -124,7 +129,38 @@ def tomograph_evolutions(
         estimates = counted_states(backend, compiled, groups, len(qubits), shots, seed, report,
                                    run_id, bootstrap=bootstrap, zne=zne,
                                    program=program)  # fmt: skip
+    if info["readout"] == DECODED:
+        unitaries = [decoded(e) for e in evolutions]
+        estimates = TomographyStates(*(_rotated(getattr(estimates, f.name), unitaries, len(times))
+                                       for f in fields(TomographyStates)))  # fmt: skip
     return estimates, info
+
+
+def decoded(evolution: Any) -> np.ndarray | None:
+    """The unitary a cut evolution's estimated states are rotated by instead of running its
+    readout: its ``decoding`` (the readout as a matrix on the measured qubits), if it has one.
+    A readout that only changes the frame the state is read in costs gates — a two-qubit
+    unitary, routed from wherever the cut left the qubits — and adds their noise to every
+    state; tomography of the state before it, rotated exactly, reads the same state."""
+    return getattr(evolution, "decoding", None)
+
+
+def _rotated(estimates: list[StateEstimate] | None, unitaries: Sequence[np.ndarray | None],
+             per: int) -> list[StateEstimate] | None:  # fmt: skip
+    """Each estimate of evolution i (``per`` consecutive ones) as U_i ρ U_i† (resamples too)."""
+    if estimates is None:
+        return None
+    out = []
+    for n, estimate in enumerate(estimates):
+        u = unitaries[n // per]
+        if u is None:
+            out.append(estimate)
+            continue
+        dagger = u.conj().T
+        out.append(StateEstimate(u @ estimate.mean @ dagger,
+                                 [u @ r @ dagger for r in estimate.samples],
+                                 estimate.shots))  # fmt: skip
+    return out
 
 
 def cuttable(evolutions: Sequence[Any]) -> bool:
@@ -155,9 +191,12 @@ def compile_prefixes(
     initial_state = "zero" if estimated else "auto"
     start = time.perf_counter()
     if current_compiler_revision() >= 4 and cuttable(evolutions):
+        # (an unmeasured evolution would be taken for an operator by "auto": it runs from
+        # |0…0⟩, which state-aware synthesis uses — 35 CZ for an AF prefix instead of 1)
         compiled, compilations = _cut_circuits(target, evolutions, times, qubits, seed,
-                                               estimated, initial_state)  # fmt: skip
+                                               estimated, "zero")  # fmt: skip
         strategy = "cuts"
+        readout = DECODED if any(decoded(e) is not None for e in evolutions) else ON_DEVICE
     else:
         circuits = []
         for evolution in evolutions:
@@ -170,15 +209,18 @@ def compile_prefixes(
             circuits, target, seed=seed, layout_from=evolutions[0].circuit,
             initial_state=initial_state,
         )  # fmt: skip
-        strategy, compilations = "prefixes", len(circuits)
-    circuits = compiled.circuits if isinstance(compiled, CutProgram) else compiled
-    largest = max(circuits, key=lambda c: len(c.data))  # (size() would skip barriers: slow)
+        strategy, compilations, readout = "prefixes", len(circuits), ON_DEVICE
+    if isinstance(compiled, CutProgram):
+        circuits, largest = compiled.circuits, compiled.largest()
+    else:  # (len(data): size() would skip barriers, slowly)
+        circuits, largest = compiled, max(compiled, key=lambda c: len(c.data))
     return compiled, circuit_metrics(largest) | {
         "target": target_name(target),
         "compile_time_s": time.perf_counter() - start,
         "circuits": len(circuits),
         "strategy": strategy,
         "compiled_circuits": compilations,
+        "readout": readout,
     }
 
 
@@ -193,7 +235,7 @@ def _cut_circuits(given, evolutions, times, qubits, seed, estimated, initial_sta
     planned = []  # (cut, tail, name), in the order of the circuits
     for evolution, by_end in zip(evolutions, cuts, strict=True):
         readout = evolution.readout
-        if readout is None:
+        if readout is None or decoded(evolution) is not None:  # (a decoding: applied after)
             readout = evolution.circuit.copy_empty_like(name="readout")
         settings = [readout] if estimated else state_tomography_circuits(readout, list(qubits))
         for t in times:
@@ -202,9 +244,9 @@ def _cut_circuits(given, evolutions, times, qubits, seed, estimated, initial_sta
                 setting = "" if estimated else ":" + tail.name.rsplit(":", 1)[-1]
                 planned.append((cut, tail, f"{evolution.circuit.name}@t={t:g}{setting}"))
     tails.prepare([(tail, cut.positions, cut.circuit.num_qubits) for cut, tail, _ in planned])
-    program = CutProgram()
+    program = CutProgram(tails)
     for cut, tail, name in planned:
-        program.add(cut, tail, tails, name)
+        program.add(cut, tail, name)
     return program, len(evolutions) + tails.compiled
 
 
@@ -257,9 +299,11 @@ def counted_states(
     ``program`` they were cut from, a backend that can runs it in O(T)
     (:func:`~qcompile.run.runner.run_with_progress`)."""
     scales = zne or (1,)
-    submitted = list(compiled)
-    for scale in scales[1:]:
-        submitted += [fold(c, scale, backend.compile_target) for c in compiled]
+    submitted = compiled  # (a program's circuits: made only if the backend runs them)
+    if scales[1:]:
+        submitted = list(compiled)
+        for scale in scales[1:]:
+            submitted += [fold(c, scale, backend.compile_target) for c in compiled]
     counts = run_with_progress(backend, submitted, shots, seed, report, run_id, program)
     n = len(compiled)
     size = n // groups

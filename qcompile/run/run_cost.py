@@ -76,36 +76,44 @@ def _two_qubit(circuit: QuantumCircuit, names: set[str]) -> int:
     return sum(n for name, n in circuit.count_ops().items() if name in names)
 
 
-def _two_qubit_names(circuits: Sequence[QuantumCircuit]) -> set[str]:
-    names = set()
-    for circuit in circuits[:1] + circuits[-1:]:
-        for inst in circuit.data:
-            if inst.operation.num_qubits == 2 and inst.operation.name != "barrier":
-                names.add(inst.operation.name)
-    return names
+#: Two-qubit gates of an all-to-all target (the ideal simulator's circuits).
+_TWO_QUBIT = frozenset({"cx", "cz", "ecr", "swap", "iswap", "rzz", "rxx", "ryy", "cp", "crz"})
+
+
+def _two_qubit_names(target) -> set[str]:
+    """The target's two-qubit operations (``None``: the usual ones)."""
+    if target is None:
+        return set(_TWO_QUBIT)
+    return {name for name in target.operation_names
+            if getattr(target.operation_from_name(name), "num_qubits", 0) == 2}  # fmt: skip
 
 
 def estimate_cost(backend, circuits: Sequence[QuantumCircuit], shots: int,
                   program: CutProgram | None = None) -> RunCost:  # fmt: skip
     """The :class:`RunCost` of running ``circuits`` on ``backend`` (``program``: the cuts
     they are, for a backend that runs them so)."""
-    circuits = list(circuits)
-    names = _two_qubit_names(circuits)
-    gates = sum(_two_qubit(c, names) for c in circuits)
+    program_only = program is not None and circuits is program.circuits
+    ends = [circuits[0], circuits[len(circuits) - 1]] if len(circuits) else []
+    names = _two_qubit_names(resolve_target(getattr(backend, "compile_target", None)))
+    if program_only:  # counted without making the circuits
+        gates = program.count(names)
+    else:
+        circuits = list(circuits)
+        gates = sum(_two_qubit(c, names) for c in circuits)
     submits = bool(getattr(backend, "submits_jobs", False))
     qpu = _qpu_seconds(backend, circuits, shots) if submits else None
-    local = None if submits else _local_seconds(backend, circuits, program)
+    local = None if submits else _local_seconds(backend, circuits, program, ends)
     return RunCost(len(circuits), gates, shots, local, qpu)
 
 
-def _local_seconds(backend, circuits: list[QuantumCircuit], program: CutProgram | None) -> float:
-    width = len(active_qubits(circuits[:1] + circuits[-1:])) if circuits else 0
+def _local_seconds(backend, circuits, program: CutProgram | None, ends) -> float:
+    width = len(active_qubits(ends))
     per_gate = DENSITY_GATE_S * 4.0 ** min(width, 13)
     if program is not None and hasattr(backend, "run_cuts") and program.circuits:
         sources = {id(s): s for s in program.sources}.values()
         rest = len(circuits) - len(program.circuits)
         body = sum(len(s.data) for s in sources) * per_gate
-        folded = circuits[len(program.circuits) :] if rest else []
+        folded = list(circuits[len(program.circuits) :]) if rest else []
         return body + PER_CIRCUIT_S * len(program.circuits) + _per_cut(folded, per_gate)
     return _per_cut(circuits, per_gate)
 

@@ -124,10 +124,12 @@ def run_with_progress(
 
     if program is None or not hasattr(backend, "run_cuts"):
         return backend.run(circuits, shots, seed=seed, progress=advance, run_id=run_id)
-    if any(a is not b for a, b in zip(circuits, program.circuits, strict=False)):
+    if circuits is not program.circuits and any(
+        a is not b for a, b in zip(circuits, program.circuits, strict=False)
+    ):
         raise ValueError("the program's circuits must come first")
     counts = backend.run_cuts(program, shots, seed=seed, progress=advance, run_id=run_id)
-    rest = list(circuits[len(program.circuits) :])
+    rest = [] if circuits is program.circuits else list(circuits[len(program.circuits) :])
     if rest:
         apart = None if seed is None else (seed + 1) % 2**63
         counts += backend.run(rest, shots, seed=apart, progress=advance, run_id=run_id)
