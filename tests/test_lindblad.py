@@ -225,8 +225,10 @@ def test_readout_mitigated_run_keeps_the_raw_observables():
     error = [abs(v - ideal[t]) for t, v in zip(times, fixed.observables["Z"], strict=True)]
     raw_error = [abs(v - ideal[t]) for t, v in zip(times, raw["Z"], strict=True)]
     assert np.mean(error) < np.mean(raw_error)
-    # (at t = 0 the mitigated state is pure: the projection onto states clips its spread)
-    assert np.all(np.array(fixed.observables["Z_stderr"][1:]) > np.array(raw["Z_stderr"][1:]))
+    # at the most mixed time (t = 0.5). Near the pure initial state the inverted resamples
+    # leave the Bloch ball and the projection onto states clips their spread (t = 0: 0.001
+    # against 0.004; at t = 0.25, Z = 0.96, it may go either way with the seed)
+    assert fixed.observables["Z_stderr"][-1] > raw["Z_stderr"][-1]
 
 
 @pytest.mark.parametrize(
