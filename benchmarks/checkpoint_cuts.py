@@ -4,6 +4,9 @@ Issue 33's targets, measured in one process against the README's main job:
 
 * ``main_job``: ``qcompile run homogenization --alpha 0.5 --reservoir 10 --shots 4000 --seed 1``
   (the Python API call it makes), cold first run and the median of ``--repeats`` warm ones;
+* ``recoverability`` (the Bloch path): ``run homogenization --alpha 0.5 --reservoir 4
+  --recoverability --seed 11`` likewise — revision 4 cold and warm, the per-cut path, and
+  revision 3 once — with the agreement of the measured δ and fidelities;
 * ``dissipative_qubits``: ``run dissipative-qubits --J 2 --alpha 0.05 --t-max 60 --backend
   aer:fake_torino`` (``--seed 1``) with revision 4 (cold, then the median of the warm repeats)
   and with revision 3 once (it takes minutes): wall time, compile time, circuits compiled; the
@@ -80,10 +83,16 @@ def _flat(block: Any, prefix: str = "") -> dict[str, np.ndarray]:
     return out
 
 
-def agreement(new, old) -> dict[str, Any]:
-    """Each observable of ``new`` against ``old``: the largest |Δ|/σ, and the blocks that do
-    not depend on the compilation compared exactly."""
-    a, b = _flat(new.observables), _flat(old.observables)
+def recoverability(per_cut: bool = False):
+    protocol = homogenization(alpha=0.5, reservoir=4)
+    backend = get_backend("aer:fake_torino")
+    return get_protocol("homogenization").run(
+        protocol, PerCut(backend) if per_cut else backend, shots=4000, seed=11,
+        recoverability=True,
+    )  # fmt: skip
+
+
+def _z_scores(a: dict, b: dict) -> tuple[float, int, list[str]]:
     worst, count, outside = 0.0, 0, []
     for key, value in a.items():
         if key.endswith("_stderr") or key.endswith("times") or f"{key}_stderr" not in a:
@@ -93,6 +102,20 @@ def agreement(new, old) -> dict[str, Any]:
         worst = max(worst, float(np.max(z)))
         count += z.size
         outside += [key] if np.any(z > 3) else []
+    return worst, count, outside
+
+
+def agreement(new, old, block: str = "observables") -> dict[str, Any]:
+    """Each observable of ``new`` against ``old`` (``block``: a result field, or
+    ``recoverability.measured``): the largest |Δ|/σ, and the blocks that do not depend on
+    the compilation compared exactly."""
+    if block == "recoverability.measured":
+        worst, count, outside = _z_scores(_flat(new.recoverability["measured"]),
+                                          _flat(old.recoverability["measured"]))  # fmt: skip
+        return {"observables": count, "max_z": worst, "beyond_3_sigma": outside,
+                "within_3_sigma": not outside}  # fmt: skip
+    a, b = _flat(new.observables), _flat(old.observables)
+    worst, count, outside = _z_scores(a, b)
     same = {name: all(np.allclose(v, _flat(getattr(old, name))[k], atol=1e-9)
                       for k, v in _flat(getattr(new, name)).items())
             for name in ("ideal", "reference")}  # fmt: skip
@@ -141,6 +164,27 @@ def main() -> None:
         "agreement": agreement(new, per_cut),
         "revision_3_against_revision_4": agreement(new, old),
     }  # fmt: skip
+    if not args.quick:  # the Bloch path: homogenization with --recoverability
+        runs = [_timed(recoverability) for _ in range(args.repeats + 1)]
+        per_cut_s, per_cut = _timed(lambda: recoverability(per_cut=True))
+        with compiler_revision(3):
+            old_s, old = _timed(recoverability)
+        warm = statistics.median(t for t, _ in runs[1:])
+        payload["recoverability"] = {
+            "command": "run homogenization --alpha 0.5 --reservoir 4 --recoverability --seed 11",
+            "revision_4": {"cold_s": runs[0][0], "median_s": warm,
+                           "compile_s": runs[0][1].circuit["compile_time_s"],
+                           "circuits": runs[0][1].circuit["circuits"],
+                           "circuits_compiled": runs[0][1].circuit["compiled_circuits"]},
+            "revision_4_per_cut_s": per_cut_s,
+            "revision_3": {"s": old_s, "compile_s": old.circuit["compile_time_s"]},
+            "ratios": {"revision_4_to_main_job": warm / warm_main,
+                       "revision_3_to_main_job": old_s / warm_main},
+            "targets": {"at_most_3x_main_job": warm <= 3 * warm_main},
+            "agreement": agreement(runs[0][1], per_cut, "recoverability.measured"),
+            "revision_3_against_revision_4": agreement(runs[0][1], old,
+                                                       "recoverability.measured"),
+        }  # fmt: skip
     path = write_results("checkpoint_cuts" + ("_quick" if args.quick else ""), payload)
     print(
         f"main job {warm_main:.1f} s; revision 4 {warm_new:.1f} s "

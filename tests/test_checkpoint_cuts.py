@@ -183,3 +183,39 @@ def test_the_old_revision_compiles_every_prefix():
     assert info["strategy"] == "cuts" and len(program.circuits) == 36
     placements = len({tuple(c.layout.final_index_layout()[:2]) for c in program.circuits})
     assert info["compiled_circuits"] <= 1 + 9 * placements < 36
+
+
+def _outcome_probabilities(circuit: QuantumCircuit) -> np.ndarray:
+    """Exact noiseless distribution of a measured circuit's clbits (its final
+    measurements made probabilities on the measured qubits, in clbit order)."""
+    from qiskit import transpile
+
+    from qcompile.backends.checkpoint_sampling import _final_measurements
+
+    simulator = AerSimulator(method="density_matrix")
+    small = transpile(compact(circuit, active_qubits([circuit])), simulator,
+                      optimization_level=0)  # fmt: skip
+    unmeasured, _ = _final_measurements(small)
+    result = simulator.run(unmeasured, shots=1).result()
+    return np.asarray(result.data(0)["probabilities"])
+
+
+def test_bloch_path_pieces_compile_to_the_logical_distributions():
+    """Homogenization's tomography and --recoverability process-tomography circuits as
+    (prefix, setting) pieces cut from evolutions compiled once on FakeTorino: every
+    compiled circuit has the logical circuit's exact outcome distribution (1e-9), and the
+    prefixes of one probe share one compiled evolution."""
+    from qcompile.passes.checkpoint_cuts import compile_pieces
+    from qcompile.protocols import homogenization
+    from qcompile.protocols.homogenization_recoverability import recoverability_experiment
+
+    protocol = homogenization(alpha=0.5, reservoir=3)
+    experiment = recoverability_experiment(protocol)
+    pieces = list(experiment.pieces)
+    program = compile_pieces(pieces, resolve_target("fake_torino"), seed=4,
+                             layout_from=protocol.circuit())  # fmt: skip
+    assert len({id(c.source) for c in program.cuts}) == 4  # one evolution per probe input
+    for i in range(0, len(pieces), 7):
+        want = _outcome_probabilities(experiment.circuits[i])
+        got = _outcome_probabilities(program.circuits[i])
+        np.testing.assert_allclose(got, want, atol=1e-9)

@@ -34,7 +34,7 @@ from qiskit.transpiler import Layout, Target, TranspileLayout
 from qcompile.passes.compile import CANDIDATES, compile_alike, compile_best, shared_layout
 
 __all__ = ["CHECKPOINT", "Cut", "CutProgram", "TailCompiler", "append_tail",
-           "checkpoint_index", "compile_cuts", "cut_at_checkpoints",
+           "checkpoint_index", "compile_cuts", "compile_pieces", "cut_at_checkpoints",
            "mark_checkpoints", "whole_evolutions"]  # fmt: skip
 
 #: Label of the barriers :func:`mark_checkpoints` inserts (``"<CHECKPOINT>:<index>"``).
@@ -93,6 +93,11 @@ class _Circuits(Sequence):
     def __init__(self, program: CutProgram) -> None:
         self._program = program
         self._made: dict[int, QuantumCircuit] = {}
+
+    @property
+    def program(self) -> CutProgram:
+        """The program these are the circuits of."""
+        return self._program
 
     def __len__(self) -> int:
         return len(self._program.cuts)
@@ -332,15 +337,16 @@ def compile_cuts(
     seed: int | None = 0,
     initial_state: str = "auto",
     layout_from: QuantumCircuit | None = None,
+    initial_layout: Sequence[int] | None = None,
 ) -> list[dict[int, Cut]]:
     """Each circuit compiled once with checkpoints after ``ends[i]`` instructions, as
     :func:`cut_at_checkpoints`: ``{end: Cut}`` per circuit. With a coupling map the circuits
     share the layout chosen on ``layout_from`` (default the first circuit) as
-    :func:`~qcompile.passes.compile.compile_circuits` chooses it, and are compiled alike
-    (:func:`~qcompile.passes.compile.compile_alike`)."""
+    :func:`~qcompile.passes.compile.compile_circuits` chooses it (or on ``initial_layout``),
+    and are compiled alike (:func:`~qcompile.passes.compile.compile_alike`)."""
     marked = [mark_checkpoints(c, e) for c, e in zip(circuits, ends, strict=True)]
-    layout = None
-    if target is not None and target.build_coupling_map() is not None:
+    layout = initial_layout
+    if layout is None and target is not None and target.build_coupling_map() is not None:
         layout = shared_layout(layout_from or circuits[0], target, seed=seed,
                                initial_state=initial_state)  # fmt: skip
     if layout is None:
@@ -380,3 +386,43 @@ class _Whole(Cut):
     @cached_property
     def circuit(self) -> QuantumCircuit:
         return self.source
+
+
+def compile_pieces(
+    pieces: Sequence[tuple[QuantumCircuit, QuantumCircuit]],
+    target: Target | None,
+    *,
+    seed: int | None = 0,
+    layout_from: QuantumCircuit | None = None,
+    initial_layout: Sequence[int] | None = None,
+) -> CutProgram:
+    """Circuits given as ``(prefix, tail)`` pieces — the same register, every prefix run
+    from |0…0⟩ — compiled as cuts: the prefixes that are beginnings of a longer one are cut
+    from it (instruction by instruction equal), each longest prefix compiled once
+    (:func:`compile_cuts`, on ``initial_layout`` or the layout chosen on ``layout_from``),
+    every tail on the cut's qubits. Circuit i of the program is piece i."""
+    prefixes = list({id(p): p for p, _ in pieces}.values())
+    evolutions: list[QuantumCircuit] = []
+    home: dict[int, tuple[int, int]] = {}  # prefix id -> (evolution index, end)
+    for prefix in sorted(prefixes, key=lambda c: -len(c.data)):
+        n = len(prefix.data)
+        for e, evolution in enumerate(evolutions):
+            if all(evolution.data[i] == prefix.data[i] for i in range(n)):
+                home[id(prefix)] = (e, n)
+                break
+        else:
+            home[id(prefix)] = (len(evolutions), n)
+            evolutions.append(prefix)
+    ends: list[list[int]] = [[] for _ in evolutions]
+    for prefix in prefixes:
+        e, n = home[id(prefix)]
+        ends[e].append(n)
+    cuts = compile_cuts(evolutions, ends, target, seed=seed, initial_state="zero",
+                        layout_from=layout_from, initial_layout=initial_layout)  # fmt: skip
+    tails = TailCompiler(target, seed=0 if seed is None else seed)
+    placed = [(cuts[home[id(p)][0]][home[id(p)][1]], tail) for p, tail in pieces]
+    tails.prepare([(tail, cut.positions, cut.source.num_qubits) for cut, tail in placed])
+    program = CutProgram(tails)
+    for (cut, tail), (prefix, _) in zip(placed, pieces, strict=True):
+        program.add(cut, tail, f"{prefix.name}:{tail.name}")
+    return program

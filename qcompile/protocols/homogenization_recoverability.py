@@ -109,12 +109,15 @@ class RecoverabilityExperiment:
     circuits: list[QuantumCircuit]
     collisions: tuple[int, ...]
     reservoir_qubits: tuple[int, ...]  # m for each k
+    #: each circuit as (the prepared collisions, its measurement setting)
+    pieces: tuple[tuple[QuantumCircuit, QuantumCircuit], ...] = ()
 
 
 def recoverability_experiment(protocol) -> RecoverabilityExperiment:
     """Circuits for k = 1..min(R·N, 4); each starts from one probe input instead of ρ_S⁽⁰⁾."""
     ks = tuple(range(1, min(protocol.collisions, MEASURED_MAX_COLLISIONS) + 1))
     circuits: list[QuantumCircuit] = []
+    pieces: list[tuple[QuantumCircuit, QuantumCircuit]] = []
     sizes = []
     for k in ks:
         m = min(k, protocol.reservoir)
@@ -123,9 +126,16 @@ def recoverability_experiment(protocol) -> RecoverabilityExperiment:
             prepared = replace(protocol, input_state=parse_qubit_state(probe, "input_state"))
             circuit = prepared.circuit(k)
             circuit.name = f"recoverability_k{k}_{probe}"
-            circuits.extend(state_tomography_circuits(circuit, list(range(1, m + 1))))
-            circuits.extend(measurement_circuits(TomographyTask(circuit.name, circuit, (0,))))
-    return RecoverabilityExperiment(circuits, ks, tuple(sizes))
+            empty = circuit.copy_empty_like()
+            settings = state_tomography_circuits(
+                empty, list(range(1, m + 1))
+            ) + measurement_circuits(TomographyTask(circuit.name, empty, (0,)))
+            for tail in settings:
+                whole = circuit.compose(tail)
+                whole.name = tail.name  # (the setting's name: f"{circuit.name}:{setting}")
+                circuits.append(whole)
+            pieces.extend((circuit, tail) for tail in settings)
+    return RecoverabilityExperiment(circuits, ks, tuple(sizes), tuple(pieces))
 
 
 def _density_matrices(bloch: np.ndarray) -> np.ndarray:
@@ -216,6 +226,10 @@ class Recoverability:
 
     def circuits(self) -> list[QuantumCircuit]:
         return self.experiment.circuits
+
+    def pieces(self) -> list[tuple[QuantumCircuit, QuantumCircuit]]:
+        """:meth:`circuits` as (prepared collisions, measurement setting) pairs."""
+        return list(self.experiment.pieces)
 
     def measured(
         self, counts: Sequence[dict], rng: np.random.Generator, report: _Report | None = None

@@ -43,6 +43,7 @@ the spread of its bootstrap resamples as standard error. Without shots, the idea
 from __future__ import annotations
 
 import inspect
+import time
 from dataclasses import fields
 from typing import Any
 
@@ -50,7 +51,18 @@ import numpy as np
 
 from qcompile.backends.estimator import physical_observables
 from qcompile.errors import InvalidParameter, QCompileError
-from qcompile.passes.compile import circuit_metrics, compile_circuits
+from qcompile.passes.checkpoint_cuts import compile_pieces
+from qcompile.passes.compile import (
+    CANDIDATES,
+    check_width,
+    circuit_metrics,
+    compile_best,
+    compile_circuits,
+    current_compiler_revision,
+    shared_layout,
+    target_name,
+)
+from qcompile.passes.targets import resolve_target
 from qcompile.protocols.parameters import read_flag
 from qcompile.protocols.plugin import BLOCH_FLOW
 from qcompile.results import RunResult
@@ -70,6 +82,7 @@ from qcompile.states.circuit_states import reduced_qubit_states
 from qcompile.states.qubit_state import bloch_vector
 from qcompile.states.tomography import (
     BlochEstimate,
+    TomographyTask,
     bloch_from_expectations,
     bloch_observables,
     estimate_bloch,
@@ -244,15 +257,21 @@ def _run(plugin, protocol, backend, run: RunContext, save, side, level, scales,
         tomography = len(circuits)
         process = side.circuits() if side is not None and run.shots is not None else []
         shared = all(c.num_qubits == program.num_qubits for c in [*circuits, *process])
-        compiled, report = compile_circuits(
-            [program_measured, *circuits, *process], backend.compile_target, seed=run.seed,
-            layout_from=program if shared else None,
-            initial_state="zero" if level is not None else "auto",
-        )  # fmt: skip
-        compiled_program, compiled = compiled[0], compiled[1:]
-        circuit = circuit_metrics(compiled_program) | {
-            "target": report.target, "compile_time_s": report.compile_time_s,
-        }  # fmt: skip
+        if current_compiler_revision() >= 4 and shared and (not process or hasattr(side, "pieces")):
+            compiled_program, compiled, circuit = _compile_cuts(
+                tasks, program, program_measured, side if process else None, backend, run,
+                estimated=level is not None,
+            )  # fmt: skip
+        else:
+            compiled, report = compile_circuits(
+                [program_measured, *circuits, *process], backend.compile_target,
+                seed=run.seed, layout_from=program if shared else None,
+                initial_state="zero" if level is not None else "auto",
+            )  # fmt: skip
+            compiled_program, compiled = compiled[0], compiled[1:]
+            circuit = circuit_metrics(compiled_program) | {
+                "target": report.target, "compile_time_s": report.compile_time_s,
+            }  # fmt: skip
         if save is not None:
             save([compiled_program])
         if run.shots is None:
@@ -278,6 +297,41 @@ def _run(plugin, protocol, backend, run: RunContext, save, side, level, scales,
     return result
 
 
+def _compile_cuts(tasks, program, program_measured, side, backend, run: RunContext, *,
+                  estimated: bool):  # fmt: skip
+    """``(compiled program, the run's circuits, circuit block)`` by compiler revision 4: the
+    tasks' circuits and the side experiment's (its ``pieces``) cut from evolutions compiled
+    once (:func:`~qcompile.passes.checkpoint_cuts.compile_pieces`), on the program's layout;
+    the program compiled on its own, as it is stored."""
+    start = time.perf_counter()
+    target = resolve_target(backend.compile_target)
+    check_width(program.num_qubits, target, backend.compile_target)
+    layout = None
+    if target is not None and target.build_coupling_map() is not None:
+        layout = shared_layout(program, target, seed=run.seed)
+    (compiled_program,) = compile_best(
+        [program_measured], target, seed=run.seed, initial_layout=layout,
+        initial_state="zero", candidates=1 if layout is not None else CANDIDATES,
+    )  # fmt: skip
+    pieces = []
+    for task in tasks:
+        empty = task.circuit.copy_empty_like()
+        tails = [empty] if estimated else measurement_circuits(
+            TomographyTask(task.name, empty, task.qubits))  # fmt: skip
+        pieces += [(task.circuit, tail) for tail in tails]
+    if side is not None:
+        pieces += list(side.pieces())
+    cuts = compile_pieces(pieces, target, seed=run.seed, initial_layout=layout)
+    circuit = circuit_metrics(compiled_program) | {
+        "target": target_name(backend.compile_target),
+        "compile_time_s": time.perf_counter() - start,
+        "strategy": "cuts", "circuits": len(cuts.circuits),
+        "compiled_circuits": 1 + len({id(c.source) for c in cuts.cuts})
+        + cuts.compile_tail.compiled,
+    }  # fmt: skip
+    return compiled_program, cuts.circuits, circuit
+
+
 def _estimated(plugin, protocol, tasks, compiled, backend, run: RunContext, level: int):
     """Every task's Bloch vectors from one Estimator job over its compiled, unmeasured
     circuit (the observables moved onto the physical qubits the compiler chose)."""
@@ -301,8 +355,10 @@ def _counted(plugin, protocol, tasks, compiled, tomography: int, backend, run: R
     factors = scales or (1,)
     folded = [fold(c, scale, backend.compile_target)
               for scale in factors[1:] for c in compiled[:tomography]]  # fmt: skip
-    counts = run_with_progress(backend, [*compiled, *folded], run.shots, run.seed, run.report,
-                               run.run_id)  # fmt: skip
+    program = getattr(compiled, "program", None)  # cut circuits: made only if needed
+    submitted = [*compiled, *folded] if folded or program is None else compiled
+    counts = run_with_progress(backend, submitted, run.shots, run.seed, run.report,
+                               run.run_id, program)  # fmt: skip
     n = len(compiled)
     by_scale = [counts[:tomography]] + [counts[n + i * tomography : n + (i + 1) * tomography]
                                         for i in range(len(factors) - 1)]  # fmt: skip

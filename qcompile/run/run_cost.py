@@ -5,8 +5,11 @@ a device, of the QPU time.
 The local estimate is a model, calibrated on a 2-core machine (Aer 0.18, FakeTorino's noise,
 4–6 active qubits; ``benchmarks/checkpoint_cuts.py`` measures the real times beside it):
 
-* a circuit simulated as a density matrix costs :data:`DENSITY_GATE_S` · 4ⁿ per instruction
-  (n active qubits) and :data:`PER_CIRCUIT_S` for its shots;
+* a circuit simulated as a density matrix (what
+  :func:`~qcompile.backends.simulation_method.simulation_method` chooses for collision
+  models) costs :data:`DENSITY_GATE_S` · 4ⁿ per instruction (n active qubits) and
+  :data:`PER_CIRCUIT_S` for its shots; one sampled shot by shot (noise on a statevector)
+  costs :data:`STATEVECTOR_GATE_S` · 2ⁿ per instruction and shot;
 * the cuts of a compiled evolution on Aer (:mod:`qcompile.backends.checkpoint_sampling`) cost
   one such run per evolution, and :data:`PER_CIRCUIT_S` per tail.
 
@@ -23,16 +26,20 @@ from dataclasses import dataclass
 from qiskit.circuit import QuantumCircuit
 from qiskit.exceptions import QiskitError
 
-from qcompile.backends.restricted_noise import active_qubits
+from qcompile.backends.restricted_noise import active_qubits, compact
+from qcompile.backends.simulation_method import MAX_QUBITS, simulation_method
 from qcompile.passes.checkpoint_cuts import CutProgram
 from qcompile.passes.targets import resolve_target
 
-__all__ = ["DENSITY_GATE_S", "PER_CIRCUIT_S", "REP_DELAY_S", "RunCost", "estimate_cost"]
+__all__ = ["DENSITY_GATE_S", "PER_CIRCUIT_S", "REP_DELAY_S", "STATEVECTOR_GATE_S", "RunCost",
+           "estimate_cost"]  # fmt: skip
 
 #: Seconds per instruction and per 4ⁿ of a noisy density-matrix simulation (measured).
 DENSITY_GATE_S = 1.2e-7
 #: Seconds per circuit for Aer's set-up and its shots (measured at 4000 shots).
 PER_CIRCUIT_S = 4e-3
+#: Seconds per instruction, shot and 2ⁿ of Aer's noisy statevector (measured).
+STATEVECTOR_GATE_S = 2e-10
 #: IBM's default repetition delay between shots.
 REP_DELAY_S = 250e-6
 
@@ -102,14 +109,19 @@ def estimate_cost(backend, circuits: Sequence[QuantumCircuit], shots: int,
         gates = sum(_two_qubit(c, names) for c in circuits)
     submits = bool(getattr(backend, "submits_jobs", False))
     qpu = _qpu_seconds(backend, circuits, shots) if submits else None
-    local = None if submits else _local_seconds(backend, circuits, program, ends)
+    local = None if submits else _local_seconds(backend, circuits, program, ends, shots)
     return RunCost(len(circuits), gates, shots, local, qpu)
 
 
-def _local_seconds(backend, circuits, program: CutProgram | None, ends) -> float:
-    width = len(active_qubits(ends))
+def _local_seconds(backend, circuits, program: CutProgram | None, ends, shots: int) -> float:
+    qubits = active_qubits(ends)
+    width = len(qubits)
     per_gate = DENSITY_GATE_S * 4.0 ** min(width, 13)
-    if program is not None and hasattr(backend, "run_cuts") and program.circuits:
+    sampled = program is not None and hasattr(backend, "run_cuts") and width <= MAX_QUBITS
+    if not sampled and simulation_method([compact(c, qubits) for c in ends],
+                                         shots) != "density_matrix":  # fmt: skip
+        per_gate = STATEVECTOR_GATE_S * 2.0**width * shots
+    if sampled:
         sources = {id(s): s for s in program.sources}.values()
         rest = len(circuits) - len(program.circuits)
         body = sum(len(s.data) for s in sources) * per_gate
