@@ -192,7 +192,11 @@ class AerBackend:
         step = chunk * per
         for start in range(0, len(runnable), step):
             batch = runnable[start : start + step]
-            result = simulator.run(batch, shots=each).result()
+            # Aer seeds experiment i of a call with seed + i: each chunk starts where the
+            # last ended, or the i-th circuit of every chunk would share its random draws
+            # (equal distributions, equal counts: the estimates' errors correlated)
+            chunk_seed = None if seed is None else (seed + start) % 2**63
+            result = simulator.run(batch, shots=each, seed_simulator=chunk_seed).result()
             tables = [result.get_counts(i) for i in range(len(batch))]
             for i in range(0, len(batch), per):
                 counts.append(merge_counts(tables[i : i + per], flips[start + i : start + i + per]))
