@@ -55,7 +55,9 @@ def test_bad_scale_factors_are_refused(scales):
 def test_zne_with_readout_mitigation_removes_the_device_bias():
     """FakeManila, α = 0.5, N = 3, 4000 shots, seed 0: raw estimates sit 0.03–0.10 below the
     exact fidelities; readout mitigation + ZNE (1, 3, 5) leave every point within 2 standard
-    errors (which now include the extrapolation's variance, ≥ 2x the raw one)."""
+    errors (which include the extrapolation's variance: the scales are sampled independently,
+    so it is at least the scale-1 weight 15/8 times the raw error — ≥ 1.5x with the bootstrap
+    estimates' own scatter)."""
     h = homogenization(alpha=0.5, reservoir=3)
     exact = np.array(h.reference()["system_fidelity"])
     result = run_experiment(
@@ -71,7 +73,7 @@ def test_zne_with_readout_mitigation_removes_the_device_bias():
     assert raw_bias[-1] > 0.06
     assert np.all(bias <= 2 * stderr)
     assert bias[-1] < raw_bias[-1] / 5
-    assert np.all(stderr >= 2 * np.array(zne["raw"]["system_fidelity_stderr"]))
+    assert np.all(stderr >= 1.5 * np.array(zne["raw"]["system_fidelity_stderr"]))
 
 
 def test_cli_zne_is_recorded_and_refused_without_noise(tmp_path, capsys):
