@@ -181,10 +181,10 @@ def compile_prefixes(
     """The circuits that tomograph ``qubits`` after each evolution's prefix at each time
     (evolution-major; the prefixes unmeasured when ``estimated``, else followed by the 3^k
     settings of :func:`state_tomography_circuits`), compiled for ``target`` (a backend's
-    ``compile_target``); and the
-    metrics of the largest with the target, the compile time, the number of circuits and
-    the strategy: ``"cuts"`` — each evolution compiled once and cut at its checkpoints
-    (:mod:`qcompile.passes.checkpoint_cuts`, compiler revision ≥ 4, evolutions that are
+    ``compile_target``); and the metrics of the largest with the target, the compile time,
+    the number of circuits and the strategy: ``"cuts"`` — each evolution compiled once and
+    cut at its checkpoints (:mod:`qcompile.passes.checkpoint_cuts`, compiler revision ≥ 4,
+    evolutions that are
     :func:`cuttable`) — or ``"prefixes"``, every circuit compiled on its own on the layout
     of the first evolution's circuit. The cuts come as a :class:`CutProgram` (its
     ``circuits`` are the compiled circuits), which a simulator can run in O(T)."""
@@ -243,7 +243,7 @@ def _cut_circuits(given, evolutions, times, qubits, seed, estimated, initial_sta
             for tail in settings:
                 setting = "" if estimated else ":" + tail.name.rsplit(":", 1)[-1]
                 planned.append((cut, tail, f"{evolution.circuit.name}@t={t:g}{setting}"))
-    tails.prepare([(tail, cut.positions, cut.circuit.num_qubits) for cut, tail, _ in planned])
+    tails.prepare([(tail, cut.positions, cut.source.num_qubits) for cut, tail, _ in planned])
     program = CutProgram(tails)
     for cut, tail, name in planned:
         program.add(cut, tail, name)
