@@ -184,9 +184,8 @@ def compile_prefixes(
     ``compile_target``); and the metrics of the largest with the target, the compile time,
     the number of circuits and the strategy: ``"cuts"`` — each evolution compiled once and
     cut at its checkpoints (:mod:`qcompile.passes.checkpoint_cuts`, compiler revision ≥ 4,
-    evolutions that are
-    :func:`cuttable`) — or ``"prefixes"``, every circuit compiled on its own on the layout
-    of the first evolution's circuit. The cuts come as a :class:`CutProgram` (its
+    evolutions that are :func:`cuttable`) — or ``"prefixes"``, every circuit compiled on its
+    own on the layout of the first evolution's circuit. The cuts come as a :class:`CutProgram` (its
     ``circuits`` are the compiled circuits), which a simulator can run in O(T)."""
     initial_state = "zero" if estimated else "auto"
     start = time.perf_counter()
