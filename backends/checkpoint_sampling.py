@@ -188,8 +188,10 @@ def sample_cuts(
                 result = simulator.run([m[0] for m in final], shots=1).result()
                 tables = [_sampled(np.asarray(result.data(n)["probabilities"]), m[1], readout,
                                    shots, rng) for n, m in enumerate(final)]  # fmt: skip
-            else:
-                tables = simulator.run(circuits, shots=shots).result().get_counts()
+            else:  # each call seeded from the stream (one seed for every call: equal draws)
+                chunk_seed = None if seed is None else int(rng.integers(2**62))
+                tables = simulator.run(circuits, shots=shots,
+                                       seed_simulator=chunk_seed).result().get_counts()
                 tables = [tables] if isinstance(tables, dict) else tables
             for i, table in zip(batch, tables, strict=True):
                 counts[i] = table
