@@ -42,9 +42,9 @@ CHECKPOINT = "qcompile.checkpoint"
 
 
 def mark_checkpoints(circuit: QuantumCircuit, ends: Sequence[int]) -> QuantumCircuit:
-    """``circuit`` up to its last checkpoint, with a full-width barrier labelled
-    ``"<CHECKPOINT>:<j>"`` after the first ``ends[j]`` instructions (one barrier per
-    distinct end, in order; ``ends`` need not be sorted)."""
+    """``circuit`` up to its last checkpoint, with a full-width barrier after the first e
+    instructions for each distinct end e of ``ends`` (in any order, repeats allowed),
+    labelled ``"<CHECKPOINT>:<j>"`` with j = 0, 1, … in increasing e."""
     distinct = sorted(set(int(e) for e in ends))
     if distinct and not 0 <= distinct[0] <= distinct[-1] <= len(circuit.data):
         raise ValueError(f"checkpoint ends must lie in 0..{len(circuit.data)}")
