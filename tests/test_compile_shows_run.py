@@ -100,3 +100,13 @@ def test_every_protocol_with_circuits_compiles_on_its_defaults(tmp_path, monkeyp
     capsys.readouterr()
     assert run_cli("compile", "photonic-ising-toy") == 2
     assert "defines no single circuit" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad", [["--target", "nope"], ["--target", "fake_torino", "--seed", "-1"]])
+def test_a_states_path_compile_refuses_bad_input_by_name_before_compiling(bad, capsys):
+    """Compiling as the run does starts with the target and seed checked (no traceback from
+    the transpiler for a negative seed)."""
+    capsys.readouterr()
+    assert run_cli("compile", "coherent-feedback", *CASES["coherent-feedback"], *bad) == 2
+    name = bad[-2]
+    assert f"invalid {name}=" in capsys.readouterr().err

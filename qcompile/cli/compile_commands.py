@@ -57,6 +57,23 @@ def circuit_bytes(circuit, path: Path) -> bytes:
     return buffer.getvalue()
 
 
+def checked_target(target: str, seed) -> object | None:
+    """The fake backend ``target`` names (``None`` for a generic target), with ``seed``
+    checked too: both refused by name before any compilation."""
+    from qcompile.errors import BackendUnavailable, InvalidParameter
+    from qcompile.passes.targets import GENERIC_TARGETS, fake_backend, fake_backend_names
+    from qcompile.run.runner import check_shots_and_seed
+
+    check_shots_and_seed(None, seed)
+    try:
+        return None if target in GENERIC_TARGETS else fake_backend(target)
+    except BackendUnavailable:
+        raise InvalidParameter(
+            "target", target, "one of " + ", ".join(GENERIC_TARGETS) + " or a fake backend: "
+            + ", ".join(fake_backend_names())
+        ) from None  # fmt: skip
+
+
 def compile_and_report(
     protocol,
     target: str,
@@ -73,14 +90,11 @@ def compile_and_report(
     circuits; or take them ``compiled`` (with their report) — for ``target``; print the
     report (of the largest) and ``note`` (what was compiled, where it is not what the
     parameters say), write what was asked (QPY holds every circuit, OpenQASM 3 one)."""
-    from qcompile.errors import BackendUnavailable, InvalidParameter, ResourceLimit
+    from qcompile.errors import InvalidParameter, ResourceLimit
     from qcompile.passes import INITIAL_STATES
     from qcompile.passes.compile import compile_circuits, compile_protocol
-    from qcompile.passes.targets import GENERIC_TARGETS, fake_backend, fake_backend_names
     from qcompile.results import write_atomic
-    from qcompile.run.runner import check_shots_and_seed
 
-    check_shots_and_seed(None, seed)
     if circuits is not None and len(circuits) > 1 and output and output.suffix.lower() == ".qasm":
         raise InvalidParameter(
             "output", str(output), f"a .qpy path: OpenQASM 3 holds one circuit, {protocol.name} "
@@ -90,13 +104,7 @@ def compile_and_report(
         raise InvalidParameter(
             "initial_state", initial_state, "one of " + ", ".join((AS_RUN, *INITIAL_STATES))
         )
-    try:
-        resolved = None if target in GENERIC_TARGETS else fake_backend(target)
-    except BackendUnavailable:
-        raise InvalidParameter(
-            "target", target, "one of " + ", ".join(GENERIC_TARGETS) + " or a fake backend: "
-            + ", ".join(fake_backend_names())
-        ) from None  # fmt: skip
+    resolved = checked_target(target, seed)
     fits = getattr(protocol, "check_fits", None)  # a fixed register refused before compiling
     if resolved is not None and fits is not None and check_register:
         fits(resolved.num_qubits, f"{target} ({resolved.num_qubits} qubits)")

@@ -220,14 +220,15 @@ def _run_prefixes(plugin, protocol, options: dict[str, Any], target: str, seed):
     ``device_every`` (compiler revision ≥ 4): ``(compiled evolutions with their checkpoint
     barriers, the report of the largest circuit the run submits, a note)``; ``None`` where
     the run compiles every prefix on its own (then the evolutions are compiled whole)."""
+    from qcompile.cli.compile_commands import checked_target
     from qcompile.passes.checkpoint_cuts import CutProgram, whole_evolutions
     from qcompile.passes.compile import CompileReport
-    from qcompile.passes.targets import GENERIC_TARGETS, fake_backend, resolve_target
+    from qcompile.passes.targets import resolve_target
     from qcompile.run.prefix_tomography import compile_prefixes, decoded
     from qcompile.run.state_pipeline import default_device_every, evolutions_of
     from qcompile.run.state_pipeline import tomographed_times as chosen_times
 
-    resolved = None if target in GENERIC_TARGETS else fake_backend(target)
+    resolved = checked_target(target, seed)  # (refused before any work)
     evolutions = evolutions_of(plugin.lower_evolution(protocol, _resolved_options(
         plugin, protocol, options)))  # fmt: skip
     times = list(evolutions[0].checkpoints)
