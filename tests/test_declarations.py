@@ -14,8 +14,12 @@ import qcompile.cli
 from qcompile.cli.common import run_app
 from qcompile.protocols import PROTOCOLS
 
-#: Builders that need a choice with no default (α or η; a model file).
-NO_DEFAULT_RUN = {"homogenization", "lindblad"}
+#: Builders that need a choice with no default (α or η; a model file): it is supplied, and
+#: every other declared default is still checked against the builder.
+REQUIRED_CHOICE = {
+    "homogenization": {"alpha": 0.5},
+    "lindblad": {"model": str(Path(__file__).parents[1] / "examples" / "amplitude_damping.toml")},
+}
 
 
 def _same(a, b) -> bool:
@@ -30,15 +34,24 @@ def _same(a, b) -> bool:
 @pytest.mark.parametrize("name", sorted(PROTOCOLS))
 def test_declared_defaults_are_the_builders(name):
     plugin = PROTOCOLS[name]
-    if name in NO_DEFAULT_RUN:
-        pytest.skip("the builder needs a choice with no default")
-    built = plugin.from_mapping({}).parameters()
+    required = REQUIRED_CHOICE.get(name, {})
+    built = plugin.from_mapping(required).parameters()
+    checked = 0
     for p in plugin.PARAMETERS:
+        if p.name in required:
+            continue
         if p.default is not None and isinstance(p.default, (int, float, str)) and p.name in built:
             value = built[p.name]
             if isinstance(value, list):  # declared as the comma-separated text the CLI takes
                 continue
             assert _same(value, p.default), (p.name, value, p.default)
+            checked += 1
+    scalar = [
+        p
+        for p in plugin.PARAMETERS
+        if p.name not in required and isinstance(p.default, (int, float, str))
+    ]
+    assert checked or not scalar, f"{name}: no declared default was compared with the builder"
 
 
 @pytest.mark.parametrize("name", sorted(PROTOCOLS))
