@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import qutip
+from device_limits import assert_at_limit, noisy_limit
 from test_cli import run_cli
 
 from qcompile import OpenSystem
@@ -197,17 +198,15 @@ def test_tomography_on_shots_agrees_with_the_ideal_circuit():
 
 
 def test_device_noise_run_is_stored_and_compiled_for_the_device():
-    """aer:fake_torino: compiled to its ISA, stored, short circuit close to the ideal one."""
+    """aer:fake_torino: compiled to its ISA, stored, at its noisy limit (tests/device_limits.py)."""
     store = ResultStore()
     protocol = lindblad(EXAMPLES / "amplitude_damping.toml", t_max=0.5, dt=0.25,
                         sample_every=0.25)  # fmt: skip
     result = _run(protocol, backend="aer:fake_torino", shots=2000, store=store)
     assert result.circuit["compiled"]["target"] == "fake_torino"
     assert store.get_run(result.run_id)["status"] == "done"
-    ideal = dict(zip(result.ideal["times"], result.ideal["Z"], strict=True))
-    measured = zip(result.observables["times"], result.observables["Z"], strict=True)
-    deviations = [abs(v - ideal[t]) for t, v in measured]
-    assert max(deviations) < 0.1  # a few CX of device noise, not a wrong circuit
+    limit = noisy_limit(run, protocol, "fake_torino", "Z")
+    assert_at_limit(result.observables["Z"], result.observables["Z_stderr"], limit)
 
 
 def test_readout_mitigated_run_keeps_the_raw_observables():
