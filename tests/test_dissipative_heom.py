@@ -1,8 +1,10 @@
-"""Spec 001 R9-R11: the non-Markovian (HEOM) reference. Slow: ``pytest -m slow``.
+"""Spec 001 R9-R11: the non-Markovian (HEOM) reference.
 
 Expected numbers and tolerances are spec 001 §11 (R9: 5e-3 in F, 5 % in t; R10: 1e-2;
 R11: 2e-2), computed there with QuTiP's HEOM solver and a prony fit (Nr = 6) of the Ohmic
-correlation function at ω_c = 10; the default tests check the HEOM plumbing at small size.
+correlation function at ω_c = 10. The default suite runs R9's α = 0.2 minimum at depth 3
+(~2 s; depth 3 is within 1.3e-3 of depth 4 there) and the HEOM plumbing at small size; the
+full R9-R11 are slow: ``pytest -m slow``.
 """
 
 from __future__ import annotations
@@ -68,6 +70,17 @@ def _single_qubit_average(alpha: float, t_max: float, depth: int = 4) -> tuple[n
             ket = u @ psi
             fidelity[n] += np.real(ket.conj() @ rho @ ket) / len(OCTAHEDRON)
     return times, fidelity
+
+
+def test_r9_fast_case_the_proxy_undershoots_one_half_at_t_8():
+    """Spec R9, α = 0.2, to t = 9 at depth 3: the Haar-averaged fidelity dips below 1/2 to
+    0.4606 (5e-3) at t ≈ 8.0 (5 %), α·t_min ≈ 1.6: the memory a Lindblad equation lacks."""
+    times, fidelity = _single_qubit_average(0.2, 9.0, depth=3)
+    n = int(np.argmin(fidelity))
+    assert fidelity[n] == pytest.approx(0.4606, abs=5e-3)
+    assert times[n] == pytest.approx(8.0, rel=0.05)
+    assert 0.2 * times[n] == pytest.approx(1.6, abs=0.08)
+    assert np.all(np.diff(fidelity[: n + 1]) < 1e-9)  # falls monotonically to the undershoot
 
 
 @pytest.mark.slow
