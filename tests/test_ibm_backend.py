@@ -105,14 +105,26 @@ def _submitted_jobs(path) -> list[str]:
         return []
 
 
+#: ``qcompile`` whose fetch never returns: the process is still waiting on its submitted job
+#: whenever the test looks, however fast or loaded the machine (no race with the kill).
+_HANGS_AFTER_SUBMITTING = """
+import sys, threading
+from qcompile.backends.ibm import IBMBackend
+IBMBackend.fetch = lambda self, job_id: threading.Event().wait()
+from qcompile.cli import main
+sys.argv[0] = "qcompile"
+main(sys.argv[1:])
+"""
+
+
 def _killed_after_submitting(args: list[str], db) -> str:
     """Run ``qcompile`` with ``args`` in a process, kill it once its job is submitted (before
     it is fetched) and return the job's id."""
-    process = subprocess.Popen([sys.executable, "-m", "qcompile.cli", *args],
+    process = subprocess.Popen([sys.executable, "-c", _HANGS_AFTER_SUBMITTING, *args],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         _wait_for(lambda: _submitted_jobs(db) or process.poll() is not None)
-        assert process.poll() is None, "the run finished before it could be killed"
+        assert process.poll() is None, "the run ended before its job was submitted"
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.wait()

@@ -79,6 +79,22 @@ def _recorded(db, sweep_id=None) -> int:
         return 0
 
 
+def _processes_of(home) -> list[int]:
+    """Processes other than this one whose environment names the store ``home`` (Linux)."""
+    marker = f"QCOMPILE_HOME={home}".encode()
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as f:
+                if marker in f.read().split(b"\0"):
+                    found.append(int(entry.name))
+        except OSError:  # gone, or not ours to read
+            continue
+    return found
+
+
 def test_killed_sweep_resumes_with_nothing_lost_or_duplicated(isolated_store):
     args = ["sweep", "homogenization", "--grid", "alpha=0.1:0.8:8", "--param", "reservoir=3"]
     args += ["--backend", "aer:fake_manila", "--shots", "300", "--workers", "2", "--seed", "3"]
@@ -96,10 +112,14 @@ def test_killed_sweep_resumes_with_nothing_lost_or_duplicated(isolated_store):
         os.kill(process.pid, signal.SIGKILL)  # the main process only: workers must follow
     finally:
         process.wait()
+    # the workers must follow their parent: wait (with a deadline) until no process of this
+    # store is left, then nothing more may have been recorded
+    deadline = time.monotonic() + 60
+    while _processes_of(isolated_store) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _processes_of(isolated_store), "orphaned sweep workers outlived the sweep"
     killed_at = _recorded(db)
     assert 2 <= killed_at < 8
-    time.sleep(1.0)  # an orphaned worker would record another point by now
-    assert _recorded(db) == killed_at
 
     done = subprocess.run(
         [sys.executable, "-m", "qcompile.cli", *args], capture_output=True, text=True
