@@ -192,8 +192,9 @@ def test_the_checks_see_a_wrong_compilation():
     compiled = _compile(program, "fake_torino", 2, "zero")
     swapped = compiled.copy_empty_like()
     for inst in compiled.data:
-        if inst.operation.name == "measure" and compiled.find_bit(inst.clbits[0]).index < 2:
-            inst = inst.replace(clbits=[compiled.clbits[1 - compiled.find_bit(inst.clbits[0]).index]])
+        clbit = compiled.find_bit(inst.clbits[0]).index if inst.clbits else None
+        if inst.operation.name == "measure" and clbit < 2:
+            inst = inst.replace(clbits=[compiled.clbits[1 - clbit]])
         swapped.append(inst)
     with pytest.raises(AssertionError):
         _check_channel(program, swapped)
