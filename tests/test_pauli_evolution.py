@@ -201,7 +201,8 @@ def test_merge_leaves_symbolic_and_classically_controlled_circuits_alone():
 def test_trotterized_feedback_compiles_below_every_peer_as_an_operator():
     """The Trotterized coherent-feedback circuit of the benchmark (spec 002, γ = 5, 5 steps,
     one reset ancilla), compiled as an operator for all-to-all CX: the same channel with
-    fewer CX than Qiskit's level 3 and pytket's 56 (benchmarks/results/protocol_suite.md)."""
+    fewer CX than Qiskit's level 3 and, where pytket is installed (the bench extra), than
+    pytket's FullPeepholeOptimise run here with the benchmark's settings."""
     from qiskit.transpiler import generate_preset_pass_manager
 
     from qcompile.lowering.dynamics import lower_dynamics
@@ -217,7 +218,12 @@ def test_trotterized_feedback_compiles_below_every_peer_as_an_operator():
     qiskit = generate_preset_pass_manager(
         optimization_level=3, basis_gates=["cx", "rz", "sx", "x", "reset"], seed_transpiler=0
     ).run(lowered.circuit)
-    assert report.two_qubit_gates < 56 < qiskit.num_nonlocal_gates()
+    assert report.two_qubit_gates < qiskit.num_nonlocal_gates()
+    from qcompile.app.benchmark_suite import COMPILERS, pytket_available
+
+    if pytket_available():
+        tket = COMPILERS["pytket"](lowered.circuit, None, 0)
+        assert report.two_qubit_gates < tket.num_nonlocal_gates()
     # the same channel on the system (the ancilla is reset before every use): its state from
     # a generic product input, which no compiler was told about
     assert np.allclose(_system_state(compiled), _system_state(lowered.circuit), atol=1e-9)
