@@ -72,6 +72,28 @@ def test_local_mode_run_files_its_job_and_matches_the_exact_map():
             assert_at_limit(device, error, wrong)
 
 
+@pytest.mark.parametrize("mode", ["session", "job"])
+def test_session_and_job_modes_run_in_local_mode_as_batch_does(mode):
+    """``--mode session`` and ``--mode job`` (runtime's ``Session`` and a plain primitive job)
+    through runtime's local mode: the job is stored with its mode, and the numbers are the
+    batch run's with the same seed (local mode is seeded: the mode changes how jobs are
+    grouped, not what they compute), at the noisy limit (tests/device_limits.py)."""
+    store = ResultStore()
+    protocol = homogenization(alpha=0.5, reservoir=2)
+    backend = get_backend(f"ibm:{DEVICE}", store=store, ibm_options=IBMOptions(mode=mode))
+    result = run_experiment(protocol, backend, shots=4000, seed=5, store=store)
+    (job,) = store.list_jobs()
+    row = store.get_job(job["id"])
+    assert row["mode"] == mode and row["local"] and row["status"] == "done"
+    assert row["options"]["execution"]["mode"] == mode
+    batch = run_experiment(protocol, get_backend(f"ibm:{DEVICE}", store=ResultStore()),
+                           shots=4000, seed=5)  # fmt: skip
+    assert result.observables == batch.observables
+    assert_at_limit(result.observables["system_fidelity"],
+                    result.observables["system_fidelity_stderr"],
+                    noisy_limit(run_experiment, protocol, DEVICE, "system_fidelity"))  # fmt: skip
+
+
 def test_local_mode_counts_agree_with_the_aer_device_emulation():
     """Same ISA circuits, same shots: runtime local mode vs our restricted-noise Aer path."""
     protocol = homogenization(alpha=0.4, reservoir=2)
