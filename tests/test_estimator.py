@@ -340,3 +340,52 @@ def test_an_observable_without_a_finite_error_is_kept_with_the_widest_one():
                      "unconstrained": [1, 2]}  # fmt: skip
     assert second == {"evs": [0.1], "stds": [0.03]}
     json.dumps([first, second], allow_nan=False)  # storable as strict JSON
+
+
+def test_resilience_level_2_removes_the_gate_noise_bias_of_a_two_qubit_circuit():
+    """Runtime's level 2 (gate twirling and ZNE) on a two-qubit circuit of three CX on
+    FakeManila's noise, ten seeds of 4000 shots: the mean of each ⟨P⟩ is the exact noiseless
+    value within 4 standard errors of the mean (from the observed scatter), where level 0
+    is off by more in total.
+
+    (The scatter, not the reported σ, is the yardstick: runtime's level-2 errors are not
+    calibrated per observable. Measured here: one observable's σ is 10-20× its scatter, the
+    others' 0.6×; tests/test_sigma_calibration.py checks that pooled they never understate.)"""
+    from qiskit.quantum_info import SparsePauliOp as Pauli
+
+    from qcompile.backends.estimator import (
+        estimator_options,
+        expectation_data,
+        physical_observables,
+        run_local,
+    )
+    from qcompile.passes.targets import fake_backend
+
+    device = fake_backend(DEVICE)
+    circuit = QuantumCircuit(2)
+    circuit.ry(1.0, 0)
+    circuit.cx(0, 1)
+    circuit.rx(0.7, 1)
+    circuit.cx(0, 1)
+    circuit.ry(0.4, 1)
+    circuit.cx(1, 0)
+    circuit.rz(0.3, 0)
+    circuit.cx(0, 1)
+    labels = ["ZI", "IZ", "ZZ", "XX"]
+    exact = np.array([Statevector(circuit).expectation_value(Pauli(p)).real for p in labels])
+    (compiled,), _ = compile_circuits([circuit], device, seed=1, initial_state="any")
+    assert compiled.num_nonlocal_gates() >= 2  # the noise to extrapolate away is there
+    observables = [physical_observables(compiled, [Pauli(p) for p in labels])]
+
+    def values(level: int) -> np.ndarray:
+        return np.array([
+            expectation_data(run_local([compiled], observables,
+                                       estimator_options(4000, level, seed), device).result()
+                             )[0]["evs"]
+            for seed in range(10)
+        ])  # fmt: skip
+
+    raw, mitigated = values(0), values(2)
+    error_of_mean = mitigated.std(axis=0, ddof=1) / np.sqrt(len(mitigated))
+    assert np.all(np.abs(mitigated.mean(axis=0) - exact) < 4 * error_of_mean)
+    assert np.abs(raw.mean(axis=0) - exact).sum() > 2 * np.abs(mitigated.mean(axis=0) - exact).sum()
