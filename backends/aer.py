@@ -15,12 +15,11 @@ from collections.abc import Callable, Sequence
 from functools import cache
 
 import numpy as np
-from qiskit.circuit import CircuitInstruction, QuantumCircuit
-from qiskit.providers import BackendV2, Options
+from qiskit.circuit import QuantumCircuit
+from qiskit.providers import BackendV2
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import PassManager, Target, generate_preset_pass_manager
 from qiskit_aer import AerSimulator
-from qiskit_aer.noise import NoiseModel
 
 from qcompile.backends.checkpoint_sampling import sample_cuts
 from qcompile.backends.error_suppression import (

@@ -12,10 +12,11 @@ density matrix ρ of the qubits its tails touch. Each tail then runs from that �
 qubit once at its end (tomography settings do), the outcome probabilities are computed
 exactly, the noise model's readout errors applied (each qubit's assignment matrix) and the
 shots drawn from them in NumPy — Aer's own sampling of 4000 noisy shots costs ~3 ms a
-circuit, ten times the rest; any other tail is sampled by Aer shot by shot. The noise channels act on the density matrix
-exactly and the qubits a tail does not touch are traced out, so every table is drawn from
-the very distribution the whole cut circuit has on this backend — only not recomputed from
-|0…0⟩ for every tail. Readout mitigation calibrates as :meth:`AerBackend.run` does.
+circuit, ten times the rest; any other tail is sampled by Aer shot by shot. The noise
+channels act on the density matrix exactly and the qubits a tail does not touch are traced
+out, so every table is drawn from the very distribution the whole cut circuit has on this
+backend — only not recomputed from |0…0⟩ for every tail. Readout mitigation calibrates as
+:meth:`AerBackend.run` does.
 
 Not sampled so (``None``: run the circuits): more than
 :data:`~qcompile.backends.simulation_method.MAX_QUBITS` active qubits (a density matrix per
@@ -100,7 +101,7 @@ def _readout_matrices(noise: NoiseModel | None) -> dict[int, np.ndarray]:
     """Each qubit's readout assignment matrix in ``noise`` (row: the state, column: the
     outcome read), as its ``to_dict`` lists them (the identity where it has none)."""
     matrices: dict[int, np.ndarray] = {}
-    for error in (noise.to_dict()["errors"] if noise is not None else ()):
+    for error in noise.to_dict()["errors"] if noise is not None else ():
         if error["type"] == "roerror":
             for qubits in error.get("gate_qubits", ()):
                 matrices[qubits[0]] = np.asarray(error["probabilities"], dtype=float)
@@ -190,8 +191,11 @@ def sample_cuts(
                                    shots, rng) for n, m in enumerate(final)]  # fmt: skip
             else:  # each call seeded from the stream (one seed for every call: equal draws)
                 chunk_seed = None if seed is None else int(rng.integers(2**62))
-                tables = simulator.run(circuits, shots=shots,
-                                       seed_simulator=chunk_seed).result().get_counts()
+                tables = (
+                    simulator.run(circuits, shots=shots, seed_simulator=chunk_seed)
+                    .result()
+                    .get_counts()
+                )
                 tables = [tables] if isinstance(tables, dict) else tables
             for i, table in zip(batch, tables, strict=True):
                 counts[i] = table
