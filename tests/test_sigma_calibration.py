@@ -160,6 +160,27 @@ def test_ising_decoder_errors_are_the_scatter_and_the_mean_is_the_collision_chai
     check_calibrated(values, sigmas, [results[0].ideal["success_probability"]])
 
 
+@pytest.mark.parametrize(
+    ("backend", "options"),
+    [("aer:fake_manila+readout-mitigation", {}), ("aer:fake_manila", {"zne": (1, 3)})],
+    ids=["readout-mitigated", "zne"],
+)
+def test_ising_decoder_on_device_noise_errors_are_the_scatter(backend, options):
+    """M = 2 on FakeManila's noise, the decoded success readout-mitigated (its error resampled
+    from the raw counts and the calibration) or zero-noise extrapolated (Richardson's
+    weights on the scales' errors): errors are the scatter, the mean its many-shot limit."""
+    memory, device = get_protocol("ising-memory"), get_backend(backend)
+    protocol = ising_memory(size=2, delta=0.3, time=2.0, dt=0.5, trajectories=1)
+
+    def run(seed, shots=1000):
+        o = memory.run(protocol, device, shots=shots, seed=seed, **options).observables
+        return [o["success_probability"]], [o["success_probability_stderr"]]
+
+    values, sigmas = repeat(run, 16)
+    limit, limit_sigma = run(7, shots=64_000)
+    check_calibrated(values, sigmas, limit, np.asarray(limit_sigma))
+
+
 def test_ising_trajectories_errors_are_the_scatter_and_the_mean_is_the_master_equation():
     """The kinetic Monte Carlo decoder (reference backend) against the exact master equation."""
     memory, backend = get_protocol("ising-memory"), get_backend("reference")
