@@ -219,3 +219,23 @@ def test_bloch_path_pieces_compile_to_the_logical_distributions():
         want = _outcome_probabilities(experiment.circuits[i])
         got = _outcome_probabilities(program.circuits[i])
         np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+def test_tables_of_equal_distributions_are_drawn_independently():
+    """One evolution compiled twice into one program (equal cuts, equal distributions): in one
+    sampling call each table is its own draw. The summed two-sample χ² of the twin tables lies
+    inside its two-sided 99.9 % band — not 0, as tables drawn from one seed would make it
+    (such correlated draws once put an ensemble average 6.8σ off)."""
+    from scipy.stats import chi2
+
+    backend = AerBackend("fake_manila")
+    (evolution,) = _encoded(1)
+    times = list(evolution.checkpoints)[1:]
+    program, _ = compile_prefixes(backend.device, [evolution, evolution], times, [0, 1], 3, False)
+    tables = sample_cuts(program, backend.device, 2000, seed=5)
+    half = len(tables) // 2
+    stat, dof = 0.0, 0
+    for a, b in zip(tables[:half], tables[half:], strict=True):
+        s, d = _chi2_homogeneity(a, b)
+        stat, dof = stat + s, dof + d
+    assert dof > 0 and 5e-4 < chi2.cdf(stat, dof) < 1 - 5e-4, (stat, dof)

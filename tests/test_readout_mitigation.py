@@ -8,13 +8,32 @@ import pytest
 from test_cli import run_cli
 
 from qcompile.backends import get_backend
-from qcompile.backends.readout_mitigation import mitigate_counts, nearest_probability
+from qcompile.backends.readout_mitigation import (
+    assignment_matrices,
+    mitigate_counts,
+    nearest_probability,
+)
 from qcompile.protocols import homogenization
 from qcompile.protocols.homogenization import run as run_experiment
 
 
 def _assignment(e0: float, e1: float) -> np.ndarray:
     return np.array([[1 - e0, e1], [e0, 1 - e1]])
+
+
+def test_assignment_matrices_read_the_calibration_the_right_way_round():
+    """Asymmetric readout (qubit 3: P(1|0) = 0.1, P(0|1) = 0.3; qubit 7: 0.02, 0.05) from the
+    all-|0> and all-|1> calibration tables: column j is the distribution read from state j,
+    A = [[1 − P(1|0), P(0|1)], [P(1|0), 1 − P(0|1)]] (a transposed matrix reads back as other
+    error rates). Clbit 0 is the rightmost character and measures qubit 3."""
+    shots = 10_000
+    zeros = {"00": 0.98 * 0.9 * shots, "01": 0.98 * 0.1 * shots,
+             "10": 0.02 * 0.9 * shots, "11": 0.02 * 0.1 * shots}  # fmt: skip
+    ones = {"11": 0.95 * 0.7 * shots, "10": 0.95 * 0.3 * shots,
+            "01": 0.05 * 0.7 * shots, "00": 0.05 * 0.3 * shots}  # fmt: skip
+    matrices = assignment_matrices(zeros, ones, [3, 7])
+    assert matrices[3] == pytest.approx(np.array([[0.9, 0.3], [0.1, 0.7]]), abs=1e-12)
+    assert matrices[7] == pytest.approx(np.array([[0.98, 0.05], [0.02, 0.95]]), abs=1e-12)
 
 
 def test_known_assignment_matrices_are_inverted_exactly():
