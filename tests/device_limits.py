@@ -27,7 +27,7 @@ import numpy as np
 
 K = 4.0
 LIMIT_SHOTS = 256_000
-REPEATS = 8
+REPEATS = 6
 
 
 def noisy_limit(run, protocol, device: str, key: str, *, seed: int = 1, backend=None,

@@ -138,7 +138,7 @@ def test_states_path_estimator_errors_are_the_scatter_and_the_mean_is_the_circui
         values = [v for k in keys for v in o[k][1:]]
         return values, [v for k in keys for v in o[k + "_stderr"][1:]]
 
-    values, sigmas = repeat(run, 16)
+    values, sigmas = repeat(run, 12)  # (~1 s a run)
     check_calibrated(values, sigmas, [v for k in keys for v in results[0].ideal[k][1:]])
 
 
@@ -176,7 +176,7 @@ def test_ising_decoder_on_device_noise_errors_are_the_scatter(backend, options):
         o = memory.run(protocol, device, shots=shots, seed=seed, **options).observables
         return [o["success_probability"]], [o["success_probability_stderr"]]
 
-    values, sigmas = repeat(run, 16)
+    values, sigmas = repeat(run, 12)
     limit, limit_sigma = run(7, shots=64_000)
     check_calibrated(values, sigmas, limit, np.asarray(limit_sigma))
 
