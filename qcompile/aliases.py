@@ -2,7 +2,9 @@
 ``sys.meta_path`` (so a module of that name anywhere else is always found first).
 
 * ``qcompile.<old>`` → its new home (``qcompile.experiment`` → ``qcompile.run.experiment``):
-  the very same module object, so monkeypatching and ``isinstance`` behave as before;
+  the very same module object, so monkeypatching and ``isinstance`` behave as before
+  (deprecated: each warns once, naming the release that removes it —
+  :mod:`qcompile.deprecation`);
 * ``backends`` / ``backends.*`` → ``qcompile.backends`` (deprecated): the repository's
   ``backends/`` folder is installed under ``qcompile`` — a bare top-level ``backends`` would
   be shadowed by, or shadow, a ``backends.py`` beside a user's script. This one works once
@@ -15,8 +17,9 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
-import warnings
 from types import ModuleType
+
+from qcompile.deprecation import warn_deprecated
 
 __all__ = ["MOVED", "install"]
 
@@ -69,12 +72,8 @@ class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.util.spec_from_loader(fullname, self, is_package=fullname == _BARE)
 
     def create_module(self, spec) -> ModuleType:  # noqa: D102 - loader protocol
-        if spec.name == _BARE:
-            warnings.warn(
-                "'import backends' is deprecated; use 'qcompile.backends'",
-                DeprecationWarning,
-                stacklevel=2,
-            )
+        if spec.name in MOVED or spec.name == _BARE:  # (``backends.x``: its package warned)
+            warn_deprecated(f"the module name {spec.name!r}", repr(_target(spec.name)))
         real = importlib.import_module(_target(spec.name))
         self._specs[spec.name] = real.__spec__
         return real

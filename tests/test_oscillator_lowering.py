@@ -343,7 +343,7 @@ def test_lower_step_reports_the_cx_count_of_its_circuit():
 def test_offset_decay_rate_ignores_the_steady_value():
     """a e^{−Γt} + c (the iterated ⟨Q⟩ above the spectrum cutoff): the rate of the differences
     is Γ exactly; a straight line through log of the signal is biased by c."""
-    from qcompile.run.oscillator_circuits import decay_rate, offset_decay_rate
+    from qcompile.protocols.oscillator_step_flow import decay_rate, offset_decay_rate
 
     times = np.linspace(0, 20, 61)
     signal = 0.9 * np.exp(-0.04 * times) + 0.05
@@ -356,7 +356,7 @@ def test_decay_rate_of_a_fast_decay_ignores_the_round_off_floor(seed):
     """e^{−1.3 t} to t = 40 falls to 1e-23, under double precision's floor: with round-off
     noise of 1e-17 added (as a long iteration leaves it) the fitted rate is still 1.3 (1e-6),
     whatever the noise — a fit of the floor was off by ~40% and changed with the machine."""
-    from qcompile.run.oscillator_circuits import decay_rate
+    from qcompile.protocols.oscillator_step_flow import decay_rate
 
     times = np.linspace(0, 40, 61)
     noise = 1e-17 * np.random.default_rng(seed).standard_normal(times.size)

@@ -6,9 +6,9 @@ keep old scripts working."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
+from qcompile.deprecation import warn_deprecated
 from qcompile.results import RunResult
 
 __all__ = ["run_gkp", "run_cat"]
@@ -20,11 +20,7 @@ SOLVERS = ("evolve", "evolve_states", "state_at", "slowest", "sector_slowest")
 def _run(name: str, protocol, backend, options: dict) -> RunResult:
     from qcompile.protocols.plugin import get_protocol
 
-    warnings.warn(
-        f"run_{name} is deprecated: use qcompile.run.recipe.execute or get_protocol({name!r}).run",
-        DeprecationWarning,
-        stacklevel=3,
-    )
+    warn_deprecated(f"run_{name}", f"get_protocol({name!r}).run", stacklevel=4)
     solvers = {k: options.pop(k) for k in SOLVERS if options.get(k) is not None}
     for k in SOLVERS:
         options.pop(k, None)

@@ -5,10 +5,10 @@ merit from states) and are run by qcompile's one runner on its states path
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
+from qcompile.deprecation import warn_deprecated
 from qcompile.protocols.dissipative_qubits import rank_encodings
 from qcompile.protocols.encoding_flow import DEFAULT_COLLISIONS
 from qcompile.results import RunResult
@@ -24,10 +24,6 @@ def run_encodings(
     ``heom``, ``collisions``, ``device_every``, ``shots``, ``seed``, ``store``, ...)."""
     from qcompile.protocols.plugin import get_protocol
 
-    warnings.warn(
-        "run_encodings is deprecated: use get_protocol('dissipative-qubits').run",
-        DeprecationWarning,
-        stacklevel=2,
-    )
+    warn_deprecated("run_encodings", "get_protocol('dissipative-qubits').run")
     solvers = {} if propagators is None else {"propagators": propagators}
     return get_protocol("dissipative-qubits").run(protocol, backend, solvers=solvers, **options)

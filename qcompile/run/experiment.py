@@ -8,11 +8,11 @@ numbers); the lifecycle names re-exported here live in :mod:`qcompile.run.runner
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
 
+from qcompile.deprecation import warn_deprecated
 from qcompile.results import RunResult
 from qcompile.run.estimator_path import check_estimator
 from qcompile.run.runner import (
@@ -52,17 +52,14 @@ def run_experiment(protocol, backend: Backend, **options: Any) -> RunResult:
     """``get_protocol("homogenization").run(protocol, backend, ...)`` (deprecated): the
     options as before (``shots``, ``seed``, ``store``, ``progress``, ``run_id``,
     ``sweep_point``, ``recoverability``, ``zne``, ``estimator``, ``resilience_level``)."""
-    warnings.warn(
-        "run_experiment is deprecated: use get_protocol('homogenization').run",
-        DeprecationWarning,
-        stacklevel=2,
-    )
+    warn_deprecated("run_experiment", "get_protocol('homogenization').run")
     return _plugin().run(protocol, backend, **options)
 
 
 def check_experiment(protocol, backend: Backend, **options: Any) -> None:
     """``get_protocol("homogenization").check(protocol, backend, ...)``: everything
-    :func:`run_experiment` would refuse, running nothing."""
+    :func:`run_experiment` would refuse, running nothing (deprecated)."""
+    warn_deprecated("check_experiment", "get_protocol('homogenization').check")
     _plugin().check(protocol, backend, **options)
 
 

@@ -6,9 +6,9 @@ scripts working."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
+from qcompile.deprecation import warn_deprecated
 from qcompile.protocols.ising_memory import EXACT_MAX_SIZE, exponential_fit
 from qcompile.results import RunResult
 
@@ -23,12 +23,7 @@ def run_ising_memory(
     ``simulate`` replaces the ``kmc`` solver, ``exact`` the ``exact_memory`` one."""
     from qcompile.protocols.plugin import get_protocol
 
-    warnings.warn(
-        "run_ising_memory is deprecated: use qcompile.run.recipe.execute or "
-        "get_protocol('ising-memory').run",
-        DeprecationWarning,
-        stacklevel=2,
-    )
+    warn_deprecated("run_ising_memory", "get_protocol('ising-memory').run")
     given = {"kmc": simulate, "exact_memory": exact}
     solvers = {name: solver for name, solver in given.items() if solver is not None}
     return get_protocol("ising-memory").run(protocol, backend, solvers=solvers, **options)

@@ -6,10 +6,10 @@ reference, lowered evolution, ideal states at checkpoints, tomography of circuit
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
+from qcompile.deprecation import warn_deprecated
 from qcompile.protocols.coherent_feedback import DEFAULT_LOWERING  # the former dynamics runner's
 from qcompile.protocols.open_system_flow import MAX_CIRCUIT_STEPS
 from qcompile.results import RunResult
@@ -33,11 +33,7 @@ def run_open_system(
 
 
 def _deprecated(name: str) -> None:
-    warnings.warn(
-        f"{name} is deprecated: use get_protocol(protocol.name).run",
-        DeprecationWarning,
-        stacklevel=3,
-    )
+    warn_deprecated(name, "get_protocol(protocol.name).run", stacklevel=4)
 
 
 def _run(protocol, backend, reference_solver, **options: Any) -> RunResult:

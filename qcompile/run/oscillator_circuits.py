@@ -5,10 +5,10 @@ keep old scripts working (same options, same numbers); the other names live on t
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
+from qcompile.deprecation import warn_deprecated
 from qcompile.lowering.oscillator_collision import auto_dt
 from qcompile.protocols.oscillator_step_flow import (
     MAX_SPECTRUM_CUTOFF,
@@ -39,11 +39,7 @@ def _run(name: str, protocol, backend, solvers: dict[str, Callable], options) ->
     from qcompile.protocols.plugin import get_protocol
     from qcompile.run.step_pipeline import run_steps
 
-    warnings.warn(
-        f"run_{name}_circuits is deprecated: use get_protocol({name!r}).run",
-        DeprecationWarning,
-        stacklevel=3,
-    )
+    warn_deprecated(f"run_{name}_circuits", f"get_protocol({name!r}).run", stacklevel=4)
     return run_steps(get_protocol(name), protocol, backend, solvers=solvers, **options)
 
 

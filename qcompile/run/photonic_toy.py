@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
+from qcompile.deprecation import warn_deprecated
 from qcompile.results import RunResult
 
 __all__ = ["run_photonic_toy"]
@@ -19,11 +19,6 @@ def run_photonic_toy(
     ``solver`` replaces the ``state_at`` reference solver."""
     from qcompile.protocols.plugin import get_protocol
 
-    warnings.warn(
-        "run_photonic_toy is deprecated: use qcompile.run.recipe.execute or "
-        "get_protocol('photonic-ising-toy').run",
-        DeprecationWarning,
-        stacklevel=2,
-    )
+    warn_deprecated("run_photonic_toy", "get_protocol('photonic-ising-toy').run")
     solvers = {"state_at": solver} if solver is not None else None
     return get_protocol("photonic-ising-toy").run(protocol, backend, solvers=solvers, **options)
