@@ -30,6 +30,7 @@ from qcompile.backends.error_suppression import (
     twirl_gates,
     twirl_measurements,
 )
+from qcompile.backends.estimator import estimator_options, expectation_data, run_local
 from qcompile.backends.readout_mitigation import (
     assignment_matrices,
     calibration_circuits,
@@ -271,8 +272,6 @@ class AerBackend:
         """Expectation values of ``observables[i]`` (on physical qubits) after ``circuits[i]``
         through runtime's client-side Estimator in local mode, with this backend's noise
         (:mod:`qcompile.backends.estimator`); ``{"evs", "stds"}`` per circuit."""
-        from qcompile.backends.estimator import estimator_options, expectation_data, run_local
-
         if self.readout_mitigation:
             raise InvalidParameter(
                 "mitigate_readout", True, "not with the Estimator: use its resilience_level 1"

@@ -32,6 +32,8 @@ from qiskit.circuit import QuantumCircuit
 from qiskit.providers import BackendV2
 from qiskit.quantum_info import SparsePauliOp
 
+from qcompile.backends.restricted_noise import active_qubits, compact, restricted_noise_model
+from qcompile.backends.simulation_method import simulation_method
 from qcompile.errors import InvalidParameter
 
 __all__ = [
@@ -120,8 +122,6 @@ def compact_pubs(
 ) -> tuple[list[int], list[QuantumCircuit], list[list[SparsePauliOp]]]:
     """The qubits the circuits and observables use, and both relabelled onto them (qubit
     ``qubits[i]`` becomes qubit i)."""
-    from qcompile.backends.aer import active_qubits, compact
-
     used = set(active_qubits(circuits))
     for group in observables:
         for o in group:
@@ -152,9 +152,6 @@ def run_local(
     device's noise on the qubits used — after :func:`compact_pubs`; its job (``.result()``)."""
     from qiskit_aer import AerSimulator
     from qiskit_ibm_runtime.executor_estimator import Estimator
-
-    from qcompile.backends.aer import restricted_noise_model
-    from qcompile.backends.simulation_method import simulation_method
 
     qubits, small, small_observables = compact_pubs(circuits, observables)
     seed = options.get("simulator", {}).get("seed_simulator")
