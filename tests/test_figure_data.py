@@ -10,6 +10,7 @@ equal to the JSON's numbers (1e-12).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -115,8 +116,6 @@ def test_dissipative_qubits_figure_is_its_json(tmp_path):
 
 def test_a_users_lindblad_figure_is_its_json(tmp_path):
     """The generic comparison figure, one panel per observable of the model file."""
-    from pathlib import Path
-
     model = Path(__file__).parents[1] / "examples" / "amplitude_damping.toml"
     data, fig = _run(tmp_path, "lindblad", "--model", str(model), "--t-max", "1",
                      "--backend", "aer", "--shots", "300", "--seed", "2")  # fmt: skip

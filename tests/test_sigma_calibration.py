@@ -23,6 +23,7 @@ The counted and readout-mitigated tomography paths have their Monte Carlo check 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -126,7 +127,7 @@ def test_states_path_estimator_errors_are_the_scatter_and_the_mean_is_the_circui
     from qcompile.protocols.lindblad import lindblad
     from qcompile.protocols.lindblad import run as run_lindblad
 
-    examples = __import__("pathlib").Path(__file__).parents[1] / "examples"
+    examples = Path(__file__).parents[1] / "examples"
     protocol = lindblad(examples / "amplitude_damping.toml", t_max=3.0, sample_every=1.0)
     backend, keys, results = get_backend("aer"), ("X", "Y", "Z"), []
 
