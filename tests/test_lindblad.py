@@ -409,8 +409,11 @@ def test_sigterm_marks_the_run_failed_never_running(tmp_path):
     while time.monotonic() < deadline and not status:  # polled: no fixed wait
         time.sleep(0.02)
         if database.exists():
-            with sqlite3.connect(database) as db:
-                status = db.execute("SELECT status FROM runs").fetchall()
+            try:
+                with sqlite3.connect(database, timeout=5) as db:
+                    status = db.execute("SELECT status FROM runs").fetchall()
+            except sqlite3.OperationalError:  # the schema is being created
+                continue
     assert status == [("running",)]
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
