@@ -37,6 +37,7 @@ from qcompile.errors import QCompileError, ResourceLimit
 from qcompile.metrics import circuit_metrics
 from qcompile.passes import build_pass_manager, reseeded
 from qcompile.passes.logical_optimization import optimize_logically
+from qcompile.passes.reset_wires import added_wires, as_ancillas, split_at_resets
 from qcompile.passes.seed_independence import SEED_INDEPENDENT
 from qcompile.passes.targets import resolve_target
 
@@ -67,8 +68,10 @@ CANDIDATES = 3
 #: 3 — as 2, and a shared layout is chosen on ``layout_from`` as an operator (its inputs
 #: unknown) whatever the circuits' ``initial_state`` (:func:`compile_circuits`); 4 — as 3,
 #: and the prefixes of an evolution are cuts of the evolution compiled once
-#: (:mod:`qcompile.passes.checkpoint_cuts`; the runners ask :func:`current_compiler_revision`).
-COMPILER_REVISION = 4
+#: (:mod:`qcompile.passes.checkpoint_cuts`; the runners ask :func:`current_compiler_revision`);
+#: 5 — as 4, and a reset starts a new wire (:mod:`qcompile.passes.reset_wires`) in the
+#: logical candidates and in shared layouts.
+COMPILER_REVISION = 5
 
 _revision: ContextVar[int] = ContextVar("qcompile_compiler_revision", default=COMPILER_REVISION)
 
@@ -165,6 +168,10 @@ def compile_best(
     is no layout or routing for seeds or a logical pre-optimization to change."""
     base = 0 if seed is None else seed
     circuits = list(circuits)
+    widths = [c.num_qubits for c in circuits]
+    routed = target is not None and target.build_coupling_map() is not None
+    splitting = routed and _revision.get() >= 5
+    circuits = _split_to_layout(circuits, target, initial_layout)
 
     first = build_pass_manager(
         target, seed=base % 2**63, initial_layout=initial_layout, initial_state=initial_state
@@ -176,10 +183,12 @@ def compile_best(
         return manager.run(list(batch))
 
     best = compile_with(circuits, 0)
-    routed = target is not None and target.build_coupling_map() is not None
     if routed and not _seedless(best):
         if _revision.get() >= 2:
-            batch = optimize_logically(circuits, seed=base, initial_state=initial_state)
+            batch = circuits
+            if splitting and initial_layout is None:
+                batch = [split_at_resets(c, target.num_qubits) for c in circuits]
+            batch = optimize_logically(batch, seed=base, initial_state=initial_state)
             seeds = range(max(1, candidates - 1))
         else:  # revision 1: more seeds for the circuits as given
             batch, seeds = circuits, range(1, candidates)
@@ -194,7 +203,8 @@ def compile_best(
                 break  # two seeds agree on every circuit: a third has never beaten them
         picks = [min(range(len(results)), key=lambda k, i=i: costs[k][i]) for i in range(len(best))]
         best = [results[k][i] for i, k in enumerate(picks)]
-    for circuit in best:
+    for circuit, width in zip(best, widths, strict=True):
+        as_ancillas(circuit, width)
         if circuit.metadata:
             circuit.metadata.pop(SEED_INDEPENDENT, None)
     return best
@@ -218,7 +228,9 @@ def compile_alike(
     base = 0 if seed is None else seed
     manager = build_pass_manager(target, seed=base % 2**63, initial_layout=initial_layout,
                                  initial_state=initial_state)  # fmt: skip
-    as_given = manager.run(circuits)
+    as_given = manager.run(_split_to_layout(circuits, target, initial_layout))
+    for circuit, original in zip(as_given, circuits, strict=True):
+        as_ancillas(circuit, original.num_qubits)
     (probe,) = compile_best(circuits[:1], target, seed=seed, initial_layout=initial_layout,
                             initial_state=initial_state, candidates=1)  # fmt: skip
     if _Cost(probe, target) < _Cost(as_given[0], target):
@@ -228,6 +240,19 @@ def compile_alike(
         if circuit.metadata:
             circuit.metadata.pop(SEED_INDEPENDENT, None)
     return as_given
+
+
+def _split_to_layout(
+    circuits: list[QuantumCircuit], target: Target | None, layout: Sequence[int] | None
+) -> list[QuantumCircuit]:
+    """``circuits`` split at their resets to the width of ``layout``, where it is a layout
+    :func:`shared_layout` chose for circuits split so (revision ≥ 5), else as they are."""
+    routed = target is not None and target.build_coupling_map() is not None
+    if not routed or layout is None or _revision.get() < 5:
+        return circuits
+    if len(layout) <= max(c.num_qubits for c in circuits):
+        return circuits
+    return [split_at_resets(c, width=len(layout)) for c in circuits]
 
 
 def _seedless(compiled: list[QuantumCircuit]) -> bool:
@@ -281,7 +306,10 @@ def shared_layout(
     its initial layout."""
     as_given = initial_state if _revision.get() < 3 else "any"
     (placed,) = compile_best([layout_from], target, seed=seed, initial_state=as_given)
-    return placed.layout.initial_index_layout(filter_ancillas=True)
+    # revision 5: the wires a split at resets added are placed too, and the experiment's
+    # circuits are split to them (compile_best)
+    width = layout_from.num_qubits + added_wires(placed.layout)
+    return placed.layout.initial_index_layout(filter_ancillas=False)[:width]
 
 
 def compile_circuits(
