@@ -94,6 +94,9 @@ def suite_circuits(quick: bool = False) -> list[SuiteCircuit]:
     circuits.append(
         SuiteCircuit("random_collision_model", "random_collision", _random_collision_model(7))
     )
+    for sites, ring in ((3, False),) if quick else ((3, False), (4, True)):
+        name = f"lindblad_{'ring' if ring else 'chain'}{sites}_shared_ancilla"
+        circuits.append(SuiteCircuit(name, "shared_ancilla", _shared_ancilla_model(sites, ring)))
     sites = 10
     zz = sum(_pauli(sites, {i: "Z", i + 1: "Z"}) for i in range(sites - 1))
     xs = sum(_pauli(sites, {i: "X"}) for i in range(sites))
@@ -126,7 +129,58 @@ def suite_circuits(quick: bool = False) -> list[SuiteCircuit]:
     qv = QuantumCircuit(10, name="qv10")  # in a register, as pytket's converter needs
     qv.compose(quantum_volume(10, seed=11), inplace=True)
     circuits.append(SuiteCircuit("qv10", "quantum_volume", qv, kind="generic"))
+    circuits.append(SuiteCircuit("clifford8", "clifford", _random_clifford(8, 5), kind="generic"))
+    circuits.append(SuiteCircuit("qaoa10_3regular", "qaoa", _qaoa(10, 3), kind="generic"))
     return circuits
+
+
+def _shared_ancilla_model(sites: int, ring: bool, steps: int = 3) -> QuantumCircuit:
+    """A user's Lindblad model as ``qcompile run lindblad`` lowers it: a Heisenberg chain (or
+    ring) of ``sites`` qubits, amplitude damping γ = 0.2 on each, δt = 0.1, one ancilla
+    shared by every jump operator and reset after each collision (issue 35)."""
+    from qcompile.lowering.dynamics import lower_dynamics
+    from qcompile.model import OpenSystem
+
+    bonds = [(i, i + 1) for i in range(sites - 1)] + ([(sites - 1, 0)] if ring else [])
+    h = sum(_pauli(sites, {a: p, b: p}) for a, b in bonds for p in "XYZ")
+    lower = np.array([[0, 1], [0, 0]])
+    jumps = tuple(
+        np.sqrt(0.2) * np.kron(np.kron(np.eye(2 ** (sites - 1 - k)), lower), np.eye(2**k))
+        for k in range(sites)
+    )
+    start = np.zeros((2**sites, 2**sites))
+    start[1, 1] = 1.0  # qubit 0 excited
+    model = OpenSystem(dims=(2,) * sites, hamiltonian=h, jump_operators=jumps,
+                       initial_state=start)  # fmt: skip
+    lowered = lower_dynamics(model, t_max=0.1 * steps, dt=0.1, ancillas=1).circuit
+    lowered.name = f"lindblad_{'ring' if ring else 'chain'}{sites}"
+    return lowered
+
+
+def _random_clifford(n: int, seed: int) -> QuantumCircuit:
+    """A seeded random n-qubit Clifford as Qiskit synthesizes it (CX, H, S): a generic
+    circuit whose best form is a resynthesis, not a peephole."""
+    from qiskit.quantum_info import random_clifford
+
+    qc = QuantumCircuit(n, name=f"clifford{n}")
+    qc.compose(random_clifford(n, seed=seed).to_circuit(), inplace=True)
+    return qc
+
+
+def _qaoa(n: int, seed: int, layers: int = 2) -> QuantumCircuit:
+    """QAOA MaxCut on a seeded random 3-regular graph of ``n`` vertices, ``layers`` rounds of
+    RZZ on every edge then RX on every vertex, fixed angles."""
+    import networkx as nx
+
+    graph = nx.random_regular_graph(3, n, seed=seed)
+    qc = QuantumCircuit(n, name=f"qaoa{n}")
+    qc.h(range(n))
+    for layer in range(layers):
+        gamma, beta = 0.4 + 0.3 * layer, 0.7 - 0.2 * layer
+        for a, b in sorted(graph.edges()):
+            qc.rzz(2 * gamma, a, b)
+        qc.rx(2 * beta, range(n))
+    return qc
 
 
 def _two_hub_chain(n: int, alpha: float) -> QuantumCircuit:

@@ -2,20 +2,22 @@
 
 Circuits (issue 14, item 6). *Protocol* circuits are measured as they run (experiments from
 |0…0⟩, where qcompile's state-aware synthesis applies): homogenization N = 2..16 with fresh
-reservoir qubits (``--quick``: 2, 4, 8, 16), with one reused (reset) reservoir qubit, with
-two rounds, and a two-hub chain (two systems meeting every reservoir qubit); coherent feedback
-(spec 002) with Trotterized steps and with the protocol's default (exact per-step) lowering;
-one step of the dissipative-qubit cascade (spec 001); one round of the Ising memory for M = 2
-and 3 (spec 004); one collision step of GKP on a 2⁵-point grid (spec 003) and of the cat qubit
-(spec 004 §2); a random collision model (4 system qubits, 2 ancillas reset after every
-collision); a 10-site transverse-field Ising chain (second-order Trotter, time-dependent
-field) as lowered by ``lower_dynamics``. *Operator* circuits are protocol circuits left
-unmeasured and compiled as operators (the Trotterized coherent feedback: measured from
-|0…0⟩ its plant stays on the ideal trajectory, which state-aware synthesis turns into a
-nearly classical circuit; as an operator every compiler starts equal); they count in "every
-protocol circuit ≤ the best peer" and have their own geomean. *Generic* circuits are
-compiled as operators (no measurement, no assumption on the input), to show no regression
-where qcompile's own passes find nothing: QFT-8 and QuantumVolume-10.
+reservoir qubits (``--quick``: 2, 4, 8, 16), with one reused (reset) reservoir qubit, with two
+rounds, and a two-hub chain (two systems meeting every reservoir qubit); coherent feedback (spec
+002) with Trotterized steps and with the protocol's default (exact per-step) lowering; one step
+of the dissipative-qubit cascade (spec 001); one round of the Ising memory for M = 2 and 3 (spec
+004); one collision step of GKP on a 2⁵-point grid (spec 003) and of the cat qubit (spec 004
+§2); a random collision model (4 system qubits, 2 ancillas reset after every collision); a
+user's Lindblad model lowered with one ancilla shared by every jump operator (a damped
+Heisenberg chain of 3 and ring of 4 qubits, issue 35); a 10-site transverse-field Ising chain
+(second-order Trotter, time-dependent field) as lowered by ``lower_dynamics``. *Operator*
+circuits are protocol circuits left unmeasured and compiled as operators (the Trotterized
+coherent feedback: measured from |0…0⟩ its plant stays on the ideal trajectory, which
+state-aware synthesis turns into a nearly classical circuit; as an operator every compiler
+starts equal); they count in "every protocol circuit ≤ the best peer" and have their own
+geomean. *Generic* circuits are compiled as operators (no measurement, no assumption on the
+input), to show no regression where qcompile's own passes find nothing: QFT-8, QuantumVolume-10,
+a random 8-qubit Clifford and two rounds of QAOA on a random 3-regular graph of 10 vertices.
 
 Targets: FakeTorino, FakeFez, FakeSherbrooke and an all-to-all CX target. Compilers:
 ``qcompile`` (:func:`qcompile.passes.compile.compile_best`: the best of 3 candidates),
@@ -27,12 +29,14 @@ pytket-qiskit, then Qiskit O1 for layout, routing and translation) and ``pytket_
 at its default level 2: placement, routing and ``FullPeepholeOptimise``); the pytket peers are
 skipped if pytket is not installed.
 
-Timing: one warm-up compile per compiler and target, then the median of ``repeats`` timings
-of every compile. Per compiled circuit: two-qubit count and depth, depth, compile time, ISA
-validity on its target, the estimated success probability (the product of 1 − error of every
-gate and measurement, from the target's calibration) and, for at most ``noisy_max_qubits``
-active qubits, the Hellinger fidelity between noiseless and device-noise output distributions
-(Aer). Ratios are to Qiskit O3 from the same run.
+Timing: one warm-up compile per compiler and target; then every compile is timed once cold
+(``first_compile_time_s``: qcompile's synthesis caches emptied, the cost of a circuit the
+process has not met) and ``repeats`` times warm (``compile_time_s``, the median). Per compiled
+circuit: two-qubit count and depth, depth, compile time, ISA validity on its target, the
+estimated success probability (the product of 1 − error of every gate and measurement, from the
+target's calibration) and, for at most ``noisy_max_qubits`` active qubits, the Hellinger
+fidelity between noiseless and device-noise output distributions (Aer). Ratios are to Qiskit O3
+from the same run.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from qcompile.app.benchmark_circuits import SuiteCircuit, measured_circuit, suit
 from qcompile.metrics import circuit_metrics
 from qcompile.passes import DEFAULT_BASIS
 from qcompile.passes.compile import compile_best
+from qcompile.passes.pauli_evolution import clear_caches
 from qcompile.passes.targets import fake_backend
 from qcompile.results import package_versions
 
@@ -214,13 +219,19 @@ def estimated_success(circuit: QuantumCircuit, backend: BackendV2 | None) -> flo
 
 
 def _timed(compiler: Compiler, circuit, backend, seed, repeats: int) -> tuple:
-    """The compiled circuit and the median of ``repeats`` wall-clock timings."""
-    timings, compiled = [], None
+    """The compiled circuit, the median of ``repeats`` warm wall-clock timings and the first
+    compile's (qcompile's synthesis caches emptied before it: what a circuit costs the first
+    time a process meets it)."""
+    clear_caches()
+    start = time.perf_counter()
+    compiled = compiler(circuit, backend, seed)
+    first = time.perf_counter() - start
+    timings = []
     for _ in range(max(1, repeats)):
         start = time.perf_counter()
         compiled = compiler(circuit, backend, seed)
         timings.append(time.perf_counter() - start)
-    return compiled, statistics.median(timings)
+    return compiled, statistics.median(timings), first
 
 
 def run_suite(
@@ -267,7 +278,8 @@ def run_suite(
             }
             for name in compilers:
                 try:
-                    compiled, elapsed = _timed(COMPILERS[name], measured, backend, seed, repeats)
+                    compiled, elapsed, first = _timed(COMPILERS[name], measured, backend, seed,
+                                                      repeats)  # fmt: skip
                 except Exception as exc:  # a peer's failure is a result, not the end of the run
                     if name not in PEERS:
                         raise
@@ -276,6 +288,7 @@ def run_suite(
                     continue
                 metrics = circuit_metrics(compiled) | {
                     "compile_time_s": elapsed,
+                    "first_compile_time_s": first,
                     "isa": is_isa(compiled, backend),
                     "estimated_success": estimated_success(compiled, backend),
                 }
@@ -302,6 +315,9 @@ def run_suite(
             m = row[name]
             m["ratio_two_qubit_gates"] = _ratio(m["two_qubit_gates"], reference["two_qubit_gates"])
             m["ratio_compile_time"] = _ratio(m["compile_time_s"], reference["compile_time_s"])
+            m["ratio_first_compile_time"] = _ratio(
+                m["first_compile_time_s"], reference["first_compile_time_s"]
+            )
     return {
         "header": {
             "versions": package_versions(),
@@ -309,7 +325,8 @@ def run_suite(
             "cpu": platform.processor() or platform.machine(),
             "seed": seed,
             "shots": shots,
-            "timing": f"one warm-up per compiler and target, then the median of {repeats}",
+            "timing": f"one warm-up per compiler and target; per compile the first (cold: "
+            f"qcompile's caches emptied) and the median of {repeats} warm repeats",
         },
         "compilers": compilers,
         "targets": list(targets),
@@ -349,6 +366,9 @@ def _summary(rows: list[dict], compilers: Sequence[str]) -> dict:
             ),
             "max_ratio_two_qubit_gates": max(ratios) if ratios else math.nan,
             "geomean_ratio_compile_time": _geomean([r[name]["ratio_compile_time"] for r in mine]),
+            "geomean_ratio_first_compile_time": _geomean(
+                [r[name]["ratio_first_compile_time"] for r in mine]
+            ),
         }
     ours = [r for r in rows if "qcompile" in r]
     protocol = [r for r in ours if r["kind"] in ("protocol", "operator")]
@@ -374,6 +394,15 @@ def _summary(rows: list[dict], compilers: Sequence[str]) -> dict:
             mine.get("geomean_ratio_two_qubit_gates_generic", math.nan) > 1.0
         ),
         "compile_time_le_2x_o3": mine.get("geomean_ratio_compile_time", math.nan) <= 2.0,
+        "first_compile_time_le_2x_o3": mine.get("geomean_ratio_first_compile_time", math.nan)
+        <= 2.0,
+        "generic_two_qubit_le_best_peer_every_circuit": not [
+            r
+            for r in ours
+            if r["kind"] == "generic"
+            and r["best_peer_two_qubit_gates"] is not None
+            and r["qcompile"]["two_qubit_gates"] > r["best_peer_two_qubit_gates"]
+        ],
         "every_output_isa": all(r[n].get("isa", True) for r in rows for n in compilers),
     }
     summary["behind_best_peer"] = behind
@@ -419,7 +448,8 @@ def markdown_table(result: dict) -> str:
                 f"(protocol {info['geomean_ratio_two_qubit_gates_protocol']:.3f}, operator "
                 f"{info['geomean_ratio_two_qubit_gates_operator']:.3f}, generic "
                 f"{info['geomean_ratio_two_qubit_gates_generic']:.3f}), compile time geomean "
-                f"{info['geomean_ratio_compile_time']:.2f}"
+                f"{info['geomean_ratio_compile_time']:.2f} (first compile "
+                f"{info['geomean_ratio_first_compile_time']:.2f})"
             )
     for key, value in result["summary"]["targets_met"].items():
         lines.append(f"- {key}: {'met' if value else 'MISSED'}")

@@ -146,6 +146,12 @@ def _synthesize(labels: tuple[str, ...], weights: bytes, time: float) -> Quantum
     return _candidate(op, time, _method(labels))
 
 
+def clear_caches() -> None:
+    """Forget every synthesized network and method choice (a benchmark's cold compile)."""
+    _method.cache_clear()
+    _synthesize.cache_clear()
+
+
 def _identity(op: SparsePauliOp) -> float:
     """The weight of the identity term (a global phase e^{−iwt} the network leaves out)."""
     mask = ~(op.paulis.x.any(axis=1) | op.paulis.z.any(axis=1))
