@@ -70,7 +70,8 @@ CANDIDATES = 3
 #: and the prefixes of an evolution are cuts of the evolution compiled once
 #: (:mod:`qcompile.passes.checkpoint_cuts`; the runners ask :func:`current_compiler_revision`);
 #: 5 — as 4, and a reset starts a new wire (:mod:`qcompile.passes.reset_wires`) in the
-#: logical candidates and in shared layouts.
+#: logical candidates and in shared layouts, whose Clifford blocks are resynthesized where
+#: that saves two-qubit gates (:mod:`qcompile.passes.clifford_resynthesis`).
 COMPILER_REVISION = 5
 
 _revision: ContextVar[int] = ContextVar("qcompile_compiler_revision", default=COMPILER_REVISION)
@@ -188,7 +189,8 @@ def compile_best(
             batch = circuits
             if splitting and initial_layout is None:
                 batch = [split_at_resets(c, target.num_qubits) for c in circuits]
-            batch = optimize_logically(batch, seed=base, initial_state=initial_state)
+            batch = optimize_logically(batch, seed=base, initial_state=initial_state,
+                                       alternatives=splitting)  # fmt: skip
             seeds = range(max(1, candidates - 1))
         else:  # revision 1: more seeds for the circuits as given
             batch, seeds = circuits, range(1, candidates)

@@ -27,6 +27,7 @@ from qiskit.circuit import QuantumCircuit
 from qiskit.converters import circuit_to_dag, dag_to_circuit
 
 from qcompile.passes import build_pass_manager
+from qcompile.passes.clifford_resynthesis import clifford_two_qubit_gates, resynthesize_cliffords
 
 __all__ = ["optimize_logically"]
 
@@ -44,10 +45,24 @@ def optimize_logically(
     *,
     seed: int | None = 0,
     initial_state: str = "auto",
+    alternatives: bool = False,
 ) -> list[QuantumCircuit]:
     """Each circuit compiled by qcompile's all-to-all pipeline (no layout attached), or the
-    circuit itself where that compilation permuted its qubits (module docstring)."""
-    compiled = build_pass_manager(None, seed=seed, initial_state=initial_state).run(list(circuits))
+    circuit itself where that compilation permuted its qubits (module docstring).
+
+    With ``alternatives`` (compiler revision 5) the pipeline also compiles, in one batch,
+    the circuit with its SWAPs written as three CX where its compilation elided them (a
+    permutation), and its Clifford blocks resynthesized
+    (:mod:`qcompile.passes.clifford_resynthesis`) — those of the circuit as given and those
+    of its compilation — where the Clifford two-qubit gates outnumber what greedy synthesis
+    needs for the width (2n). An alternative that keeps the qubit order replaces the
+    compilation if it has fewer two-qubit gates; where the compilation permuted the qubits
+    (so the circuit as given would be routed), if it has at most 3/4 of that compilation's:
+    routing costs a resynthesized, denser circuit more than the circuit as given."""
+    manager = build_pass_manager(None, seed=seed, initial_state=initial_state)
+    compiled = manager.run(list(circuits))
+    if alternatives:
+        compiled = _best_alternatives(list(circuits), compiled, manager)
     out = []
     for original, logical in zip(circuits, compiled, strict=True):
         if not _keeps_qubit_order(logical):
@@ -57,3 +72,41 @@ def optimize_logically(
         plain.name, plain.metadata = original.name, dict(original.metadata or {})
         out.append(plain)
     return out
+
+
+#: An alternative to a compilation that permuted its qubits must have at most this fraction
+#: of its two-qubit gates (``optimize_logically``).
+PERMUTED_MARGIN = 0.75
+
+
+def _best_alternatives(originals: list[QuantumCircuit], compiled: list[QuantumCircuit],
+                       manager) -> list[QuantumCircuit]:  # fmt: skip
+    """``compiled`` with each circuit replaced by its best alternative (see
+    :func:`optimize_logically`)."""
+    owners, candidates = [], []
+    for i, (original, logical) in enumerate(zip(originals, compiled, strict=True)):
+        kept = _keeps_qubit_order(logical)
+        if not kept and "swap" in original.count_ops():
+            owners.append(i)
+            candidates.append(original.decompose(gates_to_decompose=["swap"]))
+        for source in (original, logical if kept else None):
+            if source is not None and (clifford_two_qubit_gates(source)
+                                       > 2 * source.num_qubits):  # fmt: skip
+                owners.append(i)
+                plain = dag_to_circuit(circuit_to_dag(source))  # no layout attached
+                candidates.append(resynthesize_cliffords(plain))
+    if not candidates:
+        return compiled
+    out = list(compiled)
+    bar = [_two_qubit(c) if _keeps_qubit_order(c) else PERMUTED_MARGIN * _two_qubit(c) + 1
+           for c in compiled]  # fmt: skip
+    for i, candidate in zip(owners, manager.run(candidates), strict=True):
+        count = _two_qubit(candidate)
+        if count < bar[i] and _keeps_qubit_order(candidate):
+            out[i], bar[i] = candidate, count
+    return out
+
+
+def _two_qubit(circuit: QuantumCircuit) -> int:
+    return sum(1 for inst in circuit.data
+               if inst.operation.num_qubits == 2 and inst.operation.name != "barrier")  # fmt: skip
