@@ -130,6 +130,8 @@ def suite_circuits(quick: bool = False) -> list[SuiteCircuit]:
     qv.compose(quantum_volume(10, seed=11), inplace=True)
     circuits.append(SuiteCircuit("qv10", "quantum_volume", qv, kind="generic"))
     circuits.append(SuiteCircuit("clifford8", "clifford", _random_clifford(8, 5), kind="generic"))
+    gates = _random_clifford_gates(8, 80, 5)
+    circuits.append(SuiteCircuit("clifford_gates8", "clifford", gates, kind="generic"))
     circuits.append(SuiteCircuit("qaoa10_3regular", "qaoa", _qaoa(10, 3), kind="generic"))
     return circuits
 
@@ -164,6 +166,16 @@ def _random_clifford(n: int, seed: int) -> QuantumCircuit:
 
     qc = QuantumCircuit(n, name=f"clifford{n}")
     qc.compose(random_clifford(n, seed=seed).to_circuit(), inplace=True)
+    return qc
+
+
+def _random_clifford_gates(n: int, gates: int, seed: int) -> QuantumCircuit:
+    """``gates`` seeded random Clifford gates on n qubits (Qiskit's
+    ``random_clifford_circuit``: one- and two-qubit Cliffords, SWAP, iSWAP, ECR among them)."""
+    from qiskit.circuit.random import random_clifford_circuit
+
+    qc = QuantumCircuit(n, name=f"clifford_gates{n}")
+    qc.compose(random_clifford_circuit(n, gates, seed=seed), inplace=True)
     return qc
 
 

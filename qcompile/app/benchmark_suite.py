@@ -17,7 +17,8 @@ state-aware synthesis turns into a nearly classical circuit; as an operator ever
 starts equal); they count in "every protocol circuit ≤ the best peer" and have their own
 geomean. *Generic* circuits are compiled as operators (no measurement, no assumption on the
 input), to show no regression where qcompile's own passes find nothing: QFT-8, QuantumVolume-10,
-a random 8-qubit Clifford and two rounds of QAOA on a random 3-regular graph of 10 vertices.
+a random 8-qubit Clifford (as Qiskit synthesizes its tableau), 80 random Clifford gates on 8
+qubits and two rounds of QAOA on a random 3-regular graph of 10 vertices.
 
 Targets: FakeTorino, FakeFez, FakeSherbrooke and an all-to-all CX target. Compilers:
 ``qcompile`` (:func:`qcompile.passes.compile.compile_best`: the best of 3 candidates),

@@ -56,9 +56,9 @@ def optimize_logically(
     (:mod:`qcompile.passes.clifford_resynthesis`) — those of the circuit as given and those
     of its compilation — where the Clifford two-qubit gates outnumber what greedy synthesis
     needs for the width (2n). An alternative that keeps the qubit order replaces the
-    compilation if it has fewer two-qubit gates; where the compilation permuted the qubits
-    (so the circuit as given would be routed), if it has at most 3/4 of that compilation's:
-    routing costs a resynthesized, denser circuit more than the circuit as given."""
+    compilation if it has at most 3/4 of its two-qubit gates: a resynthesized Clifford is
+    denser, and routing it costs more (accepting every smaller count took the GKP grid-5 step
+    on FakeFez from 386 to 428 two-qubit gates for 216 → 214 all-to-all)."""
     manager = build_pass_manager(None, seed=seed, initial_state=initial_state)
     compiled = manager.run(list(circuits))
     if alternatives:
@@ -74,9 +74,9 @@ def optimize_logically(
     return out
 
 
-#: An alternative to a compilation that permuted its qubits must have at most this fraction
-#: of its two-qubit gates (``optimize_logically``).
-PERMUTED_MARGIN = 0.75
+#: An alternative must have at most this fraction of the two-qubit gates of the compilation
+#: it replaces (``optimize_logically``).
+ALTERNATIVE_MARGIN = 0.75
 
 
 def _best_alternatives(originals: list[QuantumCircuit], compiled: list[QuantumCircuit],
@@ -98,11 +98,10 @@ def _best_alternatives(originals: list[QuantumCircuit], compiled: list[QuantumCi
     if not candidates:
         return compiled
     out = list(compiled)
-    bar = [_two_qubit(c) if _keeps_qubit_order(c) else PERMUTED_MARGIN * _two_qubit(c) + 1
-           for c in compiled]  # fmt: skip
+    bar = [ALTERNATIVE_MARGIN * _two_qubit(c) for c in compiled]
     for i, candidate in zip(owners, manager.run(candidates), strict=True):
         count = _two_qubit(candidate)
-        if count < bar[i] and _keeps_qubit_order(candidate):
+        if count <= bar[i] and _keeps_qubit_order(candidate):
             out[i], bar[i] = candidate, count
     return out
 
