@@ -36,7 +36,7 @@ from qiskit.transpiler import Target
 from qcompile.errors import QCompileError, ResourceLimit
 from qcompile.metrics import circuit_metrics
 from qcompile.passes import build_pass_manager, reseeded
-from qcompile.passes.logical_optimization import optimize_logically
+from qcompile.passes.logical_optimization import best_alternatives, optimize_logically
 from qcompile.passes.reset_wires import added_wires, as_ancillas, split_at_resets
 from qcompile.passes.seed_independence import SEED_INDEPENDENT
 from qcompile.passes.targets import resolve_target
@@ -184,6 +184,8 @@ def compile_best(
         return manager.run(list(batch))
 
     best = compile_with(circuits, 0)
+    if target is None and _revision.get() >= 5:  # all-to-all: the logical optimization itself
+        best = best_alternatives(circuits, best, first, margin=1.0, final=True)
     if routed and not _seedless(best):
         if _revision.get() >= 2:
             batch = circuits

@@ -29,7 +29,7 @@ from qiskit.converters import circuit_to_dag, dag_to_circuit
 from qcompile.passes import build_pass_manager
 from qcompile.passes.clifford_resynthesis import clifford_two_qubit_gates, resynthesize_cliffords
 
-__all__ = ["optimize_logically"]
+__all__ = ["ALTERNATIVE_MARGIN", "best_alternatives", "optimize_logically"]
 
 
 def _keeps_qubit_order(compiled: QuantumCircuit) -> bool:
@@ -56,13 +56,13 @@ def optimize_logically(
     (:mod:`qcompile.passes.clifford_resynthesis`) — those of the circuit as given and those
     of its compilation — where the Clifford two-qubit gates outnumber what greedy synthesis
     needs for the width (2n). An alternative that keeps the qubit order replaces the
-    compilation if it has at most 3/4 of its two-qubit gates: a resynthesized Clifford is
+    compilation if it has fewer than 3/4 of its two-qubit gates: a resynthesized Clifford is
     denser, and routing it costs more (accepting every smaller count took the GKP grid-5 step
     on FakeFez from 386 to 428 two-qubit gates for 216 → 214 all-to-all)."""
     manager = build_pass_manager(None, seed=seed, initial_state=initial_state)
     compiled = manager.run(list(circuits))
     if alternatives:
-        compiled = _best_alternatives(list(circuits), compiled, manager)
+        compiled = best_alternatives(list(circuits), compiled, manager)
     out = []
     for original, logical in zip(circuits, compiled, strict=True):
         if not _keeps_qubit_order(logical):
@@ -74,15 +74,24 @@ def optimize_logically(
     return out
 
 
-#: An alternative must have at most this fraction of the two-qubit gates of the compilation
-#: it replaces (``optimize_logically``).
+#: An alternative must have fewer than this fraction of the two-qubit gates of the
+#: compilation it replaces (``optimize_logically``).
 ALTERNATIVE_MARGIN = 0.75
 
 
-def _best_alternatives(originals: list[QuantumCircuit], compiled: list[QuantumCircuit],
-                       manager) -> list[QuantumCircuit]:  # fmt: skip
-    """``compiled`` with each circuit replaced by its best alternative (see
-    :func:`optimize_logically`)."""
+def best_alternatives(
+    originals: list[QuantumCircuit],
+    compiled: list[QuantumCircuit],
+    manager,
+    *,
+    margin: float = ALTERNATIVE_MARGIN,
+    final: bool = False,
+) -> list[QuantumCircuit]:
+    """``compiled`` (``originals`` compiled by ``manager``, which has no coupling map) with
+    each circuit replaced by its best alternative (see :func:`optimize_logically`) if that
+    has fewer than ``margin`` times its two-qubit gates (1: any fewer, where nothing will
+    route it) and keeps the qubit order — or, ``final`` (the result, with its layout, of an
+    all-to-all compilation), whatever its layout."""
     owners, candidates = [], []
     for i, (original, logical) in enumerate(zip(originals, compiled, strict=True)):
         kept = _keeps_qubit_order(logical)
@@ -98,10 +107,10 @@ def _best_alternatives(originals: list[QuantumCircuit], compiled: list[QuantumCi
     if not candidates:
         return compiled
     out = list(compiled)
-    bar = [ALTERNATIVE_MARGIN * _two_qubit(c) for c in compiled]
+    bar = [margin * _two_qubit(c) for c in compiled]
     for i, candidate in zip(owners, manager.run(candidates), strict=True):
         count = _two_qubit(candidate)
-        if count <= bar[i] and _keeps_qubit_order(candidate):
+        if count < bar[i] and (final or _keeps_qubit_order(candidate)):
             out[i], bar[i] = candidate, count
     return out
 
