@@ -21,7 +21,7 @@ from qiskit.circuit.library import IGate, SdgGate, SGate, ZGate
 from qiskit.transpiler import PassManager
 from qiskit.transpiler.passes import CollectCliffords, HighLevelSynthesis, HLSConfig
 
-__all__ = ["CLIFFORD_NAMES", "clifford_two_qubit_gates", "resynthesize_cliffords"]
+__all__ = ["CLIFFORD_NAMES", "resynthesize_cliffords", "worth_resynthesizing"]
 
 #: Gates taken as Clifford by name (with ``rz`` by multiples of π/2, see :func:`_named`).
 CLIFFORD_NAMES = frozenset(
@@ -56,11 +56,21 @@ def _named(circuit: QuantumCircuit) -> QuantumCircuit:
     return out
 
 
-def clifford_two_qubit_gates(circuit: QuantumCircuit) -> int:
-    """Two-qubit gates of ``circuit`` that are Clifford by name (a cheap bound on what
-    resynthesis can act on)."""
-    return sum(n for name, n in circuit.count_ops().items()
-               if name in CLIFFORD_NAMES and name in _TWO_QUBIT)  # fmt: skip
+def worth_resynthesizing(circuit: QuantumCircuit) -> bool:
+    """Whether ``circuit``'s Clifford runs are long enough for resynthesis to pay: its
+    Clifford two-qubit gates, shared out over the runs its other operations separate, exceed
+    what greedy synthesis needs for the circuit's width (2n per run). One pass over the
+    circuit; most protocol circuits (rotations by arbitrary angles everywhere) stop here."""
+    clifford, breaks = 0, 0
+    for inst in circuit.data:
+        op = inst.operation
+        if op.name in _TWO_QUBIT:
+            clifford += 1
+        elif op.name == "barrier" or op.name in CLIFFORD_NAMES:
+            continue
+        elif not (op.name == "rz" and _quarter_turns(op.params[0]) is not None):
+            breaks += 1
+    return clifford > 2 * circuit.num_qubits * (breaks + 1)
 
 
 def resynthesize_cliffords(circuit: QuantumCircuit) -> QuantumCircuit:

@@ -27,7 +27,7 @@ from qiskit.circuit import QuantumCircuit
 from qiskit.converters import circuit_to_dag, dag_to_circuit
 
 from qcompile.passes import build_pass_manager
-from qcompile.passes.clifford_resynthesis import clifford_two_qubit_gates, resynthesize_cliffords
+from qcompile.passes.clifford_resynthesis import resynthesize_cliffords, worth_resynthesizing
 
 __all__ = ["ALTERNATIVE_MARGIN", "best_alternatives", "optimize_logically"]
 
@@ -54,11 +54,12 @@ def optimize_logically(
     the circuit with its SWAPs written as three CX where its compilation elided them (a
     permutation), and its Clifford blocks resynthesized
     (:mod:`qcompile.passes.clifford_resynthesis`) — those of the circuit as given and those
-    of its compilation — where the Clifford two-qubit gates outnumber what greedy synthesis
-    needs for the width (2n). An alternative that keeps the qubit order replaces the
-    compilation if it has fewer than 3/4 of its two-qubit gates: a resynthesized Clifford is
-    denser, and routing it costs more (accepting every smaller count took the GKP grid-5 step
-    on FakeFez from 386 to 428 two-qubit gates for 216 → 214 all-to-all)."""
+    of its compilation — where its Clifford runs are long enough to pay
+    (:func:`~qcompile.passes.clifford_resynthesis.worth_resynthesizing`). An alternative that
+    keeps the qubit order replaces the compilation if it has fewer than 3/4 of its two-qubit
+    gates: a resynthesized Clifford is denser, and routing it costs more (accepting every
+    smaller count took the GKP grid-5 step on FakeFez from 386 to 428 two-qubit gates for
+    216 → 214 all-to-all)."""
     manager = build_pass_manager(None, seed=seed, initial_state=initial_state)
     compiled = manager.run(list(circuits))
     if alternatives:
@@ -99,8 +100,7 @@ def best_alternatives(
             owners.append(i)
             candidates.append(original.decompose(gates_to_decompose=["swap"]))
         for source in (original, logical if kept else None):
-            if source is not None and (clifford_two_qubit_gates(source)
-                                       > 2 * source.num_qubits):  # fmt: skip
+            if source is not None and worth_resynthesizing(source):
                 owners.append(i)
                 plain = dag_to_circuit(circuit_to_dag(source))  # no layout attached
                 candidates.append(resynthesize_cliffords(plain))
