@@ -7,9 +7,10 @@ writes with O(n²) CX whatever the run's length, where peephole optimisation onl
 locally: an 8-qubit random Clifford circuit of 200 gates, 93 CX after qcompile's all-to-all
 pipeline, is 30 once resynthesized. :func:`resynthesize_cliffords` collects maximal Clifford
 blocks (``CollectCliffords``; an RZ by a multiple of π/2 counts as the Clifford it is) and
-synthesizes each greedily. The caller keeps the result only where it has fewer two-qubit
-gates. Preserves the circuit's operator up to a global phase (a Clifford tableau carries
-none; a compiled circuit is run, not controlled).
+synthesizes each greedily. The caller keeps the result only where it saves enough two-qubit
+gates (:func:`~qcompile.passes.logical_optimization.best_alternatives`). Preserves the
+circuit's operator up to a global phase (a Clifford tableau carries none; a compiled circuit
+is run, not controlled).
 """
 
 from __future__ import annotations

@@ -36,7 +36,11 @@ from qiskit.transpiler import Target
 from qcompile.errors import QCompileError, ResourceLimit
 from qcompile.metrics import circuit_metrics
 from qcompile.passes import build_pass_manager, reseeded
-from qcompile.passes.logical_optimization import best_alternatives, optimize_logically
+from qcompile.passes.logical_optimization import (
+    best_alternatives,
+    optimize_logically,
+    two_qubit_count,
+)
 from qcompile.passes.reset_wires import added_wires, as_ancillas, split_at_resets
 from qcompile.passes.seed_independence import SEED_INDEPENDENT
 from qcompile.passes.targets import resolve_target
@@ -257,8 +261,7 @@ def _logical_bounds(circuits: list[QuantumCircuit], batch: list[QuantumCircuit])
     """Per circuit, the two-qubit count of its logical optimization — routing only adds
     gates to it (on the suite's circuits × 3 devices no routed candidate ever had fewer) —
     or ``None`` where the logical candidate is the circuit as given."""
-    return [None if logical is circuit else sum(1 for inst in logical.data
-            if inst.operation.num_qubits == 2 and inst.operation.name != "barrier")
+    return [None if logical is circuit else two_qubit_count(logical)
             for circuit, logical in zip(circuits, batch, strict=True)]  # fmt: skip
 
 

@@ -29,7 +29,7 @@ from qiskit.converters import circuit_to_dag, dag_to_circuit
 from qcompile.passes import build_pass_manager
 from qcompile.passes.clifford_resynthesis import resynthesize_cliffords, worth_resynthesizing
 
-__all__ = ["ALTERNATIVE_MARGIN", "best_alternatives", "optimize_logically"]
+__all__ = ["ALTERNATIVE_MARGIN", "best_alternatives", "optimize_logically", "two_qubit_count"]
 
 
 def _keeps_qubit_order(compiled: QuantumCircuit) -> bool:
@@ -107,14 +107,15 @@ def best_alternatives(
     if not candidates:
         return compiled
     out = list(compiled)
-    bar = [margin * _two_qubit(c) for c in compiled]
+    bar = [margin * two_qubit_count(c) for c in compiled]
     for i, candidate in zip(owners, manager.run(candidates), strict=True):
-        count = _two_qubit(candidate)
+        count = two_qubit_count(candidate)
         if count < bar[i] and (final or _keeps_qubit_order(candidate)):
             out[i], bar[i] = candidate, count
     return out
 
 
-def _two_qubit(circuit: QuantumCircuit) -> int:
+def two_qubit_count(circuit: QuantumCircuit) -> int:
+    """Two-qubit operations of ``circuit`` (barriers aside), whatever their names."""
     return sum(1 for inst in circuit.data
                if inst.operation.num_qubits == 2 and inst.operation.name != "barrier")  # fmt: skip
